@@ -1,0 +1,2 @@
+//! payconform
+pub mod client;
