@@ -54,6 +54,10 @@ pub struct WireInfo {
     pub response_media_type: Option<String>,
     /// Headers with a single allowed value, sent by the hooks on every call.
     pub constant_headers: Vec<(String, String)>,
+    /// HTTP method, upper case.
+    pub http_method: String,
+    /// Path template relative to the server URL, e.g. `/payments/events/{linkData}`.
+    pub path: String,
 }
 
 /// The generated client source and its wire table.
@@ -86,7 +90,8 @@ pub fn generate(file: &str, yaml: &str) -> Result<Generated, SpecError> {
     let mut settings = progenitor::GenerationSettings::default();
     settings
         .with_interface(progenitor::InterfaceStyle::Positional)
-        .with_derive("schemars::JsonSchema");
+        .with_derive("schemars::JsonSchema")
+        .with_inner_type(quote::quote! { crate::client::Inner });
     let result = std::panic::catch_unwind(move || {
         let mut generator = progenitor::Generator::new(&settings);
         generator.generate_tokens(&spec).map(|tokens| tokens.to_string())
@@ -251,7 +256,7 @@ fn normalise_content(
 fn prepass(doc: &mut Value) -> Result<Vec<WireInfo>, Problem> {
     let snapshot = doc.clone();
     let mut wire = Vec::new();
-    for (_, method, ptr) in operations(&snapshot) {
+    for (path, method, ptr) in operations(&snapshot) {
         let op_id = snapshot.pointer(&format!("{ptr}/operationId")).and_then(Value::as_str).unwrap_or("").to_string();
         let mut info = WireInfo {
             method_name: snake(&op_id),
@@ -259,6 +264,8 @@ fn prepass(doc: &mut Value) -> Result<Vec<WireInfo>, Problem> {
             request_media_type: None,
             response_media_type: None,
             constant_headers: Vec::new(),
+            http_method: method.to_uppercase(),
+            path: path.clone(),
         };
         let path_item_ptr = ptr.rsplit_once('/').map(|(p, _)| p.to_string()).unwrap_or_default();
         // Constant headers (an enum of one value) are sent by the hooks, not by callers.
@@ -272,15 +279,29 @@ fn prepass(doc: &mut Value) -> Result<Vec<WireInfo>, Problem> {
                 let name = resolved.get("name").and_then(Value::as_str);
                 match (is_header, values, name) {
                     (true, Some(v), Some(n)) if v.len() == 1 && v[0].is_string() => {
-                        if method == "get" || method == "post" || method == "put" || method == "patch" || method == "delete" {
-                            info.constant_headers.push((n.to_string(), v[0].as_str().unwrap_or("").to_string()));
-                        }
+                        info.constant_headers.push((n.to_string(), v[0].as_str().unwrap_or("").to_string()));
                     }
                     (true, _, Some(n)) if n.eq_ignore_ascii_case("content-type") || n.eq_ignore_ascii_case("accept") => {}
                     _ => keep.push(p),
                 }
             }
             *params = keep;
+        }
+        // Path parameters are opaque tokens passed verbatim: no newtype for length limits.
+        for params_ptr in [format!("{path_item_ptr}/parameters"), format!("{ptr}/parameters")] {
+            let Some(params) = doc.pointer_mut(&params_ptr).and_then(Value::as_array_mut) else { continue };
+            for p in params.iter_mut() {
+                if p.get("$ref").is_some() {
+                    *p = resolve(&snapshot, p).clone();
+                }
+                if p.get("in").and_then(Value::as_str) == Some("path") {
+                    if let Some(schema) = p.get_mut("schema").and_then(Value::as_object_mut) {
+                        schema.remove("minLength");
+                        schema.remove("maxLength");
+                        schema.remove("pattern");
+                    }
+                }
+            }
         }
         // Request body: one JSON media type.
         let body_ptr = format!("{ptr}/requestBody");
@@ -402,9 +423,11 @@ pub fn wire_table(wire: &[WireInfo]) -> String {
         };
         let headers: Vec<String> = w.constant_headers.iter().map(|(n, v)| format!("({n:?}, {v:?})")).collect();
         s.push_str(&format!(
-            "    crate::client::Wire {{ method: {:?}, operation_id: {:?}, request_media_type: {}, response_media_type: {}, constant_headers: &[{}] }},\n",
+            "    crate::client::Wire {{ method: {:?}, operation_id: {:?}, http_method: {:?}, path: {:?}, request_media_type: {}, response_media_type: {}, constant_headers: &[{}] }},\n",
             w.method_name,
             w.operation_id,
+            w.http_method,
+            w.path,
             opt(&w.request_media_type),
             opt(&w.response_media_type),
             headers.join(", ")

@@ -1,2 +1,3 @@
 //! payconform
 pub mod client;
+pub mod spec;

@@ -1,4 +1,26 @@
-//! Typed clients generated from `spec/` at build time.
+//! Typed clients generated from `spec/` at build time, and what sits around them.
+//!
+//! Each API module re-exports its generated `Client` and `types`. The generated code
+//! is never edited; this module adds, through progenitor's `ClientHooks`:
+//!
+//! - the vendor's real wire format (the v7 media type as `Content-Type`/`Accept`,
+//!   `WP-Api-Version` on the Payments API, `Content-Length: 0` on body-less POSTs, no
+//!   `api-version` header), taken from the table build.rs writes from the spec;
+//! - link tokens passed verbatim: a `linkData` argument is the token exactly as it
+//!   appears in the href, percent escapes included, and exactly those bytes are sent;
+//! - an optional [`Recorder`] that sees every exchange (the conformance checker uses it);
+//! - [`ActionLink`] parsing, which refuses links to any host but the configured one so
+//!   credentials are never sent elsewhere.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
+use url::Url;
+
+mod generated_apis;
+pub use generated_apis::{adyen, worldpay_payments, worldpay_v7};
 
 /// Wire format of one operation, taken from the spec by build.rs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -7,6 +29,10 @@ pub struct Wire {
     pub method: &'static str,
     /// The vendor's operationId.
     pub operation_id: &'static str,
+    /// HTTP method, upper case.
+    pub http_method: &'static str,
+    /// Path template relative to the API's base URL.
+    pub path: &'static str,
     /// Documented request media type, if the operation has a body.
     pub request_media_type: Option<&'static str>,
     /// Documented response media type.
@@ -15,30 +41,431 @@ pub struct Wire {
     pub constant_headers: &'static [(&'static str, &'static str)],
 }
 
-pub mod worldpay_v7 {
-    //! Worldpay Access Card Payments v7.
-    #[allow(missing_docs, clippy::all, unused)]
-    mod generated {
-        include!(concat!(env!("OUT_DIR"), "/worldpay-card-payments-v7.rs"));
-    }
-    pub use generated::*;
-    include!(concat!(env!("OUT_DIR"), "/worldpay-card-payments-v7.wire.rs"));
+/// Credentials for a gateway. `Debug` never shows a password or key.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Credentials {
+    /// HTTP Basic (Worldpay; Adyen web-service users).
+    Basic {
+        /// User name, e.g. `ws@Company.Acme` on Adyen.
+        username: String,
+        /// Password.
+        password: String,
+    },
+    /// Adyen `X-API-Key`.
+    ApiKey(String),
 }
-pub mod worldpay_payments {
-    //! Worldpay Access Payments API 2024-06-01.
-    #[allow(missing_docs, clippy::all, unused)]
-    mod generated {
-        include!(concat!(env!("OUT_DIR"), "/worldpay-payments-2024-06-01.rs"));
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Credentials::Basic { username, .. } => {
+                f.debug_struct("Basic").field("username", username).field("password", &"<redacted>").finish()
+            }
+            Credentials::ApiKey(_) => f.debug_tuple("ApiKey").field(&"<redacted>").finish(),
+        }
     }
-    pub use generated::*;
-    include!(concat!(env!("OUT_DIR"), "/worldpay-payments-2024-06-01.wire.rs"));
 }
-pub mod adyen {
-    //! Adyen classic Payment API v40.
-    #[allow(missing_docs, clippy::all, unused)]
-    mod generated {
-        include!(concat!(env!("OUT_DIR"), "/adyen-payment-v40.rs"));
+
+impl Credentials {
+    /// The header that carries these credentials, marked sensitive so that reqwest
+    /// and anything printing headers through `Debug` hide it.
+    pub fn header(&self) -> Result<(HeaderName, HeaderValue), ClientError> {
+        use base64::Engine;
+        let (name, value) = match self {
+            Credentials::Basic { username, password } => {
+                let raw = format!("{username}:{password}");
+                (header::AUTHORIZATION, format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(raw)))
+            }
+            Credentials::ApiKey(key) => (HeaderName::from_static("x-api-key"), key.clone()),
+        };
+        let mut value =
+            HeaderValue::from_str(&value).map_err(|_| ClientError::Config("credentials contain characters not allowed in a header".into()))?;
+        value.set_sensitive(true);
+        Ok((name, value))
     }
-    pub use generated::*;
-    include!(concat!(env!("OUT_DIR"), "/adyen-payment-v40.wire.rs"));
+}
+
+/// How to reach one API.
+#[derive(Clone)]
+pub struct Config {
+    /// Base URL of the API, e.g. `https://try.access.worldpay.com` or
+    /// `https://pal-test.adyen.com/pal/servlet/Payment/v40`.
+    pub base_url: String,
+    /// Credentials sent on every request, if any.
+    pub credentials: Option<Credentials>,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    /// Receives every exchange, if set.
+    pub recorder: Option<Arc<dyn Recorder>>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("base_url", &self.base_url)
+            .field("credentials", &self.credentials)
+            .field("timeout", &self.timeout)
+            .field("recorder", &self.recorder.as_ref().map(|_| "<set>"))
+            .finish()
+    }
+}
+
+impl Config {
+    /// A config with a 30 s timeout, no credentials and no recorder.
+    pub fn new(base_url: impl Into<String>) -> Self {
+        Config { base_url: base_url.into(), credentials: None, timeout: Duration::from_secs(30), recorder: None }
+    }
+    /// Set the credentials.
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(credentials);
+        self
+    }
+    /// Set the recorder.
+    pub fn recorder(mut self, recorder: Arc<dyn Recorder>) -> Self {
+        self.recorder = Some(recorder);
+        self
+    }
+
+    fn build(&self) -> Result<(String, reqwest::Client, Inner), ClientError> {
+        let base = Url::parse(&self.base_url)
+            .map_err(|e| ClientError::Config(format!("base URL {:?} is not a URL: {e}", self.base_url)))?;
+        if !matches!(base.scheme(), "http" | "https") || base.host_str().is_none() {
+            return Err(ClientError::Config(format!("base URL {:?} must be http(s)://host[:port][/path]", self.base_url)));
+        }
+        let mut headers = HeaderMap::new();
+        if let Some(c) = &self.credentials {
+            let (n, v) = c.header()?;
+            headers.insert(n, v);
+        }
+        let http = reqwest::Client::builder()
+            .default_headers(headers)
+            .timeout(self.timeout)
+            .build()
+            .map_err(|e| ClientError::Config(format!("cannot build the HTTP client: {e}")))?;
+        let trimmed = self.base_url.trim_end_matches('/').to_string();
+        Ok((trimmed, http, Inner { base, recorder: self.recorder.clone() }))
+    }
+}
+
+/// State every generated client carries (progenitor's inner type).
+#[derive(Clone)]
+pub struct Inner {
+    base: Url,
+    recorder: Option<Arc<dyn Recorder>>,
+}
+
+impl fmt::Debug for Inner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Inner").field("base", &self.base.as_str()).finish_non_exhaustive()
+    }
+}
+
+/// Errors from setting up a client or following a link.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The configuration cannot work.
+    #[error("client configuration: {0}")]
+    Config(String),
+    /// The link points at another host than the configured one; nothing was sent.
+    #[error("refusing to follow {href:?}: it points at {found}, not the configured {expected}; credentials are only sent to the configured host")]
+    ForeignLink {
+        /// The link as given.
+        href: String,
+        /// `scheme://host:port` of the link.
+        found: String,
+        /// `scheme://host:port` of the configured base URL.
+        expected: String,
+    },
+    /// The link is not a URL, or not one this API has an operation for.
+    #[error("cannot follow {href:?}: {reason}")]
+    BadLink {
+        /// The link as given.
+        href: String,
+        /// Why.
+        reason: String,
+    },
+}
+
+/// One HTTP exchange as the client saw it; credentials are already removed.
+#[derive(Debug, Clone)]
+pub struct Exchange {
+    /// operationId (progenitor's snake_case name).
+    pub operation: String,
+    /// HTTP method.
+    pub method: String,
+    /// Full URL.
+    pub url: String,
+    /// Request headers, with `Authorization` and `X-API-Key` removed.
+    pub request_headers: Vec<(String, String)>,
+    /// Request body, if any.
+    pub request_body: Option<Vec<u8>>,
+    /// Response status; `None` if the request failed before a response.
+    pub status: Option<u16>,
+    /// Response headers.
+    pub response_headers: Vec<(String, String)>,
+    /// Response body.
+    pub response_body: Vec<u8>,
+    /// Transport error, if any.
+    pub error: Option<String>,
+    /// Time from send to the last body byte.
+    pub elapsed: Duration,
+}
+
+impl Exchange {
+    /// The value of a response header (case-insensitive name).
+    pub fn response_header(&self, name: &str) -> Option<&str> {
+        self.response_headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+    /// The value of a request header (case-insensitive name).
+    pub fn request_header(&self, name: &str) -> Option<&str> {
+        self.request_headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// Receives every exchange a client makes.
+pub trait Recorder: Send + Sync {
+    /// Called once per request, after the response body has been read.
+    fn record(&self, exchange: Exchange);
+}
+
+fn is_secret_header(name: &str) -> bool {
+    name.eq_ignore_ascii_case("authorization") || name.eq_ignore_ascii_case("x-api-key")
+}
+
+fn header_pairs(h: &HeaderMap) -> Vec<(String, String)> {
+    h.iter()
+        .filter(|(n, _)| !is_secret_header(n.as_str()))
+        .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+        .collect()
+}
+
+/// Put the documented wire format on a request built by generated code.
+pub(crate) fn prepare(wire: &[Wire], request: &mut reqwest::Request, operation: &str) {
+    let headers = request.headers_mut();
+    headers.remove("api-version");
+    if let Some(w) = wire.iter().find(|w| w.method == operation) {
+        let has_body = request.body().is_some();
+        let headers = request.headers_mut();
+        match (has_body, w.request_media_type) {
+            (true, Some(media)) => {
+                headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(media));
+            }
+            _ => {
+                headers.remove(header::CONTENT_TYPE);
+            }
+        }
+        headers.insert(header::ACCEPT, HeaderValue::from_static(w.response_media_type.unwrap_or("application/json")));
+        for (n, v) in w.constant_headers {
+            if let Ok(name) = HeaderName::try_from(*n) {
+                headers.insert(name, HeaderValue::from_static(v));
+            }
+        }
+        if !has_body && matches!(w.http_method, "POST" | "PUT" | "PATCH") {
+            headers.insert(header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+        }
+    }
+    // linkData is passed verbatim; progenitor escaped its '%' as '%25'. Undo exactly that.
+    let path = request.url().path().to_string();
+    if path.contains("%25") {
+        let restored = path.replace("%25", "%");
+        request.url_mut().set_path(&restored);
+    }
+}
+
+/// Send a request, recording the exchange when a recorder is set.
+pub(crate) async fn execute(
+    http: &reqwest::Client,
+    inner: &Inner,
+    request: reqwest::Request,
+    operation: &str,
+) -> reqwest::Result<reqwest::Response> {
+    let Some(recorder) = inner.recorder.clone() else {
+        return http.execute(request).await;
+    };
+    let method = request.method().to_string();
+    let url = request.url().to_string();
+    let request_headers = header_pairs(request.headers());
+    let request_body = request.body().and_then(|b| b.as_bytes()).map(<[u8]>::to_vec);
+    let started = Instant::now();
+    let mut exchange = Exchange {
+        operation: operation.to_string(),
+        method,
+        url,
+        request_headers,
+        request_body,
+        status: None,
+        response_headers: Vec::new(),
+        response_body: Vec::new(),
+        error: None,
+        elapsed: Duration::ZERO,
+    };
+    let response = match http.execute(request).await {
+        Ok(r) => r,
+        Err(e) => {
+            exchange.error = Some(e.to_string());
+            exchange.elapsed = started.elapsed();
+            recorder.record(exchange);
+            return Err(e);
+        }
+    };
+    let status = response.status();
+    let version = response.version();
+    let headers = response.headers().clone();
+    let body = match response.bytes().await {
+        Ok(b) => b,
+        Err(e) => {
+            exchange.status = Some(status.as_u16());
+            exchange.error = Some(e.to_string());
+            exchange.elapsed = started.elapsed();
+            recorder.record(exchange);
+            return Err(e);
+        }
+    };
+    exchange.status = Some(status.as_u16());
+    exchange.response_headers = header_pairs(&headers);
+    exchange.response_body = body.to_vec();
+    exchange.elapsed = started.elapsed();
+    recorder.record(exchange);
+    let mut rebuilt = http::Response::new(body);
+    *rebuilt.status_mut() = status;
+    *rebuilt.version_mut() = version;
+    *rebuilt.headers_mut() = headers;
+    Ok(reqwest::Response::from(rebuilt))
+}
+
+/// An action link resolved to the operation it names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ActionLink {
+    /// The vendor operationId, e.g. `partialSettlement`.
+    pub operation_id: &'static str,
+    /// The generated client method, e.g. `partial_settlement`.
+    pub method: &'static str,
+    /// HTTP method the operation uses.
+    pub http_method: &'static str,
+    /// The token exactly as it appears in the href (percent escapes kept);
+    /// pass it as `link_data` to the generated method.
+    pub link_data: String,
+}
+
+impl ActionLink {
+    /// Check that the link names the expected operation (by operationId or method name).
+    pub fn expect(self, operation: &str) -> Result<Self, ClientError> {
+        if self.operation_id == operation || self.method == operation {
+            Ok(self)
+        } else {
+            Err(ClientError::BadLink {
+                href: self.link_data.clone(),
+                reason: format!("it is a {} link, not {operation}", self.operation_id),
+            })
+        }
+    }
+}
+
+fn origin(u: &Url) -> String {
+    format!("{}://{}:{}", u.scheme(), u.host_str().unwrap_or(""), u.port_or_known_default().unwrap_or(0))
+}
+
+/// Resolve an href against an API's base URL and operation table.
+pub fn parse_action_link(base: &Url, wire: &'static [Wire], href: &str) -> Result<ActionLink, ClientError> {
+    let bad = |reason: String| ClientError::BadLink { href: href.to_string(), reason };
+    let url = base.join(href).map_err(|e| bad(format!("not a URL: {e}")))?;
+    if origin(&url) != origin(base) {
+        return Err(ClientError::ForeignLink { href: href.to_string(), found: origin(&url), expected: origin(base) });
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(bad("action links carry no query or fragment".into()));
+    }
+    let base_path = base.path().trim_end_matches('/');
+    let rest = url.path().strip_prefix(base_path).ok_or_else(|| bad(format!("it is not under the base path {base_path:?}")))?;
+    for w in wire {
+        if let Some(token) = match_template(w.path, rest) {
+            return Ok(ActionLink { operation_id: w.operation_id, method: w.method, http_method: w.http_method, link_data: token.to_string() });
+        }
+    }
+    Err(bad(format!("no operation of this API has the path {rest:?}")))
+}
+
+/// Match `/a/{linkData}/b` against `/a/TOKEN/b`; returns TOKEN.
+fn match_template<'a>(template: &str, path: &'a str) -> Option<&'a str> {
+    let t: Vec<&str> = template.split('/').collect();
+    let p: Vec<&'a str> = path.split('/').collect();
+    if t.len() != p.len() {
+        return None;
+    }
+    let mut token = None;
+    for (ts, ps) in t.iter().zip(&p) {
+        if ts.starts_with('{') && ts.ends_with('}') {
+            if ps.is_empty() {
+                return None;
+            }
+            token = Some(*ps);
+        } else if ts != ps {
+            return None;
+        }
+    }
+    token
+}
+
+macro_rules! client_extensions {
+    ($module:ident) => {
+        impl progenitor_client::ClientHooks<crate::client::Inner> for $module::Client {
+            async fn pre<E>(
+                &self,
+                request: &mut reqwest::Request,
+                info: &progenitor_client::OperationInfo,
+            ) -> Result<(), progenitor_client::Error<E>> {
+                crate::client::prepare($module::WIRE, request, info.operation_id);
+                Ok(())
+            }
+            async fn exec(
+                &self,
+                request: reqwest::Request,
+                info: &progenitor_client::OperationInfo,
+            ) -> reqwest::Result<reqwest::Response> {
+                use progenitor_client::ClientInfo;
+                crate::client::execute(self.client(), self.inner(), request, info.operation_id).await
+            }
+        }
+
+        impl $module::Client {
+            /// A client for this API with credentials, timeout and recorder from `config`.
+            pub fn connect(config: &crate::client::Config) -> Result<Self, crate::client::ClientError> {
+                let (base, http, inner) = config.build()?;
+                Ok(Self::new_with_client(&base, http, inner))
+            }
+            /// Resolve an action link from a response to the operation it names.
+            /// Refuses links to any other host than the configured base URL.
+            pub fn action_link(&self, href: &str) -> Result<crate::client::ActionLink, crate::client::ClientError> {
+                use progenitor_client::ClientInfo;
+                crate::client::parse_action_link(&self.inner().base, $module::WIRE, href)
+            }
+        }
+    };
+}
+
+client_extensions!(worldpay_v7);
+client_extensions!(worldpay_payments);
+client_extensions!(adyen);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates_match_one_segment() {
+        assert_eq!(match_template("/payments/events/{linkData}", "/payments/events/abc%3D"), Some("abc%3D"));
+        assert_eq!(match_template("/api/payments/{linkData}/refunds", "/api/payments/x/refunds"), Some("x"));
+        assert_eq!(match_template("/payments/events/{linkData}", "/payments/events/"), None);
+        assert_eq!(match_template("/payments/events/{linkData}", "/payments/events/a/b"), None);
+    }
+
+    #[test]
+    fn debug_redacts_secrets() {
+        let c = Credentials::Basic { username: "u".into(), password: "hunter2".into() };
+        assert!(!format!("{c:?}").contains("hunter2"));
+        let k = Credentials::ApiKey("AQEkey".into());
+        assert!(!format!("{k:?}").contains("AQEkey"));
+        let cfg = Config::new("http://x").credentials(c);
+        assert!(!format!("{cfg:?}").contains("hunter2"));
+    }
 }

@@ -1,0 +1,637 @@
+//! The embedded specs: an operation index and JSON Schema validation of bodies.
+//!
+//! The three documents in `spec/` are compiled into the library and parsed once.
+//! Their schemas are turned from OpenAPI 3.0 into JSON Schema (`nullable` becomes a
+//! `null` type, OpenAPI-only keywords are dropped, `$ref`s resolve inside the
+//! document) and checked with the `jsonschema` crate. The twin validates what it
+//! receives and the conformance checker validates every exchange with the same code.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+use serde_json::{Map, Value};
+
+mod lint;
+pub use lint::{ALLOWED, LintProblem, LintReport, embedded_examples, lint_embedded_examples, lint_examples};
+
+/// One of the three APIs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Api {
+    /// Worldpay Access Card Payments v7.
+    WorldpayV7,
+    /// Worldpay Access Payments API 2024-06-01.
+    WorldpayPayments,
+    /// Adyen classic Payment API v40.
+    Adyen,
+}
+
+impl Api {
+    /// All three, in a fixed order.
+    pub const ALL: [Api; 3] = [Api::WorldpayV7, Api::WorldpayPayments, Api::Adyen];
+
+    /// The spec file stem, also the folder name of its examples.
+    pub fn name(self) -> &'static str {
+        match self {
+            Api::WorldpayV7 => "worldpay-card-payments-v7",
+            Api::WorldpayPayments => "worldpay-payments-2024-06-01",
+            Api::Adyen => "adyen-payment-v40",
+        }
+    }
+
+    /// The API for a spec stem.
+    pub fn from_name(name: &str) -> Option<Api> {
+        Api::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// Path prefix of the API on a gateway host (what the spec's server URL adds).
+    pub fn base_path(self) -> &'static str {
+        match self {
+            Api::Adyen => "/pal/servlet/Payment/v40",
+            _ => "",
+        }
+    }
+
+    /// Human title.
+    pub fn title(self) -> &'static str {
+        match self {
+            Api::WorldpayV7 => "Worldpay Card Payments v7",
+            Api::WorldpayPayments => "Worldpay Payments API 2024-06-01",
+            Api::Adyen => "Adyen Payment API v40",
+        }
+    }
+
+    /// The embedded spec text.
+    pub fn source(self) -> &'static str {
+        match self {
+            Api::WorldpayV7 => include_str!("../../spec/worldpay-card-payments-v7.yaml"),
+            Api::WorldpayPayments => include_str!("../../spec/worldpay-payments-2024-06-01.yaml"),
+            Api::Adyen => include_str!("../../spec/adyen-payment-v40.yaml"),
+        }
+    }
+}
+
+impl fmt::Display for Api {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A body the spec documents: its media type and schema.
+pub struct Body {
+    /// Documented media type.
+    pub media_type: String,
+    /// The JSON Schema (converted), with `$ref`s into the document.
+    pub schema: Value,
+    /// Whether a request body is required.
+    pub required: bool,
+    doc: Arc<Value>,
+    validator: OnceLock<Result<jsonschema::Validator, String>>,
+}
+
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Body").field("media_type", &self.media_type).field("schema", &self.schema).finish()
+    }
+}
+
+/// A header parameter the spec documents.
+#[derive(Debug, Clone)]
+pub struct HeaderParam {
+    /// Header name as written.
+    pub name: String,
+    /// Whether it must be present.
+    pub required: bool,
+    /// Allowed values, if the schema is an enum.
+    pub allowed: Option<Vec<String>>,
+}
+
+/// One operation of one API.
+#[derive(Debug)]
+pub struct Operation {
+    /// Which API.
+    pub api: Api,
+    /// The vendor operationId.
+    pub operation_id: String,
+    /// progenitor's method name for it.
+    pub method_name: String,
+    /// HTTP method, upper case.
+    pub http_method: String,
+    /// Path template relative to the API base path.
+    pub path: String,
+    /// The request body, if documented.
+    pub request: Option<Body>,
+    /// Documented responses by status (`"201"`, `"default"`), with their body if any.
+    pub responses: BTreeMap<String, Option<Body>>,
+    /// Documented header parameters.
+    pub headers: Vec<HeaderParam>,
+}
+
+impl Operation {
+    /// The documented response for a status, falling back to `default`.
+    pub fn response(&self, status: u16) -> Option<&Option<Body>> {
+        self.responses.get(&status.to_string()).or_else(|| self.responses.get("default"))
+    }
+
+    /// Match a concrete path (relative to the API base path) against this operation's
+    /// template; returns the path parameters.
+    pub fn match_path(&self, path: &str) -> Option<Vec<(String, String)>> {
+        let t: Vec<&str> = self.path.split('/').collect();
+        let p: Vec<&str> = path.split('/').collect();
+        if t.len() != p.len() {
+            return None;
+        }
+        let mut params = Vec::new();
+        for (ts, ps) in t.iter().zip(&p) {
+            if let Some(name) = ts.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                if ps.is_empty() {
+                    return None;
+                }
+                params.push((name.to_string(), ps.to_string()));
+            } else if ts != ps {
+                return None;
+            }
+        }
+        Some(params)
+    }
+}
+
+/// A loaded spec.
+#[derive(Debug)]
+pub struct Spec {
+    /// Which API.
+    pub api: Api,
+    /// Operations in document order.
+    pub operations: Vec<Operation>,
+}
+
+/// Why a spec could not be loaded.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{file}: {message}")]
+pub struct SpecLoadError {
+    /// The spec file.
+    pub file: String,
+    /// What is wrong, with the JSON pointer where there is one.
+    pub message: String,
+}
+
+/// What rule a value broke; maps onto the vendors' error names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Rule {
+    /// A required field is missing.
+    Missing,
+    /// Wrong JSON type; the expected type is given.
+    Type(&'static str),
+    /// String too long.
+    TooLong,
+    /// String too short.
+    TooShort,
+    /// String does not match its pattern.
+    Pattern,
+    /// Card number fails the Luhn check (`format: luhn`).
+    Luhn,
+    /// Value outside an enum or a numeric range.
+    InvalidValue,
+    /// A field that is not allowed here.
+    NotAllowed,
+    /// Anything else the schema rejects.
+    Other,
+}
+
+impl Rule {
+    /// Worldpay's published `validationErrors[].errorName` for this rule.
+    pub fn worldpay_error_name(self) -> &'static str {
+        match self {
+            Rule::Missing => "fieldIsMissing",
+            Rule::Type("string") => "fieldMustBeString",
+            Rule::Type("integer") => "fieldMustBeInteger",
+            Rule::Type("number") => "fieldMustBeNumber",
+            Rule::Type("boolean") => "fieldMustBeBoolean",
+            Rule::Type("array") => "fieldMustBeArray",
+            Rule::Type(_) => "fieldMustBeObject",
+            Rule::TooLong => "stringIsTooLong",
+            Rule::TooShort => "stringIsTooShort",
+            Rule::Pattern => "stringFailedRegexCheck",
+            Rule::Luhn => "panFailedLuhnCheck",
+            Rule::NotAllowed => "fieldIsNotAllowed",
+            Rule::InvalidValue | Rule::Other => "fieldHasInvalidValue",
+        }
+    }
+}
+
+/// One place where a JSON value breaks its schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SchemaViolation {
+    /// JSON pointer of the offending value (for a missing field: where it should be).
+    pub pointer: String,
+    /// The same place as a JSONPath (`$.instruction.value.amount`).
+    pub json_path: String,
+    /// The rule broken.
+    pub rule: Rule,
+    /// Human message.
+    pub message: String,
+}
+
+impl fmt::Display for SchemaViolation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.json_path, self.message)
+    }
+}
+
+/// The embedded spec of an API, parsed on first use.
+pub fn spec(api: Api) -> &'static Spec {
+    static SPECS: [OnceLock<Spec>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+    let slot = &SPECS[Api::ALL.iter().position(|a| *a == api).unwrap_or(0)];
+    slot.get_or_init(|| {
+        // The build script generated clients from these very files, so they load.
+        load(api, api.source()).unwrap_or_else(|e| panic!("embedded spec does not load: {e}"))
+    })
+}
+
+/// Parse and index a spec text (for `payconform lint` and tests).
+pub fn load(api: Api, yaml: &str) -> Result<Spec, SpecLoadError> {
+    let file = format!("spec/{}.yaml", api.name());
+    let fail = |message: String| SpecLoadError { file: file.clone(), message };
+    let raw: Value = serde_yaml::from_str(yaml).map_err(|e| fail(format!("not valid YAML: {e}")))?;
+    // Typed parse: catches structural mistakes openapiv3 knows about.
+    let typed: openapiv3::OpenAPI =
+        serde_json::from_value(raw.clone()).map_err(|e| fail(format!("not an OpenAPI 3.0 document: {e}")))?;
+    let mut refs = Vec::new();
+    collect_refs(&raw, String::new(), &mut refs);
+    for (at, target) in &refs {
+        let resolves = target.strip_prefix('#').is_some_and(|p| raw.pointer(p).is_some());
+        if !resolves {
+            return Err(fail(format!("$ref {target:?} at {at} does not resolve")));
+        }
+    }
+    let doc = Arc::new(convert(&raw));
+    let mut operations = Vec::new();
+    for (path, item) in &typed.paths.paths {
+        let openapiv3::ReferenceOr::Item(item) = item else {
+            return Err(fail(format!("path {path} is a $ref; inline it")));
+        };
+        for (method, op) in item.iter() {
+            let id = op.operation_id.clone().ok_or_else(|| fail(format!("{} {path}: missing operationId", method.to_uppercase())))?;
+            let ptr = format!("/paths/{}/{method}", escape(path));
+            let op_raw = raw.pointer(&ptr).cloned().unwrap_or(Value::Null);
+            let body_of = |content: Option<&Value>, required: bool| -> Option<Body> {
+                let (media, m) = content?.as_object()?.iter().next()?;
+                Some(Body {
+                    media_type: media.clone(),
+                    schema: convert(m.get("schema").unwrap_or(&Value::Bool(true))),
+                    required,
+                    doc: doc.clone(),
+                    validator: OnceLock::new(),
+                })
+            };
+            let request = op_raw.get("requestBody").map(|b| deref(&raw, b)).and_then(|b| {
+                body_of(b.get("content"), b.get("required").and_then(Value::as_bool).unwrap_or(false))
+            });
+            let mut responses = BTreeMap::new();
+            if let Some(rs) = op_raw.get("responses").and_then(Value::as_object) {
+                for (status, r) in rs {
+                    let r = deref(&raw, r);
+                    responses.insert(status.clone(), body_of(r.get("content"), true));
+                }
+            }
+            let mut headers = Vec::new();
+            let path_params = raw.pointer(&format!("/paths/{}/parameters", escape(path))).and_then(Value::as_array).cloned();
+            let op_params = op_raw.get("parameters").and_then(Value::as_array).cloned();
+            for p in path_params.into_iter().flatten().chain(op_params.into_iter().flatten()) {
+                let p = deref(&raw, &p);
+                if p.get("in").and_then(Value::as_str) == Some("header") {
+                    headers.push(HeaderParam {
+                        name: p.get("name").and_then(Value::as_str).unwrap_or("").to_string(),
+                        required: p.get("required").and_then(Value::as_bool).unwrap_or(false),
+                        allowed: p.pointer("/schema/enum").and_then(Value::as_array).map(|v| {
+                            v.iter().filter_map(Value::as_str).map(String::from).collect()
+                        }),
+                    });
+                }
+            }
+            operations.push(Operation {
+                api,
+                method_name: snake(&id),
+                operation_id: id,
+                http_method: method.to_uppercase(),
+                path: path.clone(),
+                request,
+                responses,
+                headers,
+            });
+        }
+    }
+    Ok(Spec { api, operations })
+}
+
+impl Spec {
+    /// An operation by vendor operationId or by generated method name.
+    pub fn operation(&self, id: &str) -> Option<&Operation> {
+        self.operations.iter().find(|o| o.operation_id == id || o.method_name == id)
+    }
+
+    /// The operation serving `method path` (path relative to the API base path).
+    pub fn find(&self, method: &str, path: &str) -> Option<(&Operation, Vec<(String, String)>)> {
+        self.operations
+            .iter()
+            .filter(|o| o.http_method.eq_ignore_ascii_case(method))
+            .find_map(|o| o.match_path(path).map(|params| (o, params)))
+    }
+
+    /// Whether any operation has this path, whatever the method.
+    pub fn has_path(&self, path: &str) -> bool {
+        self.operations.iter().any(|o| o.match_path(path).is_some())
+    }
+}
+
+impl Body {
+    /// Validate a value against this body's schema; every violation, most specific first.
+    pub fn validate(&self, instance: &Value) -> Vec<SchemaViolation> {
+        let validator = self.validator.get_or_init(|| {
+            let mut root = Map::new();
+            root.insert("allOf".into(), Value::Array(vec![self.schema.clone()]));
+            if let Some(c) = self.doc.get("components") {
+                root.insert("components".into(), c.clone());
+            }
+            jsonschema::options()
+                .with_draft(jsonschema::Draft::Draft7)
+                .should_validate_formats(true)
+                .with_format("luhn", luhn_valid)
+                .build(&Value::Object(root))
+                .map_err(|e| e.to_string())
+        });
+        match validator {
+            Ok(v) => {
+                let mut out = Vec::new();
+                for e in v.iter_errors(instance) {
+                    flatten_error(&e, &mut out);
+                }
+                out.dedup();
+                out
+            }
+            Err(e) => vec![SchemaViolation {
+                pointer: String::new(),
+                json_path: "$".into(),
+                rule: Rule::Other,
+                message: format!("the spec's schema does not compile: {e}"),
+            }],
+        }
+    }
+}
+
+fn flatten_error(e: &jsonschema::ValidationError<'_>, out: &mut Vec<SchemaViolation>) {
+    use jsonschema::error::{TypeKind, ValidationErrorKind as K};
+    let at = e.instance_path().as_str().to_string();
+    let push = |out: &mut Vec<SchemaViolation>, pointer: String, rule: Rule, message: String| {
+        out.push(SchemaViolation { json_path: pointer_to_json_path(&pointer), pointer, rule, message });
+    };
+    match e.kind() {
+        K::Required { property } => {
+            let name = property.as_str().unwrap_or("?");
+            push(out, format!("{at}/{}", escape(name)), Rule::Missing, format!("required field '{name}' is missing"));
+        }
+        K::OneOfNotValid { context } | K::AnyOf { context } => {
+            // Report the branch that fits best: the one with the fewest errors that did
+            // not fail on a discriminating `type`/enum at the object itself.
+            let best = context
+                .iter()
+                .filter(|errs| {
+                    !errs.iter().any(|x| {
+                        let p = x.instance_path().as_str();
+                        p.strip_prefix(at.as_str()) == Some("/type") && matches!(x.kind(), K::Enum { .. } | K::Constant { .. })
+                    })
+                })
+                .min_by_key(|errs| errs.len());
+            match best {
+                Some(errs) if !errs.is_empty() => errs.iter().for_each(|x| flatten_error(x, out)),
+                _ => push(out, at.clone(), Rule::InvalidValue, "matches none of the allowed shapes".into()),
+            }
+        }
+        K::Type { kind } => {
+            let expected = match kind {
+                TypeKind::Single(t) => type_name(*t),
+                TypeKind::Multiple(ts) => ts.iter().next().map(type_name).unwrap_or("value"),
+            };
+            push(out, at, Rule::Type(expected), format!("must be {}", article(expected)));
+        }
+        K::MaxLength { limit } => push(out, at, Rule::TooLong, format!("is longer than {limit} characters")),
+        K::MinLength { limit } => {
+            push(out, at, Rule::TooShort, format!("is shorter than {limit} character{}", if *limit == 1 { "" } else { "s" }))
+        }
+        K::Pattern { pattern } => push(out, at, Rule::Pattern, format!("does not match {pattern}")),
+        K::Format { format } if format == "luhn" => push(out, at, Rule::Luhn, "fails the Luhn check".into()),
+        K::Enum { options } => push(out, at, Rule::InvalidValue, format!("must be one of {options}")),
+        K::Minimum { limit } | K::ExclusiveMinimum { limit } => push(out, at, Rule::InvalidValue, format!("is below the minimum {limit}")),
+        K::Maximum { limit } | K::ExclusiveMaximum { limit } => push(out, at, Rule::InvalidValue, format!("is above the maximum {limit}")),
+        K::AdditionalProperties { unexpected } => {
+            for name in unexpected {
+                push(out, format!("{at}/{}", escape(name)), Rule::NotAllowed, format!("field '{name}' is not allowed"));
+            }
+        }
+        K::Not { schema } => {
+            let names: Vec<String> = schema
+                .get("required")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).map(String::from).collect())
+                .unwrap_or_default();
+            if names.is_empty() {
+                push(out, at.clone(), Rule::NotAllowed, "is not allowed here".into());
+            }
+            for name in names {
+                push(out, format!("{at}/{}", escape(&name)), Rule::NotAllowed, format!("field '{name}' is not allowed here"));
+            }
+        }
+        _ => push(out, at, Rule::Other, e.to_string()),
+    }
+}
+
+fn type_name(t: jsonschema::types::JsonType) -> &'static str {
+    use jsonschema::types::JsonType as T;
+    match t {
+        T::String => "string",
+        T::Integer => "integer",
+        T::Number => "number",
+        T::Boolean => "boolean",
+        T::Array => "array",
+        T::Object => "object",
+        T::Null => "null",
+    }
+}
+
+fn article(t: &str) -> String {
+    if matches!(t.chars().next(), Some('a' | 'e' | 'i' | 'o' | 'u')) { format!("an {t}") } else { format!("a {t}") }
+}
+
+/// Luhn checksum over a digit string (non-strings and non-digits are left to other rules).
+pub fn luhn_valid(s: &str) -> bool {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return true;
+    }
+    let sum: u32 = s
+        .bytes()
+        .rev()
+        .enumerate()
+        .map(|(i, b)| {
+            let d = u32::from(b - b'0');
+            if i % 2 == 1 {
+                let x = d * 2;
+                if x > 9 { x - 9 } else { x }
+            } else {
+                d
+            }
+        })
+        .sum();
+    sum % 10 == 0
+}
+
+/// `/a/0/b~1c` → `$.a[0]['b/c']`.
+pub fn pointer_to_json_path(pointer: &str) -> String {
+    let mut out = String::from("$");
+    for seg in pointer.split('/').skip(1) {
+        let seg = seg.replace("~1", "/").replace("~0", "~");
+        if !seg.is_empty() && seg.bytes().all(|b| b.is_ascii_digit()) {
+            out.push_str(&format!("[{seg}]"));
+        } else if !seg.is_empty() && seg.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            out.push('.');
+            out.push_str(&seg);
+        } else {
+            out.push_str(&format!("['{seg}']"));
+        }
+    }
+    out
+}
+
+fn escape(seg: &str) -> String {
+    seg.replace('~', "~0").replace('/', "~1")
+}
+
+fn deref<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
+    match v.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
+        Some(p) => doc.pointer(p).map(|t| deref(doc, t)).unwrap_or(v),
+        None => v,
+    }
+}
+
+fn collect_refs(v: &Value, at: String, out: &mut Vec<(String, String)>) {
+    match v {
+        Value::Object(m) => {
+            for (k, child) in m {
+                if k == "$ref" {
+                    if let Some(s) = child.as_str() {
+                        out.push((if at.is_empty() { "/".into() } else { at.clone() }, s.to_string()));
+                    }
+                } else {
+                    collect_refs(child, format!("{at}/{}", escape(k)), out);
+                }
+            }
+        }
+        Value::Array(a) => a.iter().enumerate().for_each(|(i, c)| collect_refs(c, format!("{at}/{i}"), out)),
+        _ => {}
+    }
+}
+
+/// OpenAPI 3.0 schema object → JSON Schema (draft 7), recursively.
+fn convert(v: &Value) -> Value {
+    match v {
+        Value::Object(m) => {
+            let mut out = Map::new();
+            for (k, child) in m {
+                match k.as_str() {
+                    "example" | "examples" | "discriminator" | "xml" | "externalDocs" | "deprecated" | "readOnly"
+                    | "writeOnly" | "nullable" => {}
+                    // These map names to schemas: convert each value, keep every name.
+                    "properties" | "schemas" | "patternProperties" | "definitions" => {
+                        let inner = child
+                            .as_object()
+                            .map(|m| m.iter().map(|(n, s)| (n.clone(), convert(s))).collect())
+                            .unwrap_or_default();
+                        out.insert(k.clone(), Value::Object(inner));
+                    }
+                    _ => {
+                        out.insert(k.clone(), convert(child));
+                    }
+                }
+            }
+            if m.get("nullable").and_then(Value::as_bool) == Some(true) {
+                if let Some(t) = out.get("type").and_then(Value::as_str).map(String::from) {
+                    out.insert("type".into(), serde_json::json!([t, "null"]));
+                }
+                if let Some(Value::Array(e)) = out.get_mut("enum") {
+                    e.push(Value::Null);
+                }
+            }
+            Value::Object(out)
+        }
+        Value::Array(a) => Value::Array(a.iter().map(convert).collect()),
+        other => other.clone(),
+    }
+}
+
+/// progenitor's method naming: snake_case of the operationId.
+pub(crate) fn snake(id: &str) -> String {
+    let mut out = String::new();
+    let mut prev_lower = false;
+    for c in id.chars() {
+        if c == '-' || c == ' ' || c == '.' {
+            out.push('_');
+            prev_lower = false;
+        } else if c.is_uppercase() {
+            if prev_lower {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+            prev_lower = false;
+        } else {
+            out.push(c);
+            prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_paths() {
+        assert_eq!(pointer_to_json_path("/instruction/value/amount"), "$.instruction.value.amount");
+        assert_eq!(pointer_to_json_path("/a/0/cardPayments:settle"), "$.a[0]['cardPayments:settle']");
+        assert_eq!(pointer_to_json_path(""), "$");
+    }
+
+    #[test]
+    fn luhn() {
+        assert!(luhn_valid("4444333322221111"));
+        assert!(luhn_valid("4111111111111111"));
+        assert!(!luhn_valid("4111111111111112"));
+    }
+
+    #[test]
+    fn every_operation_indexed_and_names_match_the_clients() {
+        assert_eq!(spec(Api::WorldpayV7).operations.len(), 9);
+        assert_eq!(spec(Api::WorldpayPayments).operations.len(), 8);
+        assert_eq!(spec(Api::Adyen).operations.len(), 7);
+        for w in crate::client::worldpay_v7::WIRE {
+            assert!(spec(Api::WorldpayV7).operation(w.method).is_some(), "{}", w.method);
+        }
+        for w in crate::client::adyen::WIRE {
+            assert_eq!(spec(Api::Adyen).operation(w.operation_id).map(|o| o.method_name.as_str()), Some(w.method));
+        }
+    }
+
+    #[test]
+    fn validation_names_the_field_inside_one_of() {
+        let op = spec(Api::WorldpayV7).operation("authorize").unwrap();
+        let body = serde_json::json!({
+            "transactionReference": "t", "merchant": {"entity": "default"}, "channel": "ecom",
+            "instruction": {"requestAutoSettlement": {"enabled": false}, "narrative": {"line1": "x"},
+              "value": {"amount": 1, "currency": "GBP"},
+              "paymentInstrument": {"type": "card/plain", "cardNumber": "12ab", "expiryDate": {"month": 1, "year": 2030}}}
+        });
+        let v = op.request.as_ref().unwrap().validate(&body);
+        assert_eq!(v.len(), 1, "{v:?}");
+        assert_eq!(v[0].json_path, "$.instruction.paymentInstrument.cardNumber");
+        assert_eq!(v[0].rule, Rule::Pattern);
+    }
+}
