@@ -84,14 +84,17 @@ pub fn generate(file: &str, yaml: &str) -> Result<Generated, SpecError> {
     })?;
     check_structure(&doc).map_err(|(op, ptr, msg)| err(op, ptr, msg))?;
     let wire = prepass(&mut doc).map_err(|(op, ptr, msg)| err(op, ptr, msg))?;
-    let spec: openapiv3::OpenAPI = serde_json::from_value(doc)
-        .map_err(|e| err(None, None, format!("not an OpenAPI 3.0 document: {e}")))?;
+    let spec: openapiv3::OpenAPI =
+        serde_json::from_value(doc).map_err(|e| err(None, None, format!("not an OpenAPI 3.0 document: {e}")))?;
 
     let mut settings = progenitor::GenerationSettings::default();
     settings
         .with_interface(progenitor::InterfaceStyle::Positional)
         .with_derive("schemars::JsonSchema")
-        .with_inner_type(quote::quote! { crate::client::Inner });
+        .with_inner_type(quote::quote! { crate::client::Inner })
+        // Card data lives in types whose Debug never shows it (src/secret.rs).
+        .with_replacement("CardNumber", "crate::secret::CardNumber", std::iter::empty())
+        .with_replacement("Cvc", "crate::secret::Cvc", std::iter::empty());
     let result = std::panic::catch_unwind(move || {
         let mut generator = progenitor::Generator::new(&settings);
         generator.generate_tokens(&spec).map(|tokens| tokens.to_string())
@@ -107,15 +110,11 @@ pub fn generate(file: &str, yaml: &str) -> Result<Generated, SpecError> {
                 .cloned()
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "unknown panic".to_string());
-            return Err(err(
-                None,
-                None,
-                format!("progenitor panicked on a construct it does not support: {what}"),
-            ));
+            return Err(err(None, None, format!("progenitor panicked on a construct it does not support: {what}")));
         }
     };
-    let file_ast = syn::parse_file(&tokens)
-        .map_err(|e| err(None, None, format!("generated code does not parse: {e}")))?;
+    let file_ast =
+        syn::parse_file(&tokens).map_err(|e| err(None, None, format!("generated code does not parse: {e}")))?;
     Ok(Generated { code: prettyplease::unparse(&file_ast), wire })
 }
 
@@ -175,7 +174,9 @@ fn check_structure(doc: &Value) -> Result<(), Problem> {
         match target.strip_prefix('#') {
             Some(p) if doc.pointer(p).is_some() => {}
             Some(_) => return Err((op, Some(at), format!("$ref {target:?} points at nothing in this document"))),
-            None => return Err((op, Some(at), format!("$ref {target:?} is not local; only '#/...' refs are supported"))),
+            None => {
+                return Err((op, Some(at), format!("$ref {target:?} is not local; only '#/...' refs are supported")));
+            }
         }
     }
     Ok(())
@@ -225,11 +226,7 @@ fn resolve<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
 
 /// Rewrite one `content` map to a single `application/json` entry; returns the
 /// original media type and the schema (as written, `$ref` kept) for comparison.
-fn normalise_content(
-    content: &mut Map<String, Value>,
-    op: &str,
-    at: &str,
-) -> Result<Option<(String, Value)>, Problem> {
+fn normalise_content(content: &mut Map<String, Value>, op: &str, at: &str) -> Result<Option<(String, Value)>, Problem> {
     if content.is_empty() {
         return Ok(None);
     }
@@ -281,7 +278,8 @@ fn prepass(doc: &mut Value) -> Result<Vec<WireInfo>, Problem> {
                     (true, Some(v), Some(n)) if v.len() == 1 && v[0].is_string() => {
                         info.constant_headers.push((n.to_string(), v[0].as_str().unwrap_or("").to_string()));
                     }
-                    (true, _, Some(n)) if n.eq_ignore_ascii_case("content-type") || n.eq_ignore_ascii_case("accept") => {}
+                    (true, _, Some(n))
+                        if n.eq_ignore_ascii_case("content-type") || n.eq_ignore_ascii_case("accept") => {}
                     _ => keep.push(p),
                 }
             }
@@ -294,12 +292,11 @@ fn prepass(doc: &mut Value) -> Result<Vec<WireInfo>, Problem> {
                 if p.get("$ref").is_some() {
                     *p = resolve(&snapshot, p).clone();
                 }
-                if p.get("in").and_then(Value::as_str) == Some("path") {
-                    if let Some(schema) = p.get_mut("schema").and_then(Value::as_object_mut) {
-                        schema.remove("minLength");
-                        schema.remove("maxLength");
-                        schema.remove("pattern");
-                    }
+                let is_path = p.get("in").and_then(Value::as_str) == Some("path");
+                if let Some(schema) = p.get_mut("schema").and_then(Value::as_object_mut).filter(|_| is_path) {
+                    schema.remove("minLength");
+                    schema.remove("maxLength");
+                    schema.remove("pattern");
                 }
             }
         }
@@ -309,10 +306,10 @@ fn prepass(doc: &mut Value) -> Result<Vec<WireInfo>, Problem> {
             if body.get("$ref").is_some() {
                 *body = resolve(&snapshot, body).clone();
             }
-            if let Some(content) = body.get_mut("content").and_then(Value::as_object_mut) {
-                if let Some((media, _)) = normalise_content(content, &op_id, &format!("{body_ptr}/content"))? {
-                    info.request_media_type = Some(media);
-                }
+            if let Some(content) = body.get_mut("content").and_then(Value::as_object_mut)
+                && let Some((media, _)) = normalise_content(content, &op_id, &format!("{body_ptr}/content"))?
+            {
+                info.request_media_type = Some(media);
             }
         }
         // Responses: one success and one error body type.
@@ -336,25 +333,29 @@ fn prepass(doc: &mut Value) -> Result<Vec<WireInfo>, Problem> {
             match found {
                 Some((media, schema)) => {
                     info.response_media_type.get_or_insert(media);
-                    if success { ok_schemas.push((status.clone(), schema)) } else { err_schemas.push((status.clone(), schema)) }
+                    if success {
+                        ok_schemas.push((status.clone(), schema))
+                    } else {
+                        err_schemas.push((status.clone(), schema))
+                    }
                 }
                 None if !success => err_bodyless.push(status.clone()),
                 None => {}
             }
         }
         for (kind, list) in [("success", &ok_schemas), ("error", &err_schemas)] {
-            if let Some((first_status, first)) = list.first() {
-                if let Some((status, _)) = list.iter().find(|(_, s)| s != first) {
-                    return Err((
-                        Some(op_id),
-                        Some(format!("{resp_ptr}/{}", escape(status))),
-                        format!(
-                            "{kind} responses {first_status} and {status} have different body schemas; \
-                             the generated client needs one {kind} body type per operation (use one schema, \
-                             e.g. a shared Error with optional fields)"
-                        ),
-                    ));
-                }
+            if let Some((first_status, first)) = list.first()
+                && let Some((status, _)) = list.iter().find(|(_, s)| s != first)
+            {
+                return Err((
+                    Some(op_id),
+                    Some(format!("{resp_ptr}/{}", escape(status))),
+                    format!(
+                        "{kind} responses {first_status} and {status} have different body schemas; \
+                         the generated client needs one {kind} body type per operation (use one schema, \
+                         e.g. a shared Error with optional fields)"
+                    ),
+                ));
             }
         }
         if !err_schemas.is_empty() && !err_bodyless.is_empty() {
@@ -415,7 +416,9 @@ pub fn snake(id: &str) -> String {
 
 /// Rust source for the wire table of one API.
 pub fn wire_table(wire: &[WireInfo]) -> String {
-    let mut s = String::from("/// Wire format of every operation, from the spec (generated by build.rs).\npub static WIRE: &[crate::client::Wire] = &[\n");
+    let mut s = String::from(
+        "/// Wire format of every operation, from the spec (generated by build.rs).\npub static WIRE: &[crate::client::Wire] = &[\n",
+    );
     for w in wire {
         let opt = |o: &Option<String>| match o {
             Some(v) => format!("Some({v:?})"),

@@ -78,8 +78,8 @@ impl Credentials {
             }
             Credentials::ApiKey(key) => (HeaderName::from_static("x-api-key"), key.clone()),
         };
-        let mut value =
-            HeaderValue::from_str(&value).map_err(|_| ClientError::Config("credentials contain characters not allowed in a header".into()))?;
+        let mut value = HeaderValue::from_str(&value)
+            .map_err(|_| ClientError::Config("credentials contain characters not allowed in a header".into()))?;
         value.set_sensitive(true);
         Ok((name, value))
     }
@@ -130,7 +130,10 @@ impl Config {
         let base = Url::parse(&self.base_url)
             .map_err(|e| ClientError::Config(format!("base URL {:?} is not a URL: {e}", self.base_url)))?;
         if !matches!(base.scheme(), "http" | "https") || base.host_str().is_none() {
-            return Err(ClientError::Config(format!("base URL {:?} must be http(s)://host[:port][/path]", self.base_url)));
+            return Err(ClientError::Config(format!(
+                "base URL {:?} must be http(s)://host[:port][/path]",
+                self.base_url
+            )));
         }
         let mut headers = HeaderMap::new();
         if let Some(c) = &self.credentials {
@@ -167,7 +170,9 @@ pub enum ClientError {
     #[error("client configuration: {0}")]
     Config(String),
     /// The link points at another host than the configured one; nothing was sent.
-    #[error("refusing to follow {href:?}: it points at {found}, not the configured {expected}; credentials are only sent to the configured host")]
+    #[error(
+        "refusing to follow {href:?}: it points at {found}, not the configured {expected}; credentials are only sent to the configured host"
+    )]
     ForeignLink {
         /// The link as given.
         href: String,
@@ -376,10 +381,18 @@ pub fn parse_action_link(base: &Url, wire: &'static [Wire], href: &str) -> Resul
         return Err(bad("action links carry no query or fragment".into()));
     }
     let base_path = base.path().trim_end_matches('/');
-    let rest = url.path().strip_prefix(base_path).ok_or_else(|| bad(format!("it is not under the base path {base_path:?}")))?;
+    let rest = url
+        .path()
+        .strip_prefix(base_path)
+        .ok_or_else(|| bad(format!("it is not under the base path {base_path:?}")))?;
     for w in wire {
         if let Some(token) = match_template(w.path, rest) {
-            return Ok(ActionLink { operation_id: w.operation_id, method: w.method, http_method: w.http_method, link_data: token.to_string() });
+            return Ok(ActionLink {
+                operation_id: w.operation_id,
+                method: w.method,
+                http_method: w.http_method,
+                link_data: token.to_string(),
+            });
         }
     }
     Err(bad(format!("no operation of this API has the path {rest:?}")))

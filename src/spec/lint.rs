@@ -93,7 +93,8 @@ pub fn lint_examples(dir: &Path) -> std::io::Result<LintReport> {
     Ok(lint_files(files.iter().map(|(n, b)| (n.as_str(), b.as_slice()))))
 }
 
-static EMBEDDED: include_dir::Dir<'static> = include_dir::include_dir!("$CARGO_MANIFEST_DIR/tests/fixtures/vendor-examples");
+static EMBEDDED: include_dir::Dir<'static> =
+    include_dir::include_dir!("$CARGO_MANIFEST_DIR/tests/fixtures/vendor-examples");
 
 /// Lint the vendor examples compiled into the binary.
 pub fn lint_embedded_examples() -> LintReport {
@@ -143,7 +144,9 @@ fn lint_files<'a>(files: impl Iterator<Item = (&'a str, &'a [u8])>) -> LintRepor
             match &op.request {
                 Some(b) => b,
                 None => {
-                    report.problems.push(LintProblem { file: rel.into(), message: format!("{op_id} documents no request body") });
+                    report
+                        .problems
+                        .push(LintProblem { file: rel.into(), message: format!("{op_id} documents no request body") });
                     continue;
                 }
             }
@@ -151,11 +154,17 @@ fn lint_files<'a>(files: impl Iterator<Item = (&'a str, &'a [u8])>) -> LintRepor
             match op.response(status) {
                 Some(Some(b)) => b,
                 Some(None) => {
-                    report.problems.push(LintProblem { file: rel.into(), message: format!("{op_id} documents {status} without a body") });
+                    report.problems.push(LintProblem {
+                        file: rel.into(),
+                        message: format!("{op_id} documents {status} without a body"),
+                    });
                     continue;
                 }
                 None => {
-                    report.problems.push(LintProblem { file: rel.into(), message: format!("{op_id} does not document status {status}") });
+                    report.problems.push(LintProblem {
+                        file: rel.into(),
+                        message: format!("{op_id} does not document status {status}"),
+                    });
                     continue;
                 }
             }

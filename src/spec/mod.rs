@@ -271,7 +271,10 @@ pub fn load(api: Api, yaml: &str) -> Result<Spec, SpecLoadError> {
             return Err(fail(format!("path {path} is a $ref; inline it")));
         };
         for (method, op) in item.iter() {
-            let id = op.operation_id.clone().ok_or_else(|| fail(format!("{} {path}: missing operationId", method.to_uppercase())))?;
+            let id = op
+                .operation_id
+                .clone()
+                .ok_or_else(|| fail(format!("{} {path}: missing operationId", method.to_uppercase())))?;
             let ptr = format!("/paths/{}/{method}", escape(path));
             let op_raw = raw.pointer(&ptr).cloned().unwrap_or(Value::Null);
             let body_of = |content: Option<&Value>, required: bool| -> Option<Body> {
@@ -284,9 +287,10 @@ pub fn load(api: Api, yaml: &str) -> Result<Spec, SpecLoadError> {
                     validator: OnceLock::new(),
                 })
             };
-            let request = op_raw.get("requestBody").map(|b| deref(&raw, b)).and_then(|b| {
-                body_of(b.get("content"), b.get("required").and_then(Value::as_bool).unwrap_or(false))
-            });
+            let request = op_raw
+                .get("requestBody")
+                .map(|b| deref(&raw, b))
+                .and_then(|b| body_of(b.get("content"), b.get("required").and_then(Value::as_bool).unwrap_or(false)));
             let mut responses = BTreeMap::new();
             if let Some(rs) = op_raw.get("responses").and_then(Value::as_object) {
                 for (status, r) in rs {
@@ -295,7 +299,8 @@ pub fn load(api: Api, yaml: &str) -> Result<Spec, SpecLoadError> {
                 }
             }
             let mut headers = Vec::new();
-            let path_params = raw.pointer(&format!("/paths/{}/parameters", escape(path))).and_then(Value::as_array).cloned();
+            let path_params =
+                raw.pointer(&format!("/paths/{}/parameters", escape(path))).and_then(Value::as_array).cloned();
             let op_params = op_raw.get("parameters").and_then(Value::as_array).cloned();
             for p in path_params.into_iter().flatten().chain(op_params.into_iter().flatten()) {
                 let p = deref(&raw, &p);
@@ -303,9 +308,10 @@ pub fn load(api: Api, yaml: &str) -> Result<Spec, SpecLoadError> {
                     headers.push(HeaderParam {
                         name: p.get("name").and_then(Value::as_str).unwrap_or("").to_string(),
                         required: p.get("required").and_then(Value::as_bool).unwrap_or(false),
-                        allowed: p.pointer("/schema/enum").and_then(Value::as_array).map(|v| {
-                            v.iter().filter_map(Value::as_str).map(String::from).collect()
-                        }),
+                        allowed: p
+                            .pointer("/schema/enum")
+                            .and_then(Value::as_array)
+                            .map(|v| v.iter().filter_map(Value::as_str).map(String::from).collect()),
                     });
                 }
             }
@@ -398,7 +404,8 @@ fn flatten_error(e: &jsonschema::ValidationError<'_>, out: &mut Vec<SchemaViolat
                 .filter(|errs| {
                     !errs.iter().any(|x| {
                         let p = x.instance_path().as_str();
-                        p.strip_prefix(at.as_str()) == Some("/type") && matches!(x.kind(), K::Enum { .. } | K::Constant { .. })
+                        p.strip_prefix(at.as_str()) == Some("/type")
+                            && matches!(x.kind(), K::Enum { .. } | K::Constant { .. })
                     })
                 })
                 .min_by_key(|errs| errs.len());
@@ -415,14 +422,21 @@ fn flatten_error(e: &jsonschema::ValidationError<'_>, out: &mut Vec<SchemaViolat
             push(out, at, Rule::Type(expected), format!("must be {}", article(expected)));
         }
         K::MaxLength { limit } => push(out, at, Rule::TooLong, format!("is longer than {limit} characters")),
-        K::MinLength { limit } => {
-            push(out, at, Rule::TooShort, format!("is shorter than {limit} character{}", if *limit == 1 { "" } else { "s" }))
-        }
+        K::MinLength { limit } => push(
+            out,
+            at,
+            Rule::TooShort,
+            format!("is shorter than {limit} character{}", if *limit == 1 { "" } else { "s" }),
+        ),
         K::Pattern { pattern } => push(out, at, Rule::Pattern, format!("does not match {pattern}")),
         K::Format { format } if format == "luhn" => push(out, at, Rule::Luhn, "fails the Luhn check".into()),
         K::Enum { options } => push(out, at, Rule::InvalidValue, format!("must be one of {options}")),
-        K::Minimum { limit } | K::ExclusiveMinimum { limit } => push(out, at, Rule::InvalidValue, format!("is below the minimum {limit}")),
-        K::Maximum { limit } | K::ExclusiveMaximum { limit } => push(out, at, Rule::InvalidValue, format!("is above the maximum {limit}")),
+        K::Minimum { limit } | K::ExclusiveMinimum { limit } => {
+            push(out, at, Rule::InvalidValue, format!("is below the minimum {limit}"))
+        }
+        K::Maximum { limit } | K::ExclusiveMaximum { limit } => {
+            push(out, at, Rule::InvalidValue, format!("is above the maximum {limit}"))
+        }
         K::AdditionalProperties { unexpected } => {
             for name in unexpected {
                 push(out, format!("{at}/{}", escape(name)), Rule::NotAllowed, format!("field '{name}' is not allowed"));
@@ -438,7 +452,12 @@ fn flatten_error(e: &jsonschema::ValidationError<'_>, out: &mut Vec<SchemaViolat
                 push(out, at.clone(), Rule::NotAllowed, "is not allowed here".into());
             }
             for name in names {
-                push(out, format!("{at}/{}", escape(&name)), Rule::NotAllowed, format!("field '{name}' is not allowed here"));
+                push(
+                    out,
+                    format!("{at}/{}", escape(&name)),
+                    Rule::NotAllowed,
+                    format!("field '{name}' is not allowed here"),
+                );
             }
         }
         _ => push(out, at, Rule::Other, e.to_string()),
@@ -481,7 +500,7 @@ pub fn luhn_valid(s: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// `/a/0/b~1c` → `$.a[0]['b/c']`.

@@ -1,0 +1,127 @@
+//! A broken spec fails generation with one clear message naming the spec file and the
+//! operation or JSON pointer. These drive the very code build.rs runs.
+
+#[path = "../build/generate.rs"]
+#[allow(dead_code)]
+mod generate;
+
+const GOOD_OP: &str = r##"
+openapi: 3.0.3
+info: { title: t, version: "1" }
+paths:
+  /things/{id}:
+    post:
+      operationId: makeThing
+      parameters:
+        - { name: id, in: path, required: true, schema: { type: string } }
+      requestBody:
+        content:
+          application/vnd.acme+json:
+            schema: { $ref: "#/components/schemas/Thing" }
+      responses:
+        "201":
+          description: ok
+          content:
+            application/vnd.acme+json:
+              schema: { $ref: "#/components/schemas/Thing" }
+        "400":
+          description: bad
+          content:
+            application/vnd.acme+json:
+              schema: { $ref: "#/components/schemas/Error" }
+components:
+  schemas:
+    Thing: { type: object, properties: { name: { type: string } } }
+    Error: { type: object, properties: { errorName: { type: string } } }
+"##;
+
+fn fails(yaml: &str) -> generate::SpecError {
+    match generate::generate("spec/broken.yaml", yaml) {
+        Ok(_) => panic!("expected the spec to be rejected"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn a_valid_spec_with_a_vendor_media_type_generates() {
+    let g = generate::generate("spec/ok.yaml", GOOD_OP).unwrap_or_else(|e| panic!("{e}"));
+    assert!(g.code.contains("pub async fn make_thing"));
+    assert_eq!(g.wire[0].request_media_type.as_deref(), Some("application/vnd.acme+json"));
+}
+
+#[test]
+fn the_project_specs_generate() {
+    for stem in ["worldpay-card-payments-v7", "worldpay-payments-2024-06-01", "adyen-payment-v40"] {
+        let file = format!("{}/spec/{stem}.yaml", env!("CARGO_MANIFEST_DIR"));
+        let text = std::fs::read_to_string(&file).unwrap();
+        generate::generate(&file, &text).unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+#[test]
+fn yaml_syntax_error_names_file_and_line() {
+    let e = fails("openapi: 3.0.3\ninfo: [unclosed\n");
+    let msg = e.to_string();
+    assert!(msg.starts_with("spec/broken.yaml"), "{msg}");
+    assert!(msg.contains("not valid YAML") && msg.contains("line"), "{msg}");
+}
+
+#[test]
+fn dangling_ref_names_operation_and_pointer() {
+    let e = fails(&GOOD_OP.replace("#/components/schemas/Error", "#/components/schemas/Eror"));
+    assert_eq!(e.operation.as_deref(), Some("makeThing"));
+    assert_eq!(
+        e.pointer.as_deref(),
+        Some("/paths/~1things~1{id}/post/responses/400/content/application~1vnd.acme+json/schema")
+    );
+    assert!(e.to_string().contains("#/components/schemas/Eror"), "{e}");
+}
+
+#[test]
+fn missing_operation_id_names_method_and_path() {
+    let e = fails(&GOOD_OP.replace("      operationId: makeThing\n", ""));
+    assert_eq!(e.operation.as_deref(), Some("POST /things/{id}"));
+    assert!(e.to_string().contains("missing operationId"), "{e}");
+}
+
+#[test]
+fn duplicate_operation_id_is_named() {
+    let two = GOOD_OP.replace("components:", "  /other:\n    get:\n      operationId: makeThing\n      responses:\n        \"200\": { description: ok }\ncomponents:");
+    let e = fails(&two);
+    assert!(e.to_string().contains("duplicate operationId"), "{e}");
+}
+
+#[test]
+fn openapi_31_is_refused_with_the_reason() {
+    let e = fails(&GOOD_OP.replace("openapi: 3.0.3", "openapi: 3.1.0"));
+    assert_eq!(e.pointer.as_deref(), Some("/openapi"));
+    assert!(e.to_string().contains("3.0.x only"), "{e}");
+}
+
+#[test]
+fn differing_error_bodies_are_named_instead_of_panicking_in_progenitor() {
+    let two_errors = GOOD_OP.replace(
+        "        \"400\":\n",
+        "        \"401\":\n          description: denied\n          content:\n            application/json:\n              schema: { $ref: \"#/components/schemas/Thing\" }\n        \"400\":\n",
+    );
+    let e = fails(&two_errors);
+    assert_eq!(e.operation.as_deref(), Some("makeThing"));
+    assert!(e.to_string().contains("different body schemas"), "{e}");
+}
+
+#[test]
+fn body_less_error_next_to_a_typed_one_is_named() {
+    let mixed = GOOD_OP.replace("        \"400\":\n", "        \"500\": { description: down }\n        \"400\":\n");
+    let e = fails(&mixed);
+    assert_eq!(e.operation.as_deref(), Some("makeThing"));
+    assert!(e.to_string().contains("error response 500 has no body"), "{e}");
+}
+
+#[test]
+fn non_json_body_is_named() {
+    let xml =
+        GOOD_OP.replacen("application/vnd.acme+json:\n            schema", "application/xml:\n            schema", 1);
+    let e = fails(&xml);
+    assert_eq!(e.operation.as_deref(), Some("makeThing"));
+    assert!(e.to_string().contains("only JSON bodies"), "{e}");
+}
