@@ -9,6 +9,8 @@
 //!   with the vendors' real wire format and action-link helpers.
 //! - [`spec`]: the specs embedded in the library: an operation index and JSON Schema
 //!   validation of bodies, and the example lint behind `payconform lint`.
+//! - [`conformance`]: the exchange checker: every request and response against the spec.
+//! - [`sandbox`]: the stateful twin of the three APIs, served through wiremock or hyper.
 //! - [`secret`]: card-data types whose `Debug` never shows the secret.
 //!
 //! ```no_run
@@ -35,10 +37,12 @@
 #![deny(missing_docs)]
 
 pub mod client;
+pub mod conformance;
 
 /// The README's Rust examples, compiled as doctests so they stay true.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+pub mod sandbox;
 pub mod secret;
 pub mod spec;

@@ -24,6 +24,37 @@ enum Command {
         /// Folder of example bodies (default: the built-in vendor examples).
         dir: Option<PathBuf>,
     },
+    /// Serve the stateful sandbox twin of all three APIs until Ctrl-C.
+    ///
+    /// Worldpay answers at /cardPayments/..., /payments/... and /api/payments/...;
+    /// Adyen at /pal/servlet/Payment/v40/.... By default any well-formed credential is
+    /// accepted (HTTP Basic, or X-API-Key on Adyen) and is its own merchant: payments
+    /// made under one credential are invisible to every other. Give --credential or
+    /// --api-key to accept only those.
+    Sandbox {
+        /// Address to listen on; port 0 picks a free port.
+        #[arg(long, default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// Base for action links (default: http://<Host header>), e.g. behind a proxy.
+        #[arg(long, value_name = "URL")]
+        public_url: Option<url::Url>,
+        /// Accept only this Basic credential (repeatable); switches to strict mode.
+        #[arg(long, value_name = "USER:PASSWORD", value_parser = parse_credential)]
+        credential: Vec<String>,
+        /// Accept only this Adyen API key (repeatable); switches to strict mode.
+        #[arg(long, value_name = "KEY")]
+        api_key: Vec<String>,
+        /// Payments kept before the oldest is evicted.
+        #[arg(long, default_value_t = payconform::sandbox::DEFAULT_MAX_PAYMENTS)]
+        max_payments: usize,
+    },
+}
+
+fn parse_credential(s: &str) -> Result<String, String> {
+    match s.split_once(':') {
+        Some((u, _)) if !u.is_empty() => Ok(s.to_string()),
+        _ => Err("expected USER:PASSWORD".into()),
+    }
 }
 
 fn main() -> ExitCode {
@@ -53,6 +84,15 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Lint { dir } => lint(dir),
+        Command::Sandbox { addr, public_url, credential, api_key, max_payments } => {
+            let config = payconform::sandbox::TwinConfig {
+                credentials: credential,
+                api_keys: api_key,
+                public_url: public_url.map(|u| u.to_string()),
+                max_payments,
+            };
+            sandbox(addr, config)
+        }
     }
 }
 
@@ -85,4 +125,32 @@ fn lint(dir: Option<PathBuf>) -> ExitCode {
         report.problems.len()
     );
     if report.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+fn sandbox(addr: std::net::SocketAddr, config: payconform::sandbox::TwinConfig) -> ExitCode {
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("payconform sandbox: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let public = config.public_url.clone();
+        let twin = payconform::sandbox::Twin::new(config);
+        let server = match payconform::sandbox::server::SandboxServer::start(twin, addr).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("payconform sandbox: cannot listen on {addr}: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        let root = public.map(|u| u.trim_end_matches('/').to_string()).unwrap_or_else(|| server.url());
+        for (api, url) in payconform::sandbox::wiremock_adapter::base_urls(&root) {
+            println!("{api} {url}");
+        }
+        let _ = tokio::signal::ctrl_c().await;
+        server.shutdown().await;
+        ExitCode::SUCCESS
+    })
 }

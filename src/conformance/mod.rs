@@ -1,0 +1,145 @@
+//! The exchange checker: every request a client sends and every response it gets,
+//! checked against the spec. Violations are data, with operation, status and JSON path.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+
+use crate::client::{Exchange, Recorder};
+use crate::spec::{Api, spec};
+
+/// One way an exchange breaks the spec.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Violation {
+    /// API.
+    pub api: Api,
+    /// operationId.
+    pub operation: String,
+    /// Response status, if there was a response.
+    pub status: Option<u16>,
+    /// `request` or `response`.
+    pub side: &'static str,
+    /// JSONPath into the body, or a header name, or `$`.
+    pub json_path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let status = self.status.map(|s| s.to_string()).unwrap_or_else(|| "-".into());
+        write!(f, "{} {} {} {} {}: {}", self.api, self.operation, status, self.side, self.json_path, self.message)
+    }
+}
+
+fn media_base(v: &str) -> String {
+    v.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
+}
+
+/// Check one exchange of `api`.
+pub fn check_exchange(api: Api, ex: &Exchange) -> Vec<Violation> {
+    let mut out = Vec::new();
+    let Some(op) = spec(api).operation(&ex.operation) else {
+        return vec![Violation {
+            api,
+            operation: ex.operation.clone(),
+            status: ex.status,
+            side: "request",
+            json_path: "$".into(),
+            message: "operation is not in the spec".into(),
+        }];
+    };
+    let mut v = |side: &'static str, path: String, message: String| {
+        out.push(Violation {
+            api,
+            operation: op.operation_id.clone(),
+            status: ex.status,
+            side,
+            json_path: path,
+            message,
+        })
+    };
+    // The request.
+    for h in op.headers.iter().filter(|h| h.required) {
+        match ex.request_header(&h.name) {
+            None => v("request", h.name.clone(), "required header is missing".into()),
+            Some(val) if h.allowed.as_ref().is_some_and(|a| !a.iter().any(|x| x == val)) => {
+                v("request", h.name.clone(), format!("value {val:?} is not allowed"))
+            }
+            _ => {}
+        }
+    }
+    if let (Some(body), Some(bytes)) = (&op.request, &ex.request_body) {
+        if ex.request_header("content-type").map(media_base).as_deref() != Some(body.media_type.as_str()) {
+            v("request", "Content-Type".into(), format!("expected {}", body.media_type));
+        }
+        match serde_json::from_slice::<Value>(bytes) {
+            Ok(json) => body.validate(&json).into_iter().for_each(|s| v("request", s.json_path, s.message)),
+            Err(e) => v("request", "$".into(), format!("body is not JSON: {e}")),
+        }
+    }
+    // The response.
+    let Some(status) = ex.status else {
+        v("response", "$".into(), format!("no response: {}", ex.error.clone().unwrap_or_default()));
+        return out;
+    };
+    match op.response(status) {
+        None => v("response", "$".into(), format!("status {status} is not documented for this operation")),
+        Some(None) => {
+            if !ex.response_body.is_empty() {
+                v("response", "$".into(), "documented without a body, but a body came back".into());
+            }
+        }
+        Some(Some(body)) => {
+            let ct = ex.response_header("content-type").map(media_base);
+            if ct.as_deref() != Some(body.media_type.as_str()) {
+                v(
+                    "response",
+                    "Content-Type".into(),
+                    format!("expected {}, got {}", body.media_type, ct.unwrap_or_else(|| "none".into())),
+                );
+            }
+            match serde_json::from_slice::<Value>(&ex.response_body) {
+                Ok(json) => body.validate(&json).into_iter().for_each(|s| v("response", s.json_path, s.message)),
+                Err(e) => v("response", "$".into(), format!("body is not JSON: {e}")),
+            }
+        }
+    }
+    out
+}
+
+/// A recorder that checks every exchange and keeps what it found.
+pub struct CheckingRecorder {
+    api: Api,
+    seen: Mutex<Vec<(Exchange, Vec<Violation>)>>,
+}
+
+impl CheckingRecorder {
+    /// A recorder for one API.
+    pub fn new(api: Api) -> Arc<Self> {
+        Arc::new(CheckingRecorder { api, seen: Mutex::new(Vec::new()) })
+    }
+    /// Every violation so far.
+    pub fn violations(&self) -> Vec<Violation> {
+        self.lock().iter().flat_map(|(_, v)| v.clone()).collect()
+    }
+    /// How many exchanges were checked.
+    pub fn count(&self) -> usize {
+        self.lock().len()
+    }
+    /// The exchanges, with their violations.
+    pub fn exchanges(&self) -> Vec<(Exchange, Vec<Violation>)> {
+        self.lock().clone()
+    }
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(Exchange, Vec<Violation>)>> {
+        self.seen.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl Recorder for CheckingRecorder {
+    fn record(&self, exchange: Exchange) {
+        let v = check_exchange(self.api, &exchange);
+        self.lock().push((exchange, v));
+    }
+}

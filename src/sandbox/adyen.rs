@@ -1,0 +1,157 @@
+//! Adyen classic Payment API v40.
+//!
+//! Modifications are acknowledged like the real API does (`[capture-received]` with a
+//! new 16-character pspReference). A missing or unknown original reference is rejected
+//! at once with 422 `167`. A rule broken on a known payment (cancel after capture,
+//! refund beyond capture) is acknowledged too, and recorded as a failed modification:
+//! `GET /pal/servlet/Payment/v40/__twin/payments/{pspReference}` (same credentials)
+//! shows every modification with `success` and `reason`, the shape notifications will use.
+
+use serde_json::{Value, json};
+
+use super::ledger::{Modification, NewPayment, Op, Payment, RuleError, Status};
+use super::{Ctx, TwinInner, TwinResponse};
+use crate::spec::{Operation, Rule, SchemaViolation};
+
+/// An error in Adyen's ServiceError shape.
+pub(crate) fn error(status: u16, code: &str, message: &str, kind: &str) -> TwinResponse {
+    TwinResponse {
+        status,
+        content_type: "application/json",
+        body: json!({"status": status, "errorCode": code, "message": message, "errorType": kind}),
+    }
+}
+
+/// The first violation, in Adyen's terms: 167 for a missing original reference,
+/// 130 for any other missing field, 101 for a bad card number, else 422 `100`
+/// (our choice for the rest; Adyen does not publish one code per rule).
+pub(crate) fn validation_error(_op: &Operation, violations: &[SchemaViolation]) -> TwinResponse {
+    let v = &violations[0];
+    let field = v.json_path.trim_start_matches("$.").to_string();
+    match v.rule {
+        Rule::Missing if field == "originalReference" => {
+            error(422, "167", "Original pspReference required for this operation", "validation")
+        }
+        Rule::Missing => error(422, "130", &format!("Required field '{field}' is not provided."), "validation"),
+        Rule::Pattern | Rule::Luhn if field == "card.number" => error(422, "101", "Invalid card number", "validation"),
+        Rule::NotAllowed => {
+            error(422, "100", &format!("Field '{field}' is not allowed for this operation."), "validation")
+        }
+        _ => error(422, "100", &format!("Field '{field}' {}", v.message), "validation"),
+    }
+}
+
+fn psp(n: u64) -> String {
+    // 16 digits, unique per twin: a fixed prefix and a counter spread by a multiplier.
+    format!("88{:014}", n.wrapping_mul(7_919) % 100_000_000_000_000)
+}
+
+fn ok(body: Value) -> TwinResponse {
+    TwinResponse { status: 200, content_type: "application/json", body }
+}
+
+pub(crate) fn handle(ctx: &Ctx<'_>, op: &Operation, body: &Value) -> TwinResponse {
+    match op.operation_id.as_str() {
+        "post-authorise" => authorise(ctx, body),
+        "post-technicalCancel" => {
+            let reference = body["originalMerchantReference"].as_str().unwrap_or("");
+            match ctx.twin.ledger.find_reference(ctx.merchant, reference) {
+                Some(p) => modify(ctx, &p, "technicalCancel", Op::Reverse, None, "[technical-cancel-received]"),
+                None => error(422, "167", "Original merchant reference not found for this operation", "validation"),
+            }
+        }
+        id => {
+            let original = body["originalReference"].as_str().unwrap_or("");
+            let Some(p) = ctx.twin.ledger.find_external(ctx.merchant, original) else {
+                return error(422, "167", "Original pspReference required for this operation", "validation");
+            };
+            let amount = body.pointer("/modificationAmount/value").and_then(Value::as_i64);
+            let (kind, op, ack) = match id {
+                "post-capture" => ("capture", Op::SettlePartial(amount.unwrap_or(0)), "[capture-received]"),
+                "post-cancel" => ("cancel", Op::CancelFull, "[cancel-received]"),
+                "post-refund" => ("refund", Op::RefundPartial(amount.unwrap_or(0)), "[refund-received]"),
+                "post-cancelOrRefund" => ("cancelOrRefund", Op::Reverse, "[cancelOrRefund-received]"),
+                "post-adjustAuthorisation" => {
+                    ("adjustAuthorisation", Op::Adjust(amount.unwrap_or(0)), "[adjustAuthorisation-received]")
+                }
+                _ => return error(404, "000", "Requested endpoint was not found", "validation"),
+            };
+            modify(ctx, &p, kind, op, amount, ack)
+        }
+    }
+}
+
+fn modify(ctx: &Ctx<'_>, p: &Payment, kind: &'static str, op: Op, amount: Option<i64>, ack: &str) -> TwinResponse {
+    let t = ctx.twin;
+    let reference = psp(p.id * 1_000 + p.modifications.len() as u64 + 1);
+    let outcome = match p.status {
+        Status::Refused | Status::Pending => Some(Err(RuleError::SettleNotAllowed)),
+        _ => t.ledger.apply(ctx.merchant, p.id, op),
+    };
+    let (success, reason) = match outcome {
+        Some(Ok(_)) => (true, None),
+        Some(Err(e)) => (false, Some(e.to_string())),
+        None => (false, Some("payment no longer known".into())),
+    };
+    t.ledger.record(ctx.merchant, p.id, Modification { kind, reference: reference.clone(), amount, success, reason });
+    ok(json!({"pspReference": reference, "response": ack}))
+}
+
+fn authorise(ctx: &Ctx<'_>, body: &Value) -> TwinResponse {
+    let holder = body.pointer("/card/holderName").and_then(Value::as_str).unwrap_or("");
+    let requested = body
+        .pointer("/additionalData/RequestedTestAcquirerResponseCode")
+        .and_then(Value::as_str)
+        .map(|code| if code == "0" || code == "1" { "APPROVED" } else { "DECLINED" });
+    let magic = requested.unwrap_or(holder);
+    let (status, result, refusal) = match magic {
+        "ERROR" => (Status::Refused, "Error", Some("Acquirer Error")),
+        "PENDING" => (Status::Pending, "Received", None),
+        "DECLINED" => (Status::Refused, "Refused", Some("Refused")),
+        "BLOCK_CARD" => (Status::Refused, "Refused", Some("Blocked Card")),
+        "CARD_EXPIRED" => (Status::Refused, "Refused", Some("Expired Card")),
+        "INVALID_AMOUNT" => (Status::Refused, "Refused", Some("Invalid Amount")),
+        "NOT_ENOUGH_BALANCE" => (Status::Refused, "Refused", Some("Not enough balance")),
+        _ => (Status::Authorized, "Authorised", None),
+    };
+    let amount = body.pointer("/amount/value").and_then(Value::as_i64).unwrap_or(0);
+    let p = ctx.twin.ledger.create(
+        NewPayment {
+            merchant: ctx.merchant,
+            status,
+            currency: body.pointer("/amount/currency").and_then(Value::as_str).unwrap_or("EUR").to_string(),
+            requested: amount,
+            authorized: if status == Status::Authorized { amount } else { 0 },
+            settle_now: false,
+            reference: body["reference"].as_str().unwrap_or("").to_string(),
+        },
+        |id| psp(id * 1_000),
+    );
+    let mut out = json!({"pspReference": p.external_id, "resultCode": result});
+    match refusal {
+        Some(r) => out["refusalReason"] = json!(r),
+        None if result == "Authorised" => out["authCode"] = json!(format!("{:06}", p.id % 1_000_000)),
+        None => {}
+    }
+    ok(out)
+}
+
+/// The twin-only view of one payment and its modifications.
+pub(crate) fn inspect(t: &TwinInner, merchant: u64, psp_reference: &str) -> TwinResponse {
+    let Some(p) = t.ledger.find_external(merchant, psp_reference) else {
+        return error(422, "167", "Original pspReference required for this operation", "validation");
+    };
+    let mods: Vec<Value> = p
+        .modifications
+        .iter()
+        .map(|m| {
+            json!({"eventCode": m.kind, "pspReference": m.reference, "amount": m.amount,
+                         "success": m.success, "reason": m.reason})
+        })
+        .collect();
+    ok(json!({
+        "pspReference": p.external_id, "status": format!("{:?}", p.status), "currency": p.currency,
+        "authorised": p.authorized, "captured": p.settled, "refunded": p.refunded, "cancelled": p.cancelled,
+        "modifications": mods,
+    }))
+}

@@ -1,0 +1,515 @@
+//! The payment state machine with its money rules. No HTTP, no clock, no I/O.
+//!
+//! Invariants, kept by every operation under one short lock:
+//! `cancelled + settled <= authorized` and `refunded <= settled`.
+//! Money is never created or lost: an operation that would break an invariant
+//! changes nothing and returns a [`RuleError`].
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Mutex;
+
+/// Who owns a payment: a hash of the credential that created it.
+pub type Merchant = u64;
+
+/// A payment's identity inside the twin.
+pub type PaymentId = u64;
+
+/// Where a payment is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Authorized; nothing settled yet.
+    Authorized,
+    /// Refused by the (simulated) issuer.
+    Refused,
+    /// Pending (Adyen `Received`); no modification is possible.
+    Pending,
+    /// Some or all of it sent for settlement.
+    Settled,
+    /// The whole remaining authorization cancelled.
+    Cancelled,
+    /// Everything settled has been refunded.
+    Refunded,
+}
+
+/// The last event, as Worldpay reports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Event {
+    /// Authorized.
+    Authorized,
+    /// Refused.
+    Refused,
+    /// Sent for settlement.
+    SentForSettlement,
+    /// Sent for refund.
+    SentForRefund,
+    /// Sent for cancellation.
+    SentForCancellation,
+}
+
+impl Event {
+    /// Worldpay's published spelling.
+    pub fn worldpay_name(self) -> &'static str {
+        match self {
+            Event::Authorized => "Authorized",
+            Event::Refused => "Refused",
+            Event::SentForSettlement => "Sent for Settlement",
+            Event::SentForRefund => "Sent for Refund",
+            Event::SentForCancellation => "Sent for Cancellation",
+        }
+    }
+}
+
+/// A modification recorded on a payment (Adyen acknowledges first, decides later).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Modification {
+    /// Kind, e.g. `capture`.
+    pub kind: &'static str,
+    /// The modification's own reference.
+    pub reference: String,
+    /// Amount asked for, if any.
+    pub amount: Option<i64>,
+    /// Whether it took effect.
+    pub success: bool,
+    /// Why it failed, if it did.
+    pub reason: Option<String>,
+}
+
+/// One payment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Payment {
+    /// Twin id.
+    pub id: PaymentId,
+    /// Owner.
+    pub merchant: Merchant,
+    /// Status.
+    pub status: Status,
+    /// Last event.
+    pub last_event: Event,
+    /// ISO currency.
+    pub currency: String,
+    /// Amount asked for.
+    pub requested: i64,
+    /// Amount authorized (may be less: partial authorization).
+    pub authorized: i64,
+    /// Amount released by cancellations.
+    pub cancelled: i64,
+    /// Amount sent for settlement.
+    pub settled: i64,
+    /// Amount refunded.
+    pub refunded: i64,
+    /// The merchant's reference (Worldpay transactionReference, Adyen reference).
+    pub reference: String,
+    /// Adyen pspReference or Worldpay paymentId.
+    pub external_id: String,
+    /// Modifications, in order (Adyen).
+    pub modifications: Vec<Modification>,
+}
+
+impl Payment {
+    /// Authorized and not yet cancelled or settled.
+    pub fn remaining(&self) -> i64 {
+        self.authorized - self.cancelled - self.settled
+    }
+    /// Settled and not yet refunded.
+    pub fn refundable(&self) -> i64 {
+        self.settled - self.refunded
+    }
+    /// Cancel is legal: authorized, nothing settled, something left.
+    pub fn can_cancel(&self) -> bool {
+        self.status == Status::Authorized && self.settled == 0 && self.remaining() > 0
+    }
+    /// Settle is legal: something authorized is left.
+    pub fn can_settle(&self) -> bool {
+        matches!(self.status, Status::Authorized | Status::Settled) && self.remaining() > 0
+    }
+    /// Refund is legal: something settled is not yet refunded.
+    pub fn can_refund(&self) -> bool {
+        matches!(self.status, Status::Settled | Status::Refunded) && self.refundable() > 0
+    }
+}
+
+/// A rule a request would break; the payment is unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RuleError {
+    /// Only an authorized payment can be cancelled.
+    #[error("only an authorized payment can be cancelled; a settled payment must be refunded instead")]
+    CancelNotAllowed,
+    /// Nothing left to settle, or the payment is not authorized.
+    #[error("the payment has no authorized amount left to settle")]
+    SettleNotAllowed,
+    /// Asked to settle or cancel more than remains authorized.
+    #[error("{requested} exceeds the {remaining} still authorized")]
+    ExceedsAuthorized {
+        /// Asked for.
+        requested: i64,
+        /// Left.
+        remaining: i64,
+    },
+    /// Nothing settled to refund.
+    #[error("the payment has no settled amount left to refund")]
+    RefundNotAllowed,
+    /// Asked to refund more than settled and not yet refunded.
+    #[error("{requested} exceeds the {refundable} settled and not yet refunded")]
+    ExceedsSettled {
+        /// Asked for.
+        requested: i64,
+        /// Left.
+        refundable: i64,
+    },
+    /// An amount must be positive.
+    #[error("the amount must be greater than zero")]
+    NotPositive,
+    /// A settled authorization can no longer be changed.
+    #[error("an authorization that is settled can no longer be adjusted")]
+    AdjustNotAllowed,
+}
+
+/// The ledger: every payment, bounded, under one short lock.
+pub struct Ledger {
+    inner: Mutex<Inner>,
+    cap: usize,
+}
+
+struct Inner {
+    next: PaymentId,
+    payments: HashMap<PaymentId, Payment>,
+    order: VecDeque<PaymentId>,
+    by_external: HashMap<(Merchant, String), PaymentId>,
+    by_reference: HashMap<(Merchant, String), PaymentId>,
+}
+
+/// What a new payment starts with.
+#[derive(Debug, Clone)]
+pub struct NewPayment {
+    /// Owner.
+    pub merchant: Merchant,
+    /// Status at creation.
+    pub status: Status,
+    /// Currency.
+    pub currency: String,
+    /// Asked for.
+    pub requested: i64,
+    /// Authorized.
+    pub authorized: i64,
+    /// Settle everything at once (auto-settlement).
+    pub settle_now: bool,
+    /// Merchant reference.
+    pub reference: String,
+}
+
+impl Ledger {
+    /// A ledger that keeps at most `cap` payments, evicting the oldest.
+    pub fn new(cap: usize) -> Self {
+        Ledger {
+            inner: Mutex::new(Inner {
+                next: 1,
+                payments: HashMap::new(),
+                order: VecDeque::new(),
+                by_external: HashMap::new(),
+                by_reference: HashMap::new(),
+            }),
+            cap: cap.max(1),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic while holding the lock cannot leave a half-applied change: every
+        // mutation below is checked first and applied with plain assignments.
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Record a new payment; `external_id` derives the vendor's id from the twin id.
+    pub fn create(&self, new: NewPayment, external_id: impl Fn(PaymentId) -> String) -> Payment {
+        let mut g = self.lock();
+        let id = g.next;
+        g.next += 1;
+        let mut p = Payment {
+            id,
+            merchant: new.merchant,
+            status: new.status,
+            last_event: if new.status == Status::Refused { Event::Refused } else { Event::Authorized },
+            currency: new.currency,
+            requested: new.requested,
+            authorized: new.authorized,
+            cancelled: 0,
+            settled: 0,
+            refunded: 0,
+            reference: new.reference,
+            external_id: external_id(id),
+            modifications: Vec::new(),
+        };
+        if new.settle_now && p.status == Status::Authorized {
+            p.settled = p.authorized;
+            p.status = Status::Settled;
+            p.last_event = Event::SentForSettlement;
+        }
+        while g.order.len() >= self.cap {
+            if let Some(old) = g.order.pop_front()
+                && let Some(gone) = g.payments.remove(&old)
+            {
+                g.by_external.remove(&(gone.merchant, gone.external_id));
+                g.by_reference.remove(&(gone.merchant, gone.reference));
+            }
+        }
+        g.order.push_back(id);
+        g.by_external.insert((p.merchant, p.external_id.clone()), id);
+        g.by_reference.insert((p.merchant, p.reference.clone()), id);
+        g.payments.insert(id, p.clone());
+        p
+    }
+
+    /// A payment, if it exists and belongs to `merchant`.
+    pub fn get(&self, merchant: Merchant, id: PaymentId) -> Option<Payment> {
+        self.lock().payments.get(&id).filter(|p| p.merchant == merchant).cloned()
+    }
+
+    /// A payment by its vendor id (pspReference), within one merchant.
+    pub fn find_external(&self, merchant: Merchant, external: &str) -> Option<Payment> {
+        let g = self.lock();
+        g.by_external.get(&(merchant, external.to_string())).and_then(|id| g.payments.get(id)).cloned()
+    }
+
+    /// The latest payment with this merchant reference, within one merchant.
+    pub fn find_reference(&self, merchant: Merchant, reference: &str) -> Option<Payment> {
+        let g = self.lock();
+        g.by_reference.get(&(merchant, reference.to_string())).and_then(|id| g.payments.get(id)).cloned()
+    }
+
+    /// How many payments the ledger holds.
+    pub fn len(&self) -> usize {
+        self.lock().payments.len()
+    }
+
+    /// Whether the ledger is empty.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Apply `op` to a payment atomically. `None` if the payment is unknown or foreign.
+    pub fn apply(&self, merchant: Merchant, id: PaymentId, op: Op) -> Option<Result<Payment, RuleError>> {
+        let mut g = self.lock();
+        let p = g.payments.get_mut(&id).filter(|p| p.merchant == merchant)?;
+        let mut next = p.clone();
+        let result = op.apply_to(&mut next);
+        debug_assert!(next.cancelled + next.settled <= next.authorized && next.refunded <= next.settled);
+        Some(match result {
+            Ok(()) => {
+                *p = next.clone();
+                Ok(next)
+            }
+            Err(e) => Err(e),
+        })
+    }
+
+    /// Record a modification outcome (Adyen) without moving money on failure.
+    pub fn record(&self, merchant: Merchant, id: PaymentId, m: Modification) {
+        let mut g = self.lock();
+        if let Some(p) = g.payments.get_mut(&id).filter(|p| p.merchant == merchant) {
+            p.modifications.push(m);
+        }
+    }
+}
+
+/// An operation on a payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// Settle everything that remains.
+    SettleFull,
+    /// Settle part.
+    SettlePartial(i64),
+    /// Cancel everything that remains.
+    CancelFull,
+    /// Cancel part.
+    CancelPartial(i64),
+    /// Refund everything refundable.
+    RefundFull,
+    /// Refund part.
+    RefundPartial(i64),
+    /// Cancel if nothing is settled, else refund everything refundable.
+    Reverse,
+    /// Change the authorized amount (before any settlement).
+    Adjust(i64),
+}
+
+impl Op {
+    fn apply_to(self, p: &mut Payment) -> Result<(), RuleError> {
+        match self {
+            Op::SettleFull => {
+                // A full settle is offered only before any partial one.
+                if !p.can_settle() || p.settled > 0 {
+                    return Err(RuleError::SettleNotAllowed);
+                }
+                p.settled += p.remaining();
+                p.status = Status::Settled;
+                p.last_event = Event::SentForSettlement;
+            }
+            Op::SettlePartial(a) => {
+                if a <= 0 {
+                    return Err(RuleError::NotPositive);
+                }
+                if !p.can_settle() {
+                    return Err(RuleError::SettleNotAllowed);
+                }
+                if a > p.remaining() {
+                    return Err(RuleError::ExceedsAuthorized { requested: a, remaining: p.remaining() });
+                }
+                p.settled += a;
+                p.status = Status::Settled;
+                p.last_event = Event::SentForSettlement;
+            }
+            Op::CancelFull => {
+                if !p.can_cancel() {
+                    return Err(RuleError::CancelNotAllowed);
+                }
+                p.cancelled += p.remaining();
+                p.status = Status::Cancelled;
+                p.last_event = Event::SentForCancellation;
+            }
+            Op::CancelPartial(a) => {
+                if a <= 0 {
+                    return Err(RuleError::NotPositive);
+                }
+                if !p.can_cancel() {
+                    return Err(RuleError::CancelNotAllowed);
+                }
+                if a > p.remaining() {
+                    return Err(RuleError::ExceedsAuthorized { requested: a, remaining: p.remaining() });
+                }
+                p.cancelled += a;
+                if p.remaining() == 0 {
+                    p.status = Status::Cancelled;
+                }
+                p.last_event = Event::SentForCancellation;
+            }
+            Op::RefundFull => {
+                // A full refund is offered only before any partial one.
+                if !p.can_refund() || p.refunded > 0 {
+                    return Err(RuleError::RefundNotAllowed);
+                }
+                p.refunded = p.settled;
+                p.status = Status::Refunded;
+                p.last_event = Event::SentForRefund;
+            }
+            Op::RefundPartial(a) => {
+                if a <= 0 {
+                    return Err(RuleError::NotPositive);
+                }
+                if !p.can_refund() {
+                    return Err(RuleError::RefundNotAllowed);
+                }
+                if a > p.refundable() {
+                    return Err(RuleError::ExceedsSettled { requested: a, refundable: p.refundable() });
+                }
+                p.refunded += a;
+                if p.refundable() == 0 && p.remaining() == 0 {
+                    p.status = Status::Refunded;
+                }
+                p.last_event = Event::SentForRefund;
+            }
+            Op::Reverse => {
+                if p.can_cancel() {
+                    return Op::CancelFull.apply_to(p);
+                }
+                if !p.can_refund() {
+                    return Err(RuleError::RefundNotAllowed);
+                }
+                p.refunded = p.settled;
+                p.status = Status::Refunded;
+                p.last_event = Event::SentForRefund;
+            }
+            Op::Adjust(a) => {
+                if a <= 0 {
+                    return Err(RuleError::NotPositive);
+                }
+                if p.status != Status::Authorized || p.settled > 0 {
+                    return Err(RuleError::AdjustNotAllowed);
+                }
+                if a < p.cancelled {
+                    return Err(RuleError::ExceedsAuthorized { requested: p.cancelled, remaining: a });
+                }
+                p.authorized = a;
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ledger_with(amount: i64) -> (Ledger, PaymentId) {
+        let l = Ledger::new(10);
+        let p = l.create(
+            NewPayment {
+                merchant: 1,
+                status: Status::Authorized,
+                currency: "GBP".into(),
+                requested: amount,
+                authorized: amount,
+                settle_now: false,
+                reference: "r".into(),
+            },
+            |id| format!("pay{id}"),
+        );
+        (l, p.id)
+    }
+
+    #[test]
+    fn partial_settles_never_exceed_the_authorization() {
+        let (l, id) = ledger_with(100);
+        assert!(l.apply(1, id, Op::SettlePartial(60)).unwrap().is_ok());
+        assert_eq!(
+            l.apply(1, id, Op::SettlePartial(41)).unwrap(),
+            Err(RuleError::ExceedsAuthorized { requested: 41, remaining: 40 })
+        );
+        assert_eq!(l.apply(1, id, Op::SettleFull).unwrap(), Err(RuleError::SettleNotAllowed));
+        let p = l.apply(1, id, Op::SettlePartial(40)).unwrap().unwrap();
+        assert_eq!((p.settled, p.remaining()), (100, 0));
+        assert_eq!(l.apply(1, id, Op::SettlePartial(1)).unwrap(), Err(RuleError::SettleNotAllowed));
+    }
+
+    #[test]
+    fn cancel_only_while_authorized_and_refund_only_what_was_settled() {
+        let (l, id) = ledger_with(100);
+        assert_eq!(l.apply(1, id, Op::RefundFull).unwrap(), Err(RuleError::RefundNotAllowed));
+        l.apply(1, id, Op::SettlePartial(30)).unwrap().unwrap();
+        assert_eq!(l.apply(1, id, Op::CancelFull).unwrap(), Err(RuleError::CancelNotAllowed));
+        assert_eq!(
+            l.apply(1, id, Op::RefundPartial(31)).unwrap(),
+            Err(RuleError::ExceedsSettled { requested: 31, refundable: 30 })
+        );
+        let p = l.apply(1, id, Op::RefundPartial(30)).unwrap().unwrap();
+        assert_eq!((p.settled, p.refunded), (30, 30));
+    }
+
+    #[test]
+    fn foreign_merchants_see_nothing() {
+        let (l, id) = ledger_with(100);
+        assert!(l.get(2, id).is_none());
+        assert!(l.apply(2, id, Op::SettleFull).is_none());
+        assert!(l.find_external(2, "pay1").is_none());
+    }
+
+    #[test]
+    fn the_oldest_payment_is_evicted_past_the_cap() {
+        let l = Ledger::new(3);
+        for i in 0..5 {
+            l.create(
+                NewPayment {
+                    merchant: 1,
+                    status: Status::Authorized,
+                    currency: "EUR".into(),
+                    requested: 1,
+                    authorized: 1,
+                    settle_now: false,
+                    reference: format!("r{i}"),
+                },
+                |id| format!("p{id}"),
+            );
+        }
+        assert_eq!(l.len(), 3);
+        assert!(l.get(1, 1).is_none() && l.get(1, 5).is_some());
+        assert!(l.find_reference(1, "r0").is_none());
+    }
+}

@@ -1,0 +1,390 @@
+//! The sandbox twin: a stateful local simulator of the three APIs.
+//!
+//! [`Twin::handle`] takes a plain [`TwinRequest`] and returns a [`TwinResponse`]; it
+//! knows no HTTP server. Two thin adapters serve it: [`wiremock_adapter`] mounts it as
+//! a wiremock `Respond` (for tests, composable with your own mocks), and [`server`] is
+//! a small hyper server for the standalone `payconform sandbox`.
+//!
+//! Per request: route by the vendors' real paths → authenticate (each credential is
+//! its own merchant) → check headers → parse and validate the body against the
+//! embedded spec → run the gateway's rules on the [`ledger`] → answer in the vendor's
+//! shape, with absolute action links built from the request's host.
+
+use std::collections::HashSet;
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+
+use crate::spec::{Api, Operation, SchemaViolation, spec};
+
+mod adyen;
+pub mod ledger;
+pub mod server;
+mod token;
+pub mod wiremock_adapter;
+mod worldpay;
+
+pub use ledger::{Ledger, Modification, Payment, Status};
+
+/// Request bodies larger than this are refused with 413 before parsing.
+pub const MAX_BODY: usize = 1024 * 1024;
+
+/// Payments kept before the oldest is evicted (see [`TwinConfig::max_payments`]).
+pub const DEFAULT_MAX_PAYMENTS: usize = 100_000;
+
+/// The Card Payments v7 media type.
+pub const V7_MEDIA: &str = "application/vnd.worldpay.payments-v7+json";
+
+/// A request as the twin sees it.
+#[derive(Debug, Clone, Default)]
+pub struct TwinRequest {
+    /// HTTP method.
+    pub method: String,
+    /// Path, raw (percent escapes kept), without query.
+    pub path: String,
+    /// Headers (names in any case).
+    pub headers: Vec<(String, String)>,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+impl TwinRequest {
+    /// A header value by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+}
+
+/// A response from the twin.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TwinResponse {
+    /// Status code.
+    pub status: u16,
+    /// Content-Type.
+    pub content_type: &'static str,
+    /// JSON body.
+    pub body: Value,
+}
+
+impl TwinResponse {
+    /// The body as bytes.
+    pub fn body_bytes(&self) -> Vec<u8> {
+        serde_json::to_vec(&self.body).unwrap_or_default()
+    }
+}
+
+/// How the twin accepts credentials and builds links.
+#[derive(Clone, Default)]
+pub struct TwinConfig {
+    /// Accepted Basic credentials (`user:password`); empty with no API keys = any.
+    pub credentials: Vec<String>,
+    /// Accepted Adyen API keys; empty with no credentials = any.
+    pub api_keys: Vec<String>,
+    /// Base for action links (e.g. `https://twin.example.com`); default: the Host header.
+    pub public_url: Option<String>,
+    /// Payments kept before the oldest is evicted; 0 means [`DEFAULT_MAX_PAYMENTS`].
+    pub max_payments: usize,
+}
+
+impl std::fmt::Debug for TwinConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TwinConfig")
+            .field("credentials", &format!("{} configured", self.credentials.len()))
+            .field("api_keys", &format!("{} configured", self.api_keys.len()))
+            .field("public_url", &self.public_url)
+            .field("max_payments", &self.max_payments)
+            .finish()
+    }
+}
+
+/// The twin. Cheap to clone; clones share state.
+#[derive(Clone)]
+pub struct Twin {
+    inner: Arc<TwinInner>,
+}
+
+pub(crate) struct TwinInner {
+    pub(crate) ledger: Ledger,
+    pub(crate) keys: token::Keys,
+    strict: Option<(HashSet<String>, HashSet<String>)>,
+    public_url: Option<String>,
+}
+
+impl Default for Twin {
+    fn default() -> Self {
+        Twin::new(TwinConfig::default())
+    }
+}
+
+/// What the twin knows about the caller.
+pub(crate) struct Ctx<'a> {
+    pub(crate) merchant: ledger::Merchant,
+    pub(crate) base: String,
+    pub(crate) twin: &'a TwinInner,
+}
+
+impl Twin {
+    /// A twin with its own empty ledger and a fresh per-process token key.
+    pub fn new(config: TwinConfig) -> Self {
+        let strict = (!config.credentials.is_empty() || !config.api_keys.is_empty())
+            .then(|| (config.credentials.iter().cloned().collect(), config.api_keys.iter().cloned().collect()));
+        let cap = if config.max_payments == 0 { DEFAULT_MAX_PAYMENTS } else { config.max_payments };
+        Twin {
+            inner: Arc::new(TwinInner {
+                ledger: Ledger::new(cap),
+                keys: token::Keys::random(),
+                strict,
+                public_url: config.public_url.map(|u| u.trim_end_matches('/').to_string()),
+            }),
+        }
+    }
+
+    /// The ledger (to inspect payments in tests).
+    pub fn ledger(&self) -> &Ledger {
+        &self.inner.ledger
+    }
+
+    /// Handle one request.
+    pub fn handle(&self, req: &TwinRequest) -> TwinResponse {
+        let t = &*self.inner;
+        let Some((api, rel)) = route(&req.path) else {
+            return worldpay::error(
+                Api::WorldpayV7,
+                404,
+                "endpointNotFound",
+                "Requested endpoint was not found.",
+                None,
+            );
+        };
+        if req.body.len() > MAX_BODY {
+            return too_large(api);
+        }
+        // Twin-only inspection endpoint for Adyen modifications (documented in the README).
+        if api == Api::Adyen && req.method == "GET" && rel.starts_with("/__twin/payments/") {
+            return match authenticate(t, api, req) {
+                Ok(m) => adyen::inspect(t, m, rel.trim_start_matches("/__twin/payments/")),
+                Err(r) => r,
+            };
+        }
+        let s = spec(api);
+        let Some((op, params)) = s.find(&req.method, rel) else {
+            let (status, name) = if s.has_path(rel) { (404, "endpointNotFound") } else { (404, "endpointNotFound") };
+            return match api {
+                Api::Adyen => adyen::error(status, "000", "Requested endpoint was not found", "validation"),
+                _ => worldpay::error(api, status, name, "Requested endpoint was not found.", None),
+            };
+        };
+        let merchant = match authenticate(t, api, req) {
+            Ok(m) => m,
+            Err(r) => return r,
+        };
+        if let Some(r) = check_headers(api, op, req) {
+            return r;
+        }
+        let body = match parse_body(api, op, req) {
+            Ok(b) => b,
+            Err(r) => return r,
+        };
+        let base = match &t.public_url {
+            Some(u) => u.clone(),
+            None => format!("http://{}", req.header("host").unwrap_or("localhost")),
+        };
+        let ctx = Ctx { merchant, base, twin: t };
+        let link = params.into_iter().find(|(n, _)| n == "linkData").map(|(_, v)| v);
+        match api {
+            Api::Adyen => adyen::handle(&ctx, op, &body),
+            _ => worldpay::handle(&ctx, api, op, link.as_deref(), &body),
+        }
+    }
+}
+
+/// Which API a path belongs to, and the path relative to its base.
+fn route(path: &str) -> Option<(Api, &str)> {
+    if let Some(rest) = path.strip_prefix(Api::Adyen.base_path()) {
+        return Some((Api::Adyen, rest));
+    }
+    if path == "/api/payments" || path.starts_with("/api/payments/") {
+        return Some((Api::WorldpayPayments, path));
+    }
+    if path.starts_with("/cardPayments/") || path.starts_with("/payments/") {
+        return Some((Api::WorldpayV7, path));
+    }
+    None
+}
+
+fn too_large(api: Api) -> TwinResponse {
+    let msg = format!("The request body is larger than {MAX_BODY} bytes.");
+    match api {
+        Api::Adyen => TwinResponse {
+            status: 413,
+            content_type: "application/json",
+            body: json!({"status": 413, "errorCode": "702", "message": msg, "errorType": "validation"}),
+        },
+        Api::WorldpayV7 => TwinResponse {
+            status: 413,
+            content_type: V7_MEDIA,
+            body: json!({"errorName": "bodyTooLarge", "message": msg}),
+        },
+        Api::WorldpayPayments => TwinResponse {
+            status: 413,
+            content_type: "application/json",
+            body: json!({"errorName": "bodyTooLarge", "message": msg}),
+        },
+    }
+}
+
+fn merchant_of(credential: &str) -> ledger::Merchant {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    credential.hash(&mut h);
+    h.finish()
+}
+
+fn authenticate(t: &TwinInner, api: Api, req: &TwinRequest) -> Result<ledger::Merchant, TwinResponse> {
+    use base64::Engine;
+    let denied = || match api {
+        Api::Adyen => adyen::error(401, "000", "HTTP Status Response - Unauthorized", "security"),
+        _ => worldpay::error(api, 401, "accessDenied", "Access to the requested resource has been denied.", None),
+    };
+    if api == Api::Adyen
+        && let Some(key) = req.header("x-api-key")
+    {
+        if key.trim().is_empty() {
+            return Err(denied());
+        }
+        if let Some((_, keys)) = &t.strict
+            && !keys.contains(key)
+        {
+            return Err(denied());
+        }
+        return Ok(merchant_of(&format!("key:{key}")));
+    }
+    let Some(auth) = req.header("authorization") else { return Err(denied()) };
+    let Some(encoded) = auth.strip_prefix("Basic ").or_else(|| auth.strip_prefix("basic ")) else {
+        return Err(denied());
+    };
+    let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(encoded.trim()) else { return Err(denied()) };
+    let Ok(text) = String::from_utf8(raw) else { return Err(denied()) };
+    let Some((user, _)) = text.split_once(':') else { return Err(denied()) };
+    if user.is_empty() {
+        return Err(denied());
+    }
+    if let Some((creds, _)) = &t.strict
+        && !creds.contains(&text)
+    {
+        return Err(denied());
+    }
+    Ok(merchant_of(&format!("basic:{text}")))
+}
+
+fn media_base(v: &str) -> String {
+    v.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
+}
+
+fn check_headers(api: Api, op: &Operation, req: &TwinRequest) -> Option<TwinResponse> {
+    let has_body = !req.body.is_empty();
+    match api {
+        Api::WorldpayV7 => {
+            if (op.request.is_some() || has_body)
+                && req.header("content-type").map(media_base).as_deref() != Some(V7_MEDIA)
+            {
+                return Some(worldpay::error(api, 415, "headerHasInvalidValue", "Bad content type", None));
+            }
+        }
+        Api::WorldpayPayments => {
+            for h in op.headers.iter().filter(|h| h.required) {
+                match req.header(&h.name) {
+                    None => {
+                        return Some(worldpay::error(
+                            api,
+                            406,
+                            "headerIsMissing",
+                            "A valid header must be provided.",
+                            Some(&h.name),
+                        ));
+                    }
+                    Some(v) if h.allowed.as_ref().is_some_and(|a| !a.iter().any(|x| x == v)) => {
+                        return Some(worldpay::error(
+                            api,
+                            406,
+                            "headerHasInvalidValue",
+                            "A valid header must be provided.",
+                            Some(&h.name),
+                        ));
+                    }
+                    Some(_) => {}
+                }
+            }
+            if let Some(accept) = req.header("accept") {
+                let ok = accept
+                    .split(',')
+                    .map(media_base)
+                    .any(|m| m == "application/json" || m == "*/*" || m == "application/*");
+                if !ok {
+                    return Some(worldpay::error(
+                        api,
+                        406,
+                        "headerHasInvalidValue",
+                        "A valid header must be provided.",
+                        Some("Accept"),
+                    ));
+                }
+            }
+            if (op.request.is_some() || has_body)
+                && req.header("content-type").map(media_base).as_deref() != Some("application/json")
+            {
+                return Some(worldpay::error(
+                    api,
+                    415,
+                    "headerHasInvalidValue",
+                    "A valid header must be provided.",
+                    Some("Content-Type"),
+                ));
+            }
+        }
+        Api::Adyen => {
+            if req.header("content-type").map(media_base).as_deref() != Some("application/json") {
+                return Some(adyen::error(400, "702", "Content-Type must be application/json", "validation"));
+            }
+        }
+    }
+    None
+}
+
+fn parse_body(api: Api, op: &Operation, req: &TwinRequest) -> Result<Value, TwinResponse> {
+    let Some(body) = &op.request else { return Ok(Value::Null) };
+    let text = String::from_utf8_lossy(&req.body);
+    if text.trim().is_empty() {
+        if !body.required {
+            return Ok(Value::Null);
+        }
+        return Err(match api {
+            Api::Adyen => {
+                adyen::error(400, "702", "Empty input which would have resulted in a null result.", "validation")
+            }
+            _ => worldpay::error(api, 400, "bodyIsEmpty", "The body of the request is empty.", None),
+        });
+    }
+    let value: Value = serde_json::from_str(&text).map_err(|e| match api {
+        Api::Adyen => adyen::error(400, "702", &format!("Unexpected input: {e}"), "validation"),
+        _ => worldpay::error(api, 400, "bodyIsNotJson", "The body of the request is not valid JSON.", None),
+    })?;
+    let violations = body.validate(&value);
+    if violations.is_empty() {
+        return Ok(value);
+    }
+    Err(match api {
+        Api::Adyen => adyen::validation_error(op, &violations),
+        _ => worldpay::validation_error(api, &violations),
+    })
+}
+
+/// Shared by the gateways: the violations as Worldpay `validationErrors`.
+pub(crate) fn worldpay_validation_errors(violations: &[SchemaViolation]) -> Value {
+    Value::Array(
+        violations
+            .iter()
+            .map(|v| json!({"errorName": v.rule.worldpay_error_name(), "message": v.message, "jsonPath": v.json_path}))
+            .collect(),
+    )
+}
