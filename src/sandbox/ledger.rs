@@ -410,7 +410,7 @@ impl Op {
                 if p.can_cancel() {
                     return Op::CancelFull.apply_to(p);
                 }
-                if !p.can_refund() {
+                if !p.can_refund() || p.refunded > 0 {
                     return Err(RuleError::RefundNotAllowed);
                 }
                 p.refunded = p.settled;

@@ -114,7 +114,8 @@ fn legal(p: &Payment, api: Api) -> Vec<(Action, &'static str, &'static str, &'st
         }
         out.push((Action::PartialRefund, "cardPayments:partialRefund", "partiallyRefundPayment", "partialRefunds"));
     }
-    if p.can_cancel() || p.can_refund() {
+    // Seed 002: after a partial refund only further partial refunds are offered.
+    if p.can_cancel() || (p.can_refund() && p.refunded == 0) {
         out.push((Action::Reverse, "cardPayments:reverse", "reversePayment", "reversals"));
     }
     out
