@@ -44,10 +44,7 @@ fn href(l: &Option<v7::types::Link>) -> &str {
     &l.as_ref().expect("link present").href
 }
 
-fn error_name<T: std::fmt::Debug>(e: PError<T>) -> String
-where
-    T: serde::Serialize,
-{
+fn error_name<T: std::fmt::Debug + serde::Serialize>(e: PError<T>) -> String {
     match e {
         PError::ErrorResponse(r) => {
             let v = serde_json::to_value(r.into_inner()).unwrap();

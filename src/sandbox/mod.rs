@@ -169,10 +169,10 @@ impl Twin {
         }
         let s = spec(api);
         let Some((op, params)) = s.find(&req.method, rel) else {
-            let (status, name) = if s.has_path(rel) { (404, "endpointNotFound") } else { (404, "endpointNotFound") };
+            // A known path with another method is not an endpoint either: the vendors answer 404.
             return match api {
-                Api::Adyen => adyen::error(status, "000", "Requested endpoint was not found", "validation"),
-                _ => worldpay::error(api, status, name, "Requested endpoint was not found.", None),
+                Api::Adyen => adyen::error(404, "000", "Requested endpoint was not found", "validation"),
+                _ => worldpay::error(api, 404, "endpointNotFound", "Requested endpoint was not found.", None),
             };
         };
         let merchant = match authenticate(t, api, req) {
