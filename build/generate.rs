@@ -13,6 +13,10 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+#[path = "names.rs"]
+mod names;
+pub use names::snake;
+use names::{collect_refs, escape};
 use serde_json::{Map, Value};
 
 /// A spec that cannot be turned into a client, with where the problem is.
@@ -120,10 +124,6 @@ pub fn generate(file: &str, yaml: &str) -> Result<Generated, SpecError> {
 
 type Problem = (Option<String>, Option<String>, String);
 
-fn escape(seg: &str) -> String {
-    seg.replace('~', "~0").replace('/', "~1")
-}
-
 fn operations(doc: &Value) -> Vec<(String, String, String)> {
     // (path, method, pointer)
     let mut out = Vec::new();
@@ -180,28 +180,6 @@ fn check_structure(doc: &Value) -> Result<(), Problem> {
         }
     }
     Ok(())
-}
-
-fn collect_refs(v: &Value, at: String, out: &mut Vec<(String, String)>) {
-    match v {
-        Value::Object(m) => {
-            for (k, child) in m {
-                if k == "$ref" {
-                    if let Some(s) = child.as_str() {
-                        out.push((at.clone(), s.to_string()));
-                    }
-                } else {
-                    collect_refs(child, format!("{at}/{}", escape(k)), out);
-                }
-            }
-        }
-        Value::Array(a) => {
-            for (i, child) in a.iter().enumerate() {
-                collect_refs(child, format!("{at}/{i}"), out);
-            }
-        }
-        _ => {}
-    }
 }
 
 /// The operationId whose subtree holds `pointer`, if any.
@@ -390,28 +368,6 @@ fn strip_unsupported_keywords(v: &mut Value) {
         Value::Array(a) => a.iter_mut().for_each(strip_unsupported_keywords),
         _ => {}
     }
-}
-
-/// progenitor's method naming: snake_case of the operationId.
-pub fn snake(id: &str) -> String {
-    let mut out = String::new();
-    let mut prev_lower = false;
-    for c in id.chars() {
-        if c == '-' || c == ' ' || c == '.' {
-            out.push('_');
-            prev_lower = false;
-        } else if c.is_uppercase() {
-            if prev_lower {
-                out.push('_');
-            }
-            out.extend(c.to_lowercase());
-            prev_lower = false;
-        } else {
-            out.push(c);
-            prev_lower = c.is_lowercase() || c.is_ascii_digit();
-        }
-    }
-    out
 }
 
 /// Rust source for the wire table of one API.

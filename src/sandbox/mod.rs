@@ -145,6 +145,11 @@ impl Twin {
         &self.inner.ledger
     }
 
+    /// The 413 answer, in the shape of the API that owns `path`, for a body over [`MAX_BODY`].
+    pub fn too_large(&self, path: &str) -> TwinResponse {
+        too_large(route(path).map(|(api, _)| api).unwrap_or(Api::WorldpayV7))
+    }
+
     /// Handle one request.
     pub fn handle(&self, req: &TwinRequest) -> TwinResponse {
         let t = &*self.inner;

@@ -104,11 +104,7 @@ async fn serve_one(twin: Twin, req: Request<Incoming>) -> Result<Response<Full<B
         .get(hyper::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    let too_big = || {
-        // Reuse the twin's shape for 413 by handing it an oversized marker body.
-        let probe = TwinRequest { body: vec![b' '; MAX_BODY + 1], ..twin_req.clone() };
-        reply(&twin.handle(&probe))
-    };
+    let too_big = || reply(&twin.too_large(&twin_req.path));
     if declared.is_some_and(|n| n > MAX_BODY) {
         return Ok(too_big());
     }

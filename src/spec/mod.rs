@@ -10,6 +10,10 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
+#[path = "../../build/names.rs"]
+mod names;
+pub(crate) use names::snake;
+use names::{collect_refs, escape};
 use serde_json::{Map, Value};
 
 mod lint;
@@ -520,32 +524,10 @@ pub fn pointer_to_json_path(pointer: &str) -> String {
     out
 }
 
-fn escape(seg: &str) -> String {
-    seg.replace('~', "~0").replace('/', "~1")
-}
-
 fn deref<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
     match v.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
         Some(p) => doc.pointer(p).map(|t| deref(doc, t)).unwrap_or(v),
         None => v,
-    }
-}
-
-fn collect_refs(v: &Value, at: String, out: &mut Vec<(String, String)>) {
-    match v {
-        Value::Object(m) => {
-            for (k, child) in m {
-                if k == "$ref" {
-                    if let Some(s) = child.as_str() {
-                        out.push((if at.is_empty() { "/".into() } else { at.clone() }, s.to_string()));
-                    }
-                } else {
-                    collect_refs(child, format!("{at}/{}", escape(k)), out);
-                }
-            }
-        }
-        Value::Array(a) => a.iter().enumerate().for_each(|(i, c)| collect_refs(c, format!("{at}/{i}"), out)),
-        _ => {}
     }
 }
 
@@ -584,28 +566,6 @@ fn convert(v: &Value) -> Value {
         Value::Array(a) => Value::Array(a.iter().map(convert).collect()),
         other => other.clone(),
     }
-}
-
-/// progenitor's method naming: snake_case of the operationId.
-pub(crate) fn snake(id: &str) -> String {
-    let mut out = String::new();
-    let mut prev_lower = false;
-    for c in id.chars() {
-        if c == '-' || c == ' ' || c == '.' {
-            out.push('_');
-            prev_lower = false;
-        } else if c.is_uppercase() {
-            if prev_lower {
-                out.push('_');
-            }
-            out.extend(c.to_lowercase());
-            prev_lower = false;
-        } else {
-            out.push(c);
-            prev_lower = c.is_lowercase() || c.is_ascii_digit();
-        }
-    }
-    out
 }
 
 #[cfg(test)]

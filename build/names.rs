@@ -1,0 +1,50 @@
+//! Helpers shared by the build script (build/generate.rs) and the library (src/spec),
+//! which cannot share code any other way: a build script cannot use its own crate.
+
+use serde_json::Value;
+
+/// Escape one JSON-pointer segment.
+pub fn escape(seg: &str) -> String {
+    seg.replace('~', "~0").replace('/', "~1")
+}
+
+/// Every `$ref` in a document, as (JSON pointer of the holder, target).
+pub fn collect_refs(v: &Value, at: String, out: &mut Vec<(String, String)>) {
+    match v {
+        Value::Object(m) => {
+            for (k, child) in m {
+                if k == "$ref" {
+                    if let Some(s) = child.as_str() {
+                        out.push((at.clone(), s.to_string()));
+                    }
+                } else {
+                    collect_refs(child, format!("{at}/{}", escape(k)), out);
+                }
+            }
+        }
+        Value::Array(a) => a.iter().enumerate().for_each(|(i, c)| collect_refs(c, format!("{at}/{i}"), out)),
+        _ => {}
+    }
+}
+
+/// progenitor's method naming: snake_case of the operationId.
+pub fn snake(id: &str) -> String {
+    let mut out = String::new();
+    let mut prev_lower = false;
+    for c in id.chars() {
+        if c == '-' || c == ' ' || c == '.' {
+            out.push('_');
+            prev_lower = false;
+        } else if c.is_uppercase() {
+            if prev_lower {
+                out.push('_');
+            }
+            out.extend(c.to_lowercase());
+            prev_lower = false;
+        } else {
+            out.push(c);
+            prev_lower = c.is_lowercase() || c.is_ascii_digit();
+        }
+    }
+    out
+}
