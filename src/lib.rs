@@ -38,6 +38,7 @@
 
 pub mod client;
 pub mod conformance;
+pub mod harness;
 
 /// The README's Rust examples, compiled as doctests so they stay true.
 #[cfg(doctest)]

@@ -15,6 +15,48 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Run the conformance suite: Gherkin scenarios through the generated clients, every
+    /// exchange checked against the spec.
+    ///
+    /// Exits 0 only when every scenario that ran passed and at least one ran; 1 on any
+    /// failure (or when everything was skipped); 2 on bad usage.
+    ///
+    /// Credentials for `live` (and for a URL target, else the twin's defaults):
+    /// WORLDPAY_USERNAME, WORLDPAY_PASSWORD, WORLDPAY_ENTITY; ADYEN_API_KEY or
+    /// ADYEN_USERNAME and ADYEN_PASSWORD, and ADYEN_MERCHANT_ACCOUNT. Hosts for `live`:
+    /// WORLDPAY_URL (default https://try.access.worldpay.com) and ADYEN_URL (default
+    /// https://pal-test.adyen.com/pal/servlet/Payment/v40). Production hosts are refused.
+    Check {
+        /// `sandbox` (a twin started in-process), `live` (the vendors' test hosts) or a
+        /// base URL serving all three APIs (e.g. `payconform sandbox` elsewhere).
+        #[arg(long, default_value = "sandbox", value_parser = parse_target)]
+        target: payconform::harness::Target,
+        /// Tag expression selecting scenarios, e.g. `@adyen and not @twin`.
+        #[arg(long, value_name = "EXPR")]
+        tags: Option<String>,
+        /// Run these feature files (searched recursively) with the built-in steps.
+        #[arg(long, value_name = "DIR")]
+        features: Option<PathBuf>,
+        /// Write a JUnit XML report.
+        #[arg(long, value_name = "FILE")]
+        junit: Option<PathBuf>,
+        /// Write a JSON report.
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+        /// Write an HTML report with the coverage matrix.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
+        /// Seconds an event query keeps polling for the expected event
+        /// [default: 30 on live, 0 elsewhere].
+        #[arg(long, value_name = "SECONDS")]
+        event_wait: Option<u64>,
+        /// Scenarios run at once [default: 32; 4 on live].
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1024))]
+        concurrency: Option<u64>,
+        /// No per-scenario progress lines.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Load every spec, resolve every $ref, and check example bodies against the schemas.
     ///
     /// DIR holds `<api>/<operationId>/<kind>.<name>.json` files (kind: request or
@@ -50,6 +92,10 @@ enum Command {
     },
 }
 
+fn parse_target(s: &str) -> Result<payconform::harness::Target, String> {
+    s.parse()
+}
+
 fn parse_credential(s: &str) -> Result<String, String> {
     match s.split_once(':') {
         Some((u, _)) if !u.is_empty() => Ok(s.to_string()),
@@ -83,6 +129,15 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
+        Command::Check { target, tags, features, junit, json, html, event_wait, concurrency, quiet } => {
+            let mut opts = payconform::harness::CheckOptions::new(target);
+            opts.tags = tags;
+            opts.features = features;
+            opts.event_wait = event_wait.map(std::time::Duration::from_secs);
+            opts.concurrency = concurrency.map(|c| c as usize);
+            opts.progress = !quiet;
+            check(opts, Reports { junit, json, html })
+        }
         Command::Lint { dir } => lint(dir),
         Command::Sandbox { addr, public_url, credential, api_key, max_payments } => {
             let config = payconform::sandbox::TwinConfig {
@@ -94,6 +149,56 @@ fn main() -> ExitCode {
             sandbox(addr, config)
         }
     }
+}
+
+struct Reports {
+    junit: Option<PathBuf>,
+    json: Option<PathBuf>,
+    html: Option<PathBuf>,
+}
+
+fn check(opts: payconform::harness::CheckOptions, reports: Reports) -> ExitCode {
+    use payconform::harness::HarnessError;
+    // Refuse unwritable report paths before anything is sent.
+    for path in [&reports.junit, &reports.json, &reports.html].into_iter().flatten() {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            if !parent.is_dir() {
+                eprintln!("payconform check: cannot write {}: {} is not a directory", path.display(), parent.display());
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("payconform check: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let report = match runtime.block_on(payconform::harness::run(&opts)) {
+        Ok(r) => r,
+        Err(HarnessError::Usage(e)) => {
+            eprintln!("payconform check: {e}");
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("payconform check: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    print!("{}", report.summary());
+    let outputs =
+        [(&reports.junit, report.to_junit()), (&reports.json, report.to_json()), (&reports.html, report.to_html())];
+    for (path, text) in outputs {
+        if let Some(path) = path {
+            if let Err(e) = std::fs::write(path, text) {
+                eprintln!("payconform check: cannot write {}: {e}", path.display());
+                return ExitCode::FAILURE;
+            }
+            println!("wrote {}", path.display());
+        }
+    }
+    if report.passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 
 fn lint(dir: Option<PathBuf>) -> ExitCode {

@@ -126,7 +126,7 @@ impl Config {
         self
     }
 
-    fn build(&self) -> Result<(String, reqwest::Client, Inner), ClientError> {
+    pub(crate) fn build(&self) -> Result<(String, reqwest::Client, Inner), ClientError> {
         let base = Url::parse(&self.base_url)
             .map_err(|e| ClientError::Config(format!("base URL {:?} is not a URL: {e}", self.base_url)))?;
         if !matches!(base.scheme(), "http" | "https") || base.host_str().is_none() {

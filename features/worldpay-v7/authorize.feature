@@ -1,0 +1,64 @@
+@worldpay-v7
+Feature: Card Payments v7 authorization
+  Authorizations through POST /cardPayments/customerInitiatedTransactions, the magic
+  values of the Worldpay test environment, and the action links an authorization offers.
+
+  Background:
+    Given the worldpay-v7 API
+
+  Scenario: An authorization offers cancel, settle and events links
+    When I authorize 250 GBP
+    Then the status is 201
+    And the outcome is "authorized"
+    And the response field "paymentInstrument.type" is "card/plain+masked"
+    And the next actions are "cardPayments:cancel, cardPayments:partialCancel, cardPayments:settle, cardPayments:partialSettle, cardPayments:reverse"
+
+  Scenario Outline: Partial authorization of 1706 yields 123; other amounts authorize in full
+    When I authorize <amount> GBP accepting a partial amount
+    Then the status is 201
+    And the outcome is "authorized"
+    And the response field "amounts.requested" is "<amount>"
+    And the response field "amounts.totalAuthorized" is "<authorized>"
+    And the response field "amounts.partialAuthorization" is "<partial>"
+
+    Examples:
+      | amount | authorized | partial |
+      | 1706   | 123        | true    |
+      | 1705   | 1705       | false   |
+      | 250    | 250        | false   |
+
+  Scenario: Without acceptPartialAmount, 1706 authorizes in full
+    When I authorize 1706 GBP
+    Then the outcome is "authorized"
+    And the response has no field "amounts"
+
+  Scenario Outline: Card holder names drive refusals
+    When I authorize 100 GBP for card holder "<holder>"
+    Then the status is 201
+    And the outcome is "refused"
+    And the response field "refusalCode" is "<code>"
+    And the next actions are "none"
+
+    Examples:
+      | holder     | code |
+      | REFUSED    | 5    |
+      | REFUSED33  | 33   |
+      | REFUSED51  | 51   |
+
+  Scenario: The ERROR card holder gets the documented 500
+    When I authorize 100 GBP for card holder "ERROR"
+    Then the status is 500
+    And the error is "internalErrorOccurred"
+
+  Scenario: Auto-settlement sends the payment for settlement at once
+    When I authorize 100 GBP with auto-settlement
+    Then the status is 201
+    And the outcome is "Sent for Settlement"
+    And the next actions are "cardPayments:refund, cardPayments:partialRefund, cardPayments:reverse"
+    And the last event is "Sent for Settlement"
+
+  Scenario: A partial amount needs auto-settlement off
+    When I authorize 100 GBP with auto-settlement accepting a partial amount
+    Then the status is 400
+    And the error is "bodyDoesNotMatchSchema"
+    And the validation errors include "fieldHasInvalidValue" at "$.instruction.value.acceptPartialAmount"

@@ -1,0 +1,37 @@
+@worldpay-v7
+Feature: Card Payments v7 refunds and reversals
+  Refunds follow the settlement's links and never exceed what was settled.
+
+  Background:
+    Given the worldpay-v7 API
+
+  Scenario: Full refund of a settled payment
+    Given I authorize 400 GBP
+    And I settle the payment
+    When I refund the payment
+    Then the status is 202
+    And the next actions are "none"
+    And the last event is "Sent for Refund"
+
+  Scenario: Partial refunds are bounded by what was settled
+    Given I authorize 400 GBP
+    And I partially settle 150
+    When I partially refund 100
+    Then the status is 202
+    And the next actions are "cardPayments:partialSettle, cardPayments:partialRefund"
+    When I partially refund 51
+    Then the status is 400
+    And the error is "amountExceedsSettledAmount"
+    When I partially refund 50
+    Then the status is 202
+
+  Scenario: No refund is offered before settlement
+    Given I authorize 400 GBP
+    When I partially cancel 1
+    Then the next actions are "cardPayments:cancel, cardPayments:partialCancel, cardPayments:settle, cardPayments:partialSettle, cardPayments:reverse"
+
+  Scenario: Reversal of an authorization
+    Given I authorize 200 GBP
+    When I reverse the payment
+    Then the status is 202
+    And the next actions are "none"

@@ -1,0 +1,432 @@
+//! The conformance harness: Gherkin scenarios (`features/`) run by cucumber-rs through
+//! the generated clients against a target (the twin, the vendors' test hosts or any
+//! URL). Every exchange is checked against the spec and every step fails on a
+//! violation, so each scenario implicitly asserts that all its exchanges conform.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), payconform::harness::HarnessError> {
+//! use payconform::harness::{CheckOptions, Target, run};
+//! let report = run(&CheckOptions::new(Target::Sandbox)).await?;
+//! println!("{}", report.summary());
+//! assert!(report.passed());
+//! # Ok(()) }
+//! ```
+
+pub mod report;
+mod steps;
+pub mod target;
+mod world;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use cucumber::feature::Ext as _;
+use cucumber::gherkin::{self, GherkinEnv};
+use cucumber::tag::Ext as _;
+use cucumber::{World as _, event, writer};
+use futures::FutureExt as _;
+use include_dir::{Dir, include_dir};
+
+pub use report::{Redactor, RunReport, ScenarioResult, Status, StepResult};
+pub use target::{Endpoint, Env, Target};
+pub use world::ConformanceWorld;
+
+use crate::sandbox::Twin;
+use crate::spec::Api;
+use world::{ExchangeRecord, RunContext, api_by_name};
+
+/// The feature files shipped with the crate (`features/`).
+pub static FEATURES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/features");
+
+/// Tag that marks scenarios needing the twin's inspection endpoint.
+pub const TWIN_TAG: &str = "twin";
+
+const ID_TAG: &str = "payconform-scenario-";
+
+/// How to run the suite.
+#[derive(Debug, Clone)]
+pub struct CheckOptions {
+    /// Where requests go.
+    pub target: Target,
+    /// A tag expression (`@adyen and not @slow`); scenarios that do not match are left out.
+    pub tags: Option<String>,
+    /// Feature files to run instead of the built-in ones.
+    pub features: Option<PathBuf>,
+    /// How long an event query keeps polling for the expected event; default 30 s on
+    /// `live`, 0 elsewhere (the twin updates events at once).
+    pub event_wait: Option<Duration>,
+    /// Scenarios in flight at once; default 32 (4 on `live`).
+    pub concurrency: Option<usize>,
+    /// Environment variables for credentials and hosts.
+    pub env: Env,
+    /// Print a line per finished scenario to stderr.
+    pub progress: bool,
+}
+
+impl CheckOptions {
+    /// Defaults for a target, with credentials from the process environment.
+    pub fn new(target: Target) -> Self {
+        CheckOptions {
+            target,
+            tags: None,
+            features: None,
+            event_wait: None,
+            concurrency: None,
+            env: std::env::vars().collect(),
+            progress: false,
+        }
+    }
+}
+
+/// Why a run could not start. (A run that starts and fails is a [`RunReport`].)
+#[derive(Debug, thiserror::Error)]
+pub enum HarnessError {
+    /// The options or the feature files are wrong; nothing was sent.
+    #[error("{0}")]
+    Usage(String),
+    /// The target could not be set up.
+    #[error("{0}")]
+    Setup(String),
+}
+
+/// One feature file's text.
+struct Source {
+    path: String,
+    text: String,
+}
+
+fn load_sources(dir: Option<&Path>) -> Result<Vec<Source>, HarnessError> {
+    let mut out = Vec::new();
+    match dir {
+        None => {
+            fn walk(d: &Dir<'static>, out: &mut Vec<Source>) {
+                for f in d.files() {
+                    if f.path().extension().is_some_and(|e| e == "feature") {
+                        out.push(Source {
+                            path: format!("features/{}", f.path().display()),
+                            text: f.contents_utf8().unwrap_or_default().to_string(),
+                        });
+                    }
+                }
+                for sub in d.dirs() {
+                    walk(sub, out);
+                }
+            }
+            walk(&FEATURES, &mut out);
+        }
+        Some(dir) => {
+            if !dir.is_dir() {
+                return Err(HarnessError::Usage(format!("features directory {} does not exist", dir.display())));
+            }
+            fn walk(d: &Path, out: &mut Vec<Source>) -> std::io::Result<()> {
+                for entry in std::fs::read_dir(d)? {
+                    let p = entry?.path();
+                    if p.is_dir() {
+                        walk(&p, out)?;
+                    } else if p.extension().is_some_and(|e| e == "feature") {
+                        out.push(Source { path: p.display().to_string(), text: std::fs::read_to_string(&p)? });
+                    }
+                }
+                Ok(())
+            }
+            walk(dir, &mut out)
+                .map_err(|e| HarnessError::Usage(format!("cannot read features from {}: {e}", dir.display())))?;
+            if out.is_empty() {
+                return Err(HarnessError::Usage(format!("no .feature files under {}", dir.display())));
+            }
+        }
+    }
+    out.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok(out)
+}
+
+fn parse_features(sources: Vec<Source>) -> Result<Vec<gherkin::Feature>, HarnessError> {
+    sources
+        .into_iter()
+        .map(|s| {
+            let mut f = gherkin::Feature::parse(&s.text, GherkinEnv::default())
+                .map_err(|e| HarnessError::Usage(format!("{}: not valid Gherkin: {e}", s.path)))?;
+            f.path = Some(PathBuf::from(&s.path));
+            f.expand_examples().map_err(|e| HarnessError::Usage(format!("{}: {e}", s.path)))
+        })
+        .collect()
+}
+
+/// The API a scenario declares with `Given the <api> API` (in a Background or itself).
+fn scenario_api(feature: &gherkin::Feature, rule: Option<&gherkin::Rule>, scenario: &gherkin::Scenario) -> Option<Api> {
+    let steps = feature
+        .background
+        .iter()
+        .flat_map(|b| &b.steps)
+        .chain(rule.and_then(|r| r.background.as_ref()).into_iter().flat_map(|b| &b.steps))
+        .chain(&scenario.steps);
+    steps.filter_map(|s| s.value.strip_prefix("the ")?.strip_suffix(" API")).find_map(api_by_name)
+}
+
+/// What the run knows about one scenario before it runs.
+#[derive(Debug, Clone)]
+pub(crate) struct Planned {
+    pub(crate) api: Option<Api>,
+    pub(crate) feature: String,
+    pub(crate) path: String,
+    pub(crate) line: usize,
+    pub(crate) name: String,
+    pub(crate) tags: Vec<String>,
+    pub(crate) skip: Option<String>,
+}
+
+/// Decide per scenario: left out by tags, skipped with a reason, or run (tagged with its id).
+fn plan(
+    features: &mut Vec<gherkin::Feature>,
+    tags: Option<&gherkin::tagexpr::TagOperation>,
+    endpoints: &[Endpoint],
+    target: &Target,
+) -> Vec<Planned> {
+    let mut planned = Vec::new();
+    let mut decide = |feature: &gherkin::Feature, rule: Option<&gherkin::Rule>, sc: &mut gherkin::Scenario| -> bool {
+        let all_tags: Vec<String> =
+            feature.tags.iter().chain(rule.iter().flat_map(|r| &r.tags)).chain(&sc.tags).cloned().collect();
+        if tags.is_some_and(|t| !t.eval(all_tags.iter())) {
+            return false;
+        }
+        let api = scenario_api(feature, rule, sc);
+        let skip =
+            if let Some(why) = api.and_then(|a| endpoints.iter().find(|e| e.api == a)).and_then(|e| e.skip.clone()) {
+                Some(why)
+            } else if *target == Target::Live && all_tags.iter().any(|t| t == TWIN_TAG) {
+                Some("tagged @twin: reads the twin's inspection endpoint, which the vendors do not have".into())
+            } else {
+                None
+            };
+        let id = planned.len();
+        planned.push(Planned {
+            api,
+            feature: feature.name.clone(),
+            path: feature.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
+            line: sc.position.line,
+            name: sc.name.clone(),
+            tags: all_tags,
+            skip: skip.clone(),
+        });
+        sc.tags.push(format!("{ID_TAG}{id}"));
+        skip.is_none()
+    };
+    for f in features.iter_mut() {
+        let mut scenarios = std::mem::take(&mut f.scenarios);
+        scenarios.retain_mut(|sc| decide(f, None, sc));
+        f.scenarios = scenarios;
+        let mut rules = std::mem::take(&mut f.rules);
+        for r in &mut rules {
+            let mut scenarios = std::mem::take(&mut r.scenarios);
+            scenarios.retain_mut(|sc| decide(f, Some(r), sc));
+            r.scenarios = scenarios;
+        }
+        rules.retain(|r| !r.scenarios.is_empty());
+        f.rules = rules;
+    }
+    features.retain(|f| !f.scenarios.is_empty() || !f.rules.is_empty());
+    planned
+}
+
+fn scenario_id(sc: &gherkin::Scenario) -> Option<usize> {
+    sc.tags.iter().find_map(|t| t.strip_prefix(ID_TAG)?.parse().ok())
+}
+
+/// Features already parsed and planned, handed to cucumber as they are.
+struct Preparsed(Vec<gherkin::Feature>);
+
+impl cucumber::Parser<()> for Preparsed {
+    type Cli = cucumber::cli::Empty;
+    type Output = futures::stream::Iter<std::vec::IntoIter<cucumber::parser::Result<gherkin::Feature>>>;
+    fn parse(self, _: (), _: Self::Cli) -> Self::Output {
+        futures::stream::iter(self.0.into_iter().map(Ok).collect::<Vec<_>>())
+    }
+}
+
+/// What the writer saw of one scenario.
+#[derive(Debug, Default)]
+pub(crate) struct Seen {
+    pub(crate) steps: Vec<StepResult>,
+    pub(crate) started: Option<Instant>,
+    pub(crate) elapsed: Duration,
+    pub(crate) finished: bool,
+}
+
+/// A cucumber writer that collects results by scenario id and prints progress.
+struct Collector {
+    seen: Arc<Mutex<BTreeMap<usize, Seen>>>,
+    planned: Arc<Vec<Planned>>,
+    redactor: Redactor,
+    progress: bool,
+    total: usize,
+    done: usize,
+}
+
+fn panic_message(info: &event::Info) -> String {
+    if let Some(s) = info.downcast_ref::<String>() {
+        s.clone()
+    } else if let Some(s) = info.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else {
+        "the step panicked".into()
+    }
+}
+
+impl Collector {
+    fn scenario(&mut self, sc: &gherkin::Scenario, ev: &event::Scenario<ConformanceWorld>) {
+        let Some(id) = scenario_id(sc) else { return };
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = seen.entry(id).or_default();
+        let step = |s: &gherkin::Step, ev: &event::Step<ConformanceWorld>| -> Option<StepResult> {
+            let text = format!("{} {}", s.keyword.trim(), s.value);
+            match ev {
+                event::Step::Started => None,
+                event::Step::Passed(..) => Some(StepResult { text, status: Status::Passed, message: None }),
+                event::Step::Skipped => Some(StepResult {
+                    text,
+                    status: Status::Failed,
+                    message: Some(
+                        "no step definition matches this step (see the step vocabulary in the README)".into(),
+                    ),
+                }),
+                event::Step::Failed(_, _, _, err) => {
+                    let message = match err {
+                        event::StepError::Panic(info) => panic_message(info),
+                        other => other.to_string(),
+                    };
+                    Some(StepResult { text, status: Status::Failed, message: Some(message) })
+                }
+            }
+        };
+        match ev {
+            event::Scenario::Started => entry.started = Some(Instant::now()),
+            event::Scenario::Background(s, e) | event::Scenario::Step(s, e) => {
+                if let Some(r) = step(s, e) {
+                    entry.steps.push(r);
+                }
+            }
+            event::Scenario::Hook(kind, event::Hook::Failed(_, info)) => entry.steps.push(StepResult {
+                text: format!("{kind:?} hook"),
+                status: Status::Failed,
+                message: Some(panic_message(info)),
+            }),
+            event::Scenario::Finished => {
+                entry.finished = true;
+                entry.elapsed = entry.started.map(|s| s.elapsed()).unwrap_or_default();
+                self.done += 1;
+                if self.progress {
+                    let failed = entry.steps.iter().find(|s| s.status == Status::Failed);
+                    let p = &self.planned[id];
+                    let mark = if failed.is_some() { "FAIL" } else { "ok  " };
+                    eprintln!(
+                        "[{:>3}/{}] {mark} {}:{} {}",
+                        self.done,
+                        self.total,
+                        p.path,
+                        p.line,
+                        self.redactor.clean(&p.name)
+                    );
+                    if let Some(f) = failed {
+                        let msg = self.redactor.clean(f.message.as_deref().unwrap_or(""));
+                        eprintln!("           {}\n           {}", f.text, msg.replace('\n', "\n           "));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl cucumber::Writer<ConformanceWorld> for Collector {
+    type Cli = cucumber::cli::Empty;
+    async fn handle_event(
+        &mut self,
+        ev: cucumber::parser::Result<cucumber::Event<event::Cucumber<ConformanceWorld>>>,
+        _: &Self::Cli,
+    ) {
+        let Ok(ev) = ev else { return };
+        match &ev.value {
+            event::Cucumber::Feature(_, event::Feature::Scenario(sc, r))
+            | event::Cucumber::Feature(_, event::Feature::Rule(_, event::Rule::Scenario(sc, r))) => {
+                self.scenario(sc, &r.event)
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Run the suite and report. Errors only when the run cannot start.
+pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
+    let started = Instant::now();
+    let tags = match opts.tags.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        Some(t) => Some(
+            t.parse::<gherkin::tagexpr::TagOperation>()
+                .map_err(|e| HarnessError::Usage(format!("--tags {t:?} is not a tag expression: {e}")))?,
+        ),
+        None => None,
+    };
+    let mut features = parse_features(load_sources(opts.features.as_deref())?)?;
+
+    // The target.
+    let mock = match opts.target {
+        Target::Sandbox => Some(Twin::start_mock().await.0),
+        _ => None,
+    };
+    let endpoints = target::endpoints(&opts.target, mock.as_ref().map(|m| m.uri()).as_deref(), &opts.env)
+        .map_err(HarnessError::Usage)?;
+    let target_label = match &mock {
+        Some(m) => format!("sandbox ({})", m.uri()),
+        None => opts.target.to_string(),
+    };
+    let redactor = Redactor::new(endpoints.iter().flat_map(|e| e.secrets.clone()));
+
+    let planned = Arc::new(plan(&mut features, tags.as_ref(), &endpoints, &opts.target));
+    let to_run = planned.iter().filter(|p| p.skip.is_none()).count();
+    let live = opts.target == Target::Live;
+    let ctx = Arc::new(RunContext {
+        endpoints,
+        event_wait: opts.event_wait.unwrap_or(if live { Duration::from_secs(30) } else { Duration::ZERO }),
+        twin: !live,
+        sink: Mutex::new(BTreeMap::new()),
+        run_tag: format!("{:x}", rand::random::<u32>()),
+    });
+    let seen = Arc::new(Mutex::new(BTreeMap::new()));
+
+    if to_run > 0 {
+        let collector = Collector {
+            seen: seen.clone(),
+            planned: planned.clone(),
+            redactor: redactor.clone(),
+            progress: opts.progress,
+            total: to_run,
+            done: 0,
+        };
+        let before_ctx = ctx.clone();
+        let after_ctx = ctx.clone();
+        ConformanceWorld::cucumber::<PathBuf>()
+            .with_parser(Preparsed(features))
+            .with_writer(writer::AssertNormalized::new(collector))
+            .max_concurrent_scenarios(opts.concurrency.unwrap_or(if live { 4 } else { 32 }).max(1))
+            .before(move |_, _, sc, w| {
+                w.ctx = Some(before_ctx.clone());
+                w.id = scenario_id(sc).unwrap_or(usize::MAX);
+                async {}.boxed_local()
+            })
+            .after(move |_, _, sc, _, w| {
+                if let (Some(w), Some(id)) = (w, scenario_id(sc)) {
+                    let records: Vec<ExchangeRecord> = std::mem::take(&mut w.records);
+                    after_ctx.sink.lock().unwrap_or_else(|p| p.into_inner()).insert(id, records);
+                }
+                async {}.boxed_local()
+            })
+            .with_default_cli()
+            .run(())
+            .await;
+    }
+    drop(mock);
+    let seen = std::mem::take(&mut *seen.lock().unwrap_or_else(|p| p.into_inner()));
+    let sink = std::mem::take(&mut *ctx.sink.lock().unwrap_or_else(|p| p.into_inner()));
+    Ok(RunReport::build(target_label, &planned, seen, sink, started.elapsed(), &redactor))
+}

@@ -1,0 +1,510 @@
+//! What a run found: scenarios, violations and the coverage matrix, and the JUnit XML
+//! (quick-junit), JSON (serde) and HTML (maud) renderings of it. Every string that
+//! reaches a report has passed through a [`Redactor`]: no configured secret and no
+//! full card number is ever written.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+
+use maud::{DOCTYPE, Markup, html};
+use regex::Regex;
+use serde::Serialize;
+
+use super::world::ExchangeRecord;
+use super::{Planned, Seen};
+use crate::spec::{Api, luhn_valid, spec};
+
+/// Scrubs secrets and card numbers from text.
+#[derive(Clone, Default)]
+pub struct Redactor {
+    secrets: Arc<Vec<String>>,
+}
+
+static PAN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\d{12,19}").expect("valid regex"));
+
+impl Redactor {
+    /// A redactor for these secret values (passwords, API keys); values shorter than
+    /// four characters are ignored as they would mask ordinary text.
+    pub fn new(secrets: impl IntoIterator<Item = String>) -> Self {
+        let mut s: Vec<String> = secrets.into_iter().filter(|s| s.len() >= 4).collect();
+        s.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        Redactor { secrets: Arc::new(s) }
+    }
+
+    /// The text with every secret replaced by `<redacted>` and every digit run that is
+    /// a Luhn-valid card number shown as `****` plus its last four digits.
+    pub fn clean(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for s in self.secrets.iter() {
+            out = out.replace(s.as_str(), "<redacted>");
+        }
+        PAN.replace_all(&out, |c: &regex::Captures<'_>| {
+            let digits = &c[0];
+            if luhn_valid(digits) { format!("****{}", &digits[digits.len() - 4..]) } else { digits.to_string() }
+        })
+        .into_owned()
+    }
+}
+
+impl std::fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Redactor({} secrets)", self.secrets.len())
+    }
+}
+
+/// Outcome of a scenario or step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Ran and passed.
+    Passed,
+    /// Ran and failed.
+    Failed,
+    /// Did not run, for the stated reason.
+    Skipped,
+}
+
+/// One step as it ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepResult {
+    /// Keyword and text.
+    pub text: String,
+    /// Outcome.
+    pub status: Status,
+    /// Why it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// One violation, for reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ViolationRecord {
+    /// API name.
+    pub api: String,
+    /// operationId.
+    pub operation: String,
+    /// Response status, if any.
+    pub status: Option<u16>,
+    /// `request` or `response`.
+    pub side: String,
+    /// JSONPath or header.
+    pub json_path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// One scenario's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioResult {
+    /// API the scenario declared.
+    pub api: Option<String>,
+    /// Feature name.
+    pub feature: String,
+    /// Feature file.
+    pub path: String,
+    /// Line of the scenario (or of its example row).
+    pub line: usize,
+    /// Scenario name.
+    pub name: String,
+    /// Tags, including inherited ones.
+    pub tags: Vec<String>,
+    /// Outcome.
+    pub status: Status,
+    /// Why it was skipped, or the first failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Steps that ran.
+    pub steps: Vec<StepResult>,
+    /// Exchanges checked.
+    pub exchanges: usize,
+    /// Violations found.
+    pub violations: Vec<ViolationRecord>,
+    /// Wall time.
+    pub duration_ms: u64,
+}
+
+/// One cell of the coverage matrix.
+#[derive(Debug, Clone, Serialize)]
+pub struct CoverageCell {
+    /// HTTP status.
+    pub status: u16,
+    /// Whether the spec documents it for this operation.
+    pub documented: bool,
+    /// How many exchanges of the run got it.
+    pub count: usize,
+}
+
+/// One operation's row of the coverage matrix.
+#[derive(Debug, Clone, Serialize)]
+pub struct CoverageRow {
+    /// operationId.
+    pub operation: String,
+    /// One cell per status column.
+    pub cells: Vec<CoverageCell>,
+}
+
+/// Operations × statuses of one API.
+#[derive(Debug, Clone, Serialize)]
+pub struct Coverage {
+    /// API name.
+    pub api: String,
+    /// API title.
+    pub title: String,
+    /// Status columns: every documented status, plus undocumented ones seen.
+    pub statuses: Vec<u16>,
+    /// Rows.
+    pub rows: Vec<CoverageRow>,
+}
+
+/// Everything a run found.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    /// What was targeted.
+    pub target: String,
+    /// Wall time of the whole run.
+    pub duration_ms: u64,
+    /// Every scenario (passed, failed, skipped).
+    pub scenarios: Vec<ScenarioResult>,
+    /// Exchanges checked.
+    pub exchanges: usize,
+    /// Coverage matrix per API.
+    pub coverage: Vec<Coverage>,
+}
+
+fn statuses_documented(api: Api, operation: &str) -> Vec<u16> {
+    spec(api)
+        .operation(operation)
+        .map(|o| o.responses.keys().filter_map(|k| k.parse().ok()).collect())
+        .unwrap_or_default()
+}
+
+impl RunReport {
+    pub(crate) fn build(
+        target: String,
+        planned: &[Planned],
+        mut seen: BTreeMap<usize, Seen>,
+        mut sink: BTreeMap<usize, Vec<ExchangeRecord>>,
+        elapsed: Duration,
+        r: &Redactor,
+    ) -> RunReport {
+        let mut scenarios = Vec::new();
+        let mut all: Vec<ExchangeRecord> = Vec::new();
+        for (id, p) in planned.iter().enumerate() {
+            let s = seen.remove(&id).unwrap_or_default();
+            let records = sink.remove(&id).unwrap_or_default();
+            let steps: Vec<StepResult> = s
+                .steps
+                .into_iter()
+                .map(|st| StepResult {
+                    text: r.clean(&st.text),
+                    status: st.status,
+                    message: st.message.map(|m| r.clean(&m)),
+                })
+                .collect();
+            let (status, reason) = if let Some(why) = &p.skip {
+                (Status::Skipped, Some(why.clone()))
+            } else if let Some(f) = steps.iter().find(|st| st.status == Status::Failed) {
+                (Status::Failed, Some(format!("{}: {}", f.text, f.message.clone().unwrap_or_default())))
+            } else if !s.finished {
+                (Status::Failed, Some("the scenario did not finish".into()))
+            } else {
+                (Status::Passed, None)
+            };
+            let violations = records
+                .iter()
+                .flat_map(|e| &e.violations)
+                .map(|v| ViolationRecord {
+                    api: v.api.name().into(),
+                    operation: v.operation.clone(),
+                    status: v.status,
+                    side: v.side.into(),
+                    json_path: r.clean(&v.json_path),
+                    message: r.clean(&v.message),
+                })
+                .collect();
+            scenarios.push(ScenarioResult {
+                api: p.api.map(|a| a.name().to_string()),
+                feature: r.clean(&p.feature),
+                path: p.path.clone(),
+                line: p.line,
+                name: r.clean(&p.name),
+                tags: p.tags.clone(),
+                status,
+                reason,
+                exchanges: records.len(),
+                steps,
+                violations,
+                duration_ms: s.elapsed.as_millis() as u64,
+            });
+            all.extend(records);
+        }
+        let coverage = Api::ALL
+            .iter()
+            .map(|&api| {
+                let ops = &spec(api).operations;
+                let mut counts: BTreeMap<(&str, u16), usize> = BTreeMap::new();
+                for e in all.iter().filter(|e| e.api == api) {
+                    if let Some(s) = e.status {
+                        *counts.entry((e.operation.as_str(), s)).or_default() += 1;
+                    }
+                }
+                let mut statuses: Vec<u16> = ops
+                    .iter()
+                    .flat_map(|o| statuses_documented(api, &o.operation_id))
+                    .chain(counts.keys().map(|(_, s)| *s))
+                    .collect();
+                statuses.sort_unstable();
+                statuses.dedup();
+                let rows = ops
+                    .iter()
+                    .map(|o| {
+                        let documented = statuses_documented(api, &o.operation_id);
+                        CoverageRow {
+                            operation: o.operation_id.clone(),
+                            cells: statuses
+                                .iter()
+                                .map(|&s| CoverageCell {
+                                    status: s,
+                                    documented: documented.contains(&s),
+                                    count: counts.get(&(o.operation_id.as_str(), s)).copied().unwrap_or(0),
+                                })
+                                .collect(),
+                        }
+                    })
+                    .collect();
+                Coverage { api: api.name().into(), title: api.title().into(), statuses, rows }
+            })
+            .collect();
+        RunReport {
+            target: r.clean(&target),
+            duration_ms: elapsed.as_millis() as u64,
+            scenarios,
+            exchanges: all.len(),
+            coverage,
+        }
+    }
+
+    fn count(&self, s: Status) -> usize {
+        self.scenarios.iter().filter(|x| x.status == s).count()
+    }
+
+    /// Scenarios that passed.
+    pub fn passed_count(&self) -> usize {
+        self.count(Status::Passed)
+    }
+    /// Scenarios that failed.
+    pub fn failed_count(&self) -> usize {
+        self.count(Status::Failed)
+    }
+    /// Scenarios that were skipped.
+    pub fn skipped_count(&self) -> usize {
+        self.count(Status::Skipped)
+    }
+
+    /// True only when something ran and nothing failed. A run where everything was
+    /// skipped is not a pass.
+    pub fn passed(&self) -> bool {
+        self.failed_count() == 0 && self.passed_count() > 0
+    }
+
+    /// Every violation, by `api operation`.
+    pub fn violations_by_operation(&self) -> BTreeMap<String, usize> {
+        let mut out = BTreeMap::new();
+        for v in self.scenarios.iter().flat_map(|s| &s.violations) {
+            *out.entry(format!("{} {}", v.api, v.operation)).or_default() += 1;
+        }
+        out
+    }
+
+    /// The console summary.
+    pub fn summary(&self) -> String {
+        let mut s = String::new();
+        let secs = self.duration_ms as f64 / 1000.0;
+        let _ = writeln!(s, "payconform check against {}", self.target);
+        let _ = writeln!(
+            s,
+            "scenarios: {} passed, {} failed, {} skipped ({} total) in {secs:.2} s",
+            self.passed_count(),
+            self.failed_count(),
+            self.skipped_count(),
+            self.scenarios.len()
+        );
+        let violations = self.violations_by_operation();
+        let _ = writeln!(
+            s,
+            "exchanges: {} checked against the spec, {} violations",
+            self.exchanges,
+            violations.values().sum::<usize>()
+        );
+        if !violations.is_empty() {
+            let _ = writeln!(s, "violations by operation:");
+            for (op, n) in &violations {
+                let _ = writeln!(s, "  {op}: {n}");
+            }
+        }
+        let mut skipped: BTreeMap<&str, usize> = BTreeMap::new();
+        for sc in self.scenarios.iter().filter(|s| s.status == Status::Skipped) {
+            *skipped.entry(sc.reason.as_deref().unwrap_or("")).or_default() += 1;
+        }
+        for (why, n) in skipped {
+            let _ = writeln!(s, "skipped {n}: {why}");
+        }
+        for sc in self.scenarios.iter().filter(|s| s.status == Status::Failed) {
+            let first = sc.reason.as_deref().unwrap_or("").lines().take(4).collect::<Vec<_>>().join("\n    ");
+            let _ = writeln!(s, "FAILED {}:{} {}\n    {first}", sc.path, sc.line, sc.name);
+        }
+        if self.scenarios.is_empty() {
+            let _ = writeln!(s, "no scenario matched: nothing ran, which is not a pass");
+        } else if self.passed_count() == 0 && self.failed_count() == 0 {
+            let _ = writeln!(s, "every scenario was skipped: nothing ran, which is not a pass");
+        }
+        s
+    }
+
+    /// The report as JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// The report as JUnit XML: one test suite per feature file, one test case per scenario.
+    pub fn to_junit(&self) -> String {
+        use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+        let mut report = Report::new("payconform");
+        report.set_time(Duration::from_millis(self.duration_ms));
+        let mut suites: BTreeMap<&str, Vec<&ScenarioResult>> = BTreeMap::new();
+        for s in &self.scenarios {
+            suites.entry(s.path.as_str()).or_default().push(s);
+        }
+        for (path, scenarios) in suites {
+            let mut suite = TestSuite::new(path);
+            for s in scenarios {
+                let status = match s.status {
+                    Status::Passed => TestCaseStatus::success(),
+                    Status::Failed => {
+                        let mut st = TestCaseStatus::non_success(NonSuccessKind::Failure);
+                        let reason = s.reason.clone().unwrap_or_default();
+                        st.set_message(reason.lines().next().unwrap_or("failed").to_string());
+                        let mut description = reason.clone();
+                        for v in &s.violations {
+                            let _ = write!(
+                                description,
+                                "\n{} {} {} {} {}: {}",
+                                v.api,
+                                v.operation,
+                                v.status.map(|s| s.to_string()).unwrap_or_else(|| "-".into()),
+                                v.side,
+                                v.json_path,
+                                v.message
+                            );
+                        }
+                        st.set_description(description);
+                        st
+                    }
+                    Status::Skipped => {
+                        let mut st = TestCaseStatus::skipped();
+                        st.set_message(s.reason.clone().unwrap_or_default());
+                        st
+                    }
+                };
+                let mut case = TestCase::new(format!("{} (line {})", s.name, s.line), status);
+                case.set_classname(s.feature.clone());
+                case.set_time(Duration::from_millis(s.duration_ms));
+                suite.add_test_case(case);
+            }
+            report.add_test_suite(suite);
+        }
+        report.to_string().unwrap_or_default()
+    }
+
+    /// The report as a single self-contained HTML page: scenarios per API and the
+    /// coverage matrix of operations × documented statuses.
+    pub fn to_html(&self) -> String {
+        let page: Markup = html! {
+            (DOCTYPE)
+            html lang="en" {
+                head {
+                    meta charset="utf-8";
+                    title { "payconform check report" }
+                    style { (CSS) }
+                }
+                body {
+                    h1 { "payconform check" }
+                    p { "Target: " code { (self.target) } }
+                    p.summary {
+                        span.passed { (self.passed_count()) " passed" } ", "
+                        span.failed { (self.failed_count()) " failed" } ", "
+                        span.skipped { (self.skipped_count()) " skipped" }
+                        " · " (self.exchanges) " exchanges checked in " (format!("{:.2}", self.duration_ms as f64 / 1000.0)) " s"
+                    }
+                    @let by_op = self.violations_by_operation();
+                    @if !by_op.is_empty() {
+                        h2 { "Violations by operation" }
+                        table { tr { th { "Operation" } th { "Violations" } }
+                            @for (op, n) in &by_op { tr { td { code { (op) } } td { (n) } } } }
+                    }
+                    @for api in Api::ALL.iter().map(|a| a.name().to_string()).chain(std::iter::once(String::new())) {
+                        @let list: Vec<&ScenarioResult> = self.scenarios.iter()
+                            .filter(|s| s.api.clone().unwrap_or_default() == api).collect();
+                        @if !list.is_empty() {
+                            h2 { @if api.is_empty() { "Scenarios without an API" } @else { "Scenarios: " (api) } }
+                            table {
+                                tr { th { "Status" } th { "Scenario" } th { "File" } th { "Exchanges" } th { "Details" } }
+                                @for s in list {
+                                    tr class=(format!("{:?}", s.status).to_lowercase()) {
+                                        td { (format!("{:?}", s.status).to_lowercase()) }
+                                        td { (s.feature) " › " (s.name) }
+                                        td { code { (s.path) ":" (s.line) } }
+                                        td { (s.exchanges) }
+                                        td { @if let Some(r) = &s.reason { pre { (r) } } }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    h2 { "Coverage: operations × documented statuses" }
+                    p { "A number is how many exchanges got that status; · is documented but not exercised; "
+                        "a red cell is a status the spec does not document." }
+                    @for c in &self.coverage {
+                        h3 { (c.title) }
+                        table.coverage {
+                            tr { th { "Operation" } @for s in &c.statuses { th { (s) } } }
+                            @for row in &c.rows {
+                                tr {
+                                    td { code { (row.operation) } }
+                                    @for cell in &row.cells {
+                                        @if cell.count > 0 && cell.documented { td.hit { (cell.count) } }
+                                        @else if cell.count > 0 { td.undocumented { (cell.count) } }
+                                        @else if cell.documented { td.miss { "·" } }
+                                        @else { td.none {} }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        page.into_string()
+    }
+}
+
+const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222}\
+table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.25em .5em;text-align:left;vertical-align:top}\
+pre{margin:0;white-space:pre-wrap;max-width:60em}tr.failed td:first-child,.failed{color:#b00020;font-weight:bold}\
+tr.passed td:first-child,.passed{color:#1b7f3b}tr.skipped td:first-child,.skipped{color:#8a6d00}\
+.coverage td{text-align:center;min-width:2.5em}td.hit{background:#d7f5dd}td.miss{color:#999}\
+td.undocumented{background:#f8d7da;color:#b00020;font-weight:bold}td.none{background:#f4f4f4}";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redactor_masks_secrets_and_luhn_valid_card_numbers_only() {
+        let r = Redactor::new(["hunter22".to_string(), "k".to_string()]);
+        let out = r.clean("pw hunter22 card 4444333322221111 ref 1234567890123 k");
+        assert_eq!(out, "pw <redacted> card ****1111 ref 1234567890123 k");
+    }
+}

@@ -1,0 +1,112 @@
+//! Assertions on the last response. (Every step already fails on any spec violation.)
+
+use cucumber::then;
+use serde_json::Value;
+
+use crate::harness::world::ConformanceWorld;
+use crate::spec::Api;
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// `Then the status is 201`
+#[then(expr = "the status is {int}")]
+async fn status(w: &mut ConformanceWorld, expected: u16) -> Result<(), String> {
+    match w.reply()?.status {
+        Some(s) if s == expected => Ok(()),
+        _ => Err(format!("expected status {expected}: {}", w.describe_reply())),
+    }
+}
+
+/// `Then the outcome is "authorized"` (Worldpay `outcome`, Adyen `resultCode`)
+#[then(expr = "the outcome is {string}")]
+async fn outcome(w: &mut ConformanceWorld, expected: String) -> Result<(), String> {
+    let field = if w.api()? == Api::Adyen { "resultCode" } else { "outcome" };
+    match w.field(field)? {
+        Some(Value::String(s)) if *s == expected => Ok(()),
+        _ => Err(format!("expected {field} {expected:?}: {}", w.describe_reply())),
+    }
+}
+
+/// `Then the error is "bodyDoesNotMatchSchema"` (Worldpay `errorName`, Adyen `errorCode`)
+#[then(expr = "the error is {string}")]
+async fn error(w: &mut ConformanceWorld, expected: String) -> Result<(), String> {
+    let field = if w.api()? == Api::Adyen { "errorCode" } else { "errorName" };
+    match w.field(field)? {
+        Some(Value::String(s)) if *s == expected => Ok(()),
+        _ => Err(format!("expected {field} {expected:?}: {}", w.describe_reply())),
+    }
+}
+
+/// `Then the error message is "Original pspReference required for this operation"`
+#[then(expr = "the error message is {string}")]
+async fn message(w: &mut ConformanceWorld, expected: String) -> Result<(), String> {
+    match w.field("message")? {
+        Some(Value::String(s)) if *s == expected => Ok(()),
+        _ => Err(format!("expected message {expected:?}: {}", w.describe_reply())),
+    }
+}
+
+/// `Then the validation errors include "fieldIsMissing" at "$.instruction.narrative"`
+#[then(expr = "the validation errors include {string} at {string}")]
+async fn validation(w: &mut ConformanceWorld, name: String, path: String) -> Result<(), String> {
+    let found = w.field("validationErrors")?.and_then(Value::as_array).is_some_and(|errs| {
+        errs.iter().any(|e| e["errorName"].as_str() == Some(&name) && e["jsonPath"].as_str() == Some(&path))
+    });
+    if found { Ok(()) } else { Err(format!("no validation error {name:?} at {path:?}: {}", w.describe_reply())) }
+}
+
+/// `Then the response field "amounts.totalAuthorized" is "123"` (numbers compare as text)
+#[then(expr = "the response field {string} is {string}")]
+async fn field_is(w: &mut ConformanceWorld, path: String, expected: String) -> Result<(), String> {
+    match w.field(&path)? {
+        Some(v) if text(v) == expected => Ok(()),
+        Some(v) => Err(format!("{path} is {}, expected {expected:?}", text(v))),
+        None => Err(format!("the response has no field {path}: {}", w.describe_reply())),
+    }
+}
+
+/// `Then the response field "pspReference" has 16 characters`
+#[then(expr = "the response field {string} has {int} characters")]
+async fn field_len(w: &mut ConformanceWorld, path: String, len: usize) -> Result<(), String> {
+    match w.field(&path)? {
+        Some(Value::String(s)) if s.chars().count() == len => Ok(()),
+        Some(v) => Err(format!("{path} is {v}, expected a string of {len} characters")),
+        None => Err(format!("the response has no field {path}: {}", w.describe_reply())),
+    }
+}
+
+/// `Then the response has no field "amounts"`
+#[then(expr = "the response has no field {string}")]
+async fn no_field(w: &mut ConformanceWorld, path: String) -> Result<(), String> {
+    match w.field(&path)? {
+        None => Ok(()),
+        Some(v) => Err(format!("the response has {path} = {v}, expected none")),
+    }
+}
+
+/// `Then the next actions are "cardPayments:settle, cardPayments:cancel"` (or "none";
+/// order does not matter; v7 `_links` without curies and events, Payments API `_actions`)
+#[then(expr = "the next actions are {string}")]
+async fn next_actions(w: &mut ConformanceWorld, expected: String) -> Result<(), String> {
+    let mut want: Vec<String> = if expected.trim() == "none" {
+        vec![]
+    } else {
+        expected.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect()
+    };
+    let mut got: Vec<String> = w
+        .payment
+        .offered
+        .clone()
+        .ok_or_else(|| format!("no response offered next actions: {}", w.describe_reply()))?
+        .into_iter()
+        .filter(|r| r != "cardPayments:events")
+        .collect();
+    want.sort();
+    got.sort();
+    if want == got { Ok(()) } else { Err(format!("the next actions are {got:?}, expected {want:?}")) }
+}

@@ -1,0 +1,9 @@
+//! The step vocabulary, one file per domain concept. Every pattern is a Cucumber
+//! Expression; the README's "Step vocabulary" lists them all (a test keeps it in sync).
+
+mod api;
+mod authorize;
+mod checks;
+mod events;
+mod modify;
+mod twin;

@@ -1,0 +1,134 @@
+//! Managing a payment: settle (Adyen: capture), cancel, refund, reverse (Adyen:
+//! cancelOrRefund), fully or partially. Worldpay steps follow the action links the
+//! responses gave; Adyen steps reference the pspReference, as that API is designed.
+
+use cucumber::{given, when};
+use serde_json::{Value, json};
+
+use crate::harness::world::{Action, ConformanceWorld, Tweak};
+use crate::spec::Api;
+
+/// The Adyen operation and body for an action.
+fn adyen_request(
+    w: &mut ConformanceWorld,
+    action: Action,
+    amount: Option<i64>,
+) -> Result<(&'static str, Value), String> {
+    let psp = w.payment.psp_reference.clone().ok_or("no pspReference: authorise a payment first")?;
+    let merchant = w.conn()?.endpoint.merchant.clone();
+    let currency = w.payment.currency.clone();
+    let mut b = json!({"merchantAccount": merchant, "originalReference": psp, "reference": w.next_reference()?});
+    let money = |v: i64| json!({"value": v, "currency": currency});
+    let op = match action {
+        Action::Settle | Action::PartialSettle => {
+            let v = amount.unwrap_or(w.payment.amount);
+            b["modificationAmount"] = money(v);
+            "post-capture"
+        }
+        Action::Refund | Action::PartialRefund => {
+            let v = amount.unwrap_or(if w.payment.captured > 0 { w.payment.captured } else { w.payment.amount });
+            b["modificationAmount"] = money(v);
+            "post-refund"
+        }
+        Action::Cancel => "post-cancel",
+        Action::Reverse => "post-cancelOrRefund",
+        Action::PartialCancel => return Err("Adyen has no partial cancel; adjust the authorisation instead".into()),
+        Action::Events => return Err("Adyen has no event query; its outcomes arrive as notifications".into()),
+    };
+    Ok((op, b))
+}
+
+async fn act(
+    w: &mut ConformanceWorld,
+    action: Action,
+    amount: Option<i64>,
+    tweak: Option<Tweak>,
+) -> Result<(), String> {
+    match w.api()? {
+        Api::Adyen => {
+            let (op, b) = adyen_request(w, action, amount)?;
+            let captured = (op == "post-capture").then(|| b["modificationAmount"]["value"].as_i64().unwrap_or(0));
+            match tweak {
+                Some(t) => w.call_raw(op, None, Some(b), t).await?,
+                None => w.call(op, None, Some(b)).await?,
+            }
+            if let (Some(v), Some(200)) = (captured, w.reply()?.status) {
+                w.payment.captured += v;
+            }
+            Ok(())
+        }
+        _ => {
+            let body = match amount {
+                Some(a) => Some(w.amount_body(a)?),
+                None => None,
+            };
+            w.follow(action, body, tweak).await
+        }
+    }
+}
+
+/// `When I settle the payment` (also cancel, refund, reverse)
+#[given(expr = "I {word} the payment")]
+#[when(expr = "I {word} the payment")]
+async fn full(w: &mut ConformanceWorld, action: String) -> Result<(), String> {
+    act(w, Action::parse(&action, false)?, None, None).await
+}
+
+/// `When I partially settle 100` (also cancel, refund)
+#[given(expr = "I partially {word} {int}")]
+#[when(expr = "I partially {word} {int}")]
+async fn partial(w: &mut ConformanceWorld, action: String, amount: i64) -> Result<(), String> {
+    act(w, Action::parse(&action, true)?, Some(amount), None).await
+}
+
+/// `When I cancel the payment without the field "originalReference"` (request bodies only)
+#[when(expr = "I {word} the payment without the field {string}")]
+async fn full_without(w: &mut ConformanceWorld, action: String, field: String) -> Result<(), String> {
+    let t = Tweak { drop_field: Some(field), ..Tweak::default() };
+    act(w, Action::parse(&action, false)?, None, Some(t)).await
+}
+
+/// `When I cancel the payment with the field "originalReference" set to "8835511210681441"`
+#[when(expr = "I {word} the payment with the field {string} set to {string}")]
+async fn full_with(w: &mut ConformanceWorld, action: String, field: String, value: String) -> Result<(), String> {
+    let t = Tweak { set_field: Some((field, Value::String(value))), ..Tweak::default() };
+    act(w, Action::parse(&action, false)?, None, Some(t)).await
+}
+
+/// `When I partially refund 10 without the field "value.currency"`
+#[when(expr = "I partially {word} {int} without the field {string}")]
+async fn partial_without(w: &mut ConformanceWorld, action: String, amount: i64, field: String) -> Result<(), String> {
+    let t = Tweak { drop_field: Some(field), ..Tweak::default() };
+    act(w, Action::parse(&action, true)?, Some(amount), Some(t)).await
+}
+
+/// `When I technically cancel the payment` (Adyen, by merchant reference)
+#[given(expr = "I technically cancel the payment")]
+#[when(expr = "I technically cancel the payment")]
+async fn technical_cancel(w: &mut ConformanceWorld) -> Result<(), String> {
+    if w.api()? != Api::Adyen {
+        return Err("technical cancel is an Adyen operation".into());
+    }
+    let merchant = w.conn()?.endpoint.merchant.clone();
+    let b = json!({"merchantAccount": merchant, "originalMerchantReference": w.payment.reference,
+        "reference": w.next_reference()?});
+    w.call("post-technicalCancel", None, Some(b)).await
+}
+
+/// `When I adjust the authorisation to 1500` (Adyen)
+#[given(expr = "I adjust the authorisation to {int}")]
+#[when(expr = "I adjust the authorisation to {int}")]
+async fn adjust(w: &mut ConformanceWorld, amount: i64) -> Result<(), String> {
+    if w.api()? != Api::Adyen {
+        return Err("adjusting an authorisation is an Adyen operation".into());
+    }
+    let psp = w.payment.psp_reference.clone().ok_or("no pspReference: authorise a payment first")?;
+    let merchant = w.conn()?.endpoint.merchant.clone();
+    let b = json!({"merchantAccount": merchant, "originalReference": psp,
+        "modificationAmount": {"value": amount, "currency": w.payment.currency}, "reference": w.next_reference()?});
+    w.call("post-adjustAuthorisation", None, Some(b)).await?;
+    if w.reply()?.status == Some(200) {
+        w.payment.amount = amount;
+    }
+    Ok(())
+}

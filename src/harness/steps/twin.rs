@@ -1,0 +1,60 @@
+//! Steps that read the twin's inspection endpoint (tag such scenarios `@twin`: the
+//! vendors have no such endpoint, so `--target live` skips them).
+
+use cucumber::then;
+use serde_json::Value;
+
+use crate::harness::world::ConformanceWorld;
+use crate::spec::Api;
+
+async fn view(w: &ConformanceWorld) -> Result<Value, String> {
+    if !w.ctx()?.twin {
+        return Err("this step reads the twin's inspection endpoint; the target is not a twin".into());
+    }
+    let conn = w.conn()?;
+    if conn.endpoint.api != Api::Adyen {
+        return Err("the twin's inspection endpoint serves Adyen payments".into());
+    }
+    let psp = w.payment.psp_reference.as_deref().ok_or("no pspReference: authorise a payment first")?;
+    let url = format!("{}/__twin/payments/{psp}", conn.endpoint.base_url);
+    let mut req = reqwest::Client::new().get(&url);
+    if let Some(c) = &conn.endpoint.credentials {
+        let (n, v) = c.header().map_err(|e| e.to_string())?;
+        req = req.header(n, v);
+    }
+    let resp = req.send().await.map_err(|e| format!("GET {url}: {e}"))?;
+    let status = resp.status();
+    let body: Value = resp.json().await.map_err(|e| format!("GET {url}: {e}"))?;
+    if !status.is_success() {
+        return Err(format!("GET {url} answered {status}: {body}"));
+    }
+    Ok(body)
+}
+
+/// `Then the twin shows 600 captured, 0 refunded and 0 cancelled`
+#[then(expr = "the twin shows {int} captured, {int} refunded and {int} cancelled")]
+async fn amounts(w: &mut ConformanceWorld, captured: i64, refunded: i64, cancelled: i64) -> Result<(), String> {
+    let v = view(w).await?;
+    let got = (v["captured"].as_i64(), v["refunded"].as_i64(), v["cancelled"].as_i64());
+    if got == (Some(captured), Some(refunded), Some(cancelled)) { Ok(()) } else { Err(format!("the twin shows {v}")) }
+}
+
+/// `Then the twin records the last cancel as failed` (or `as succeeded`)
+#[then(expr = "the twin records the last {word} as {word}")]
+async fn recorded(w: &mut ConformanceWorld, event: String, outcome: String) -> Result<(), String> {
+    let want = match outcome.as_str() {
+        "failed" => false,
+        "succeeded" => true,
+        other => return Err(format!("outcome must be failed or succeeded, not {other:?}")),
+    };
+    let v = view(w).await?;
+    let last = v["modifications"]
+        .as_array()
+        .and_then(|m| m.iter().rev().find(|m| m["eventCode"].as_str() == Some(event.as_str())))
+        .ok_or_else(|| format!("the twin recorded no {event}: {v}"))?;
+    if last["success"].as_bool() == Some(want) {
+        Ok(())
+    } else {
+        Err(format!("the last {event} is recorded as {last}"))
+    }
+}

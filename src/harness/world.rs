@@ -1,0 +1,620 @@
+//! The World of the conformance suite: one per scenario. It holds the clients for the
+//! scenario's API, the payment the scenario works on, and every exchange it made,
+//! each already checked against the spec.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use reqwest::header::{self, HeaderName, HeaderValue};
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+
+use crate::client::{
+    ActionLink, ClientError, Config, Inner, Wire, adyen, execute, prepare, worldpay_payments as wpp, worldpay_v7 as v7,
+};
+use crate::conformance::{CheckingRecorder, Violation};
+use crate::spec::{Api, spec};
+
+use super::target::Endpoint;
+
+/// Shared by every scenario of one run.
+pub(crate) struct RunContext {
+    pub(crate) endpoints: Vec<Endpoint>,
+    pub(crate) event_wait: Duration,
+    /// Whether the target is a twin with its `__twin` inspection endpoint.
+    pub(crate) twin: bool,
+    /// Per scenario id: every exchange it made.
+    pub(crate) sink: Mutex<BTreeMap<usize, Vec<ExchangeRecord>>>,
+    /// Distinguishes references made by this run from other runs against the same target.
+    pub(crate) run_tag: String,
+}
+
+/// One checked exchange, as the reports need it.
+#[derive(Debug, Clone)]
+pub(crate) struct ExchangeRecord {
+    pub(crate) api: Api,
+    pub(crate) operation: String,
+    pub(crate) status: Option<u16>,
+    pub(crate) violations: Vec<Violation>,
+}
+
+/// The short names the vocabulary uses for the APIs.
+pub(crate) fn api_by_name(name: &str) -> Option<Api> {
+    match name {
+        "worldpay-v7" => Some(Api::WorldpayV7),
+        "worldpay-payments" => Some(Api::WorldpayPayments),
+        "adyen" => Some(Api::Adyen),
+        other => Api::from_name(other),
+    }
+}
+
+/// Management actions, named as the vocabulary names them for every API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Action {
+    Settle,
+    PartialSettle,
+    Cancel,
+    PartialCancel,
+    Refund,
+    PartialRefund,
+    Reverse,
+    Events,
+}
+
+impl Action {
+    pub(crate) fn parse(word: &str, partial: bool) -> Result<Action, String> {
+        Ok(match (word, partial) {
+            ("settle", false) => Action::Settle,
+            ("settle", true) => Action::PartialSettle,
+            ("cancel", false) => Action::Cancel,
+            ("cancel", true) => Action::PartialCancel,
+            ("refund", false) => Action::Refund,
+            ("refund", true) => Action::PartialRefund,
+            ("reverse", false) => Action::Reverse,
+            _ => {
+                return Err(format!(
+                    "unknown action {word:?}: use settle, cancel, refund or reverse (partially: settle, cancel, refund)"
+                ));
+            }
+        })
+    }
+
+    /// The link relation that offers this action, and the operation it must name.
+    pub(crate) fn rel(self, api: Api) -> Option<(&'static str, &'static str)> {
+        match api {
+            Api::WorldpayV7 => Some(match self {
+                Action::Settle => ("cardPayments:settle", "settle"),
+                Action::PartialSettle => ("cardPayments:partialSettle", "partialSettlement"),
+                Action::Cancel => ("cardPayments:cancel", "cancel"),
+                Action::PartialCancel => ("cardPayments:partialCancel", "partialCancel"),
+                Action::Refund => ("cardPayments:refund", "refund"),
+                Action::PartialRefund => ("cardPayments:partialRefund", "partialRefund"),
+                Action::Reverse => ("cardPayments:reverse", "reversal"),
+                Action::Events => ("cardPayments:events", "eventQuery"),
+            }),
+            Api::WorldpayPayments => Some(match self {
+                Action::Settle => ("settlePayment", "settle"),
+                Action::PartialSettle => ("partiallySettlePayment", "partialSettle"),
+                Action::Cancel => ("cancelPayment", "cancel"),
+                Action::PartialCancel => return None,
+                Action::Refund => ("refundPayment", "refund"),
+                Action::PartialRefund => ("partiallyRefundPayment", "partialRefund"),
+                Action::Reverse => ("reversePayment", "reversal"),
+                Action::Events => ("self", "queryEvents"),
+            }),
+            Api::Adyen => None,
+        }
+    }
+
+    /// The operation whose link carries this relation (for any rel the APIs use).
+    fn operation_of_rel(api: Api, rel: &str) -> Option<&'static str> {
+        const ALL: [Action; 8] = [
+            Action::Settle,
+            Action::PartialSettle,
+            Action::Cancel,
+            Action::PartialCancel,
+            Action::Refund,
+            Action::PartialRefund,
+            Action::Reverse,
+            Action::Events,
+        ];
+        ALL.iter().filter_map(|a| a.rel(api)).find(|(r, _)| *r == rel).map(|(_, op)| op)
+    }
+}
+
+/// Changes that make a request deliberately wrong.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Tweak {
+    pub(crate) no_credentials: bool,
+    pub(crate) malformed_credentials: bool,
+    pub(crate) content_type: Option<String>,
+    pub(crate) drop_header: Option<String>,
+    pub(crate) set_header: Option<(String, String)>,
+    pub(crate) raw_body: Option<Vec<u8>>,
+    pub(crate) drop_field: Option<String>,
+    pub(crate) set_field: Option<(String, Value)>,
+}
+
+impl Tweak {
+    /// Whether the tweak only changes the body (which the typed client could not send).
+    fn body_only(&self) -> bool {
+        !self.no_credentials
+            && !self.malformed_credentials
+            && self.content_type.is_none()
+            && self.drop_header.is_none()
+            && self.set_header.is_none()
+            && self.raw_body.is_none()
+    }
+}
+
+enum Typed {
+    V7(v7::Client),
+    Payments(wpp::Client),
+    Adyen(adyen::Client),
+}
+
+pub(crate) struct Conn {
+    pub(crate) endpoint: Endpoint,
+    typed: Typed,
+    recorder: Arc<CheckingRecorder>,
+    http: reqwest::Client,
+    anon: reqwest::Client,
+    inner: Inner,
+}
+
+/// The last response, as the steps read it.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Reply {
+    pub(crate) operation: String,
+    pub(crate) status: Option<u16>,
+    pub(crate) body: Value,
+}
+
+/// What the scenario knows about its payment.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PaymentState {
+    /// Every link relation seen for the payment (the latest href wins).
+    pub(crate) links: BTreeMap<String, String>,
+    /// Relations the latest response offered as next steps.
+    pub(crate) offered: Option<Vec<String>>,
+    pub(crate) psp_reference: Option<String>,
+    pub(crate) reference: String,
+    pub(crate) amount: i64,
+    pub(crate) currency: String,
+    pub(crate) captured: i64,
+}
+
+/// The cucumber World.
+#[derive(Default, cucumber::World)]
+pub struct ConformanceWorld {
+    pub(crate) ctx: Option<Arc<RunContext>>,
+    pub(crate) id: usize,
+    pub(crate) conn: Option<Conn>,
+    checked: usize,
+    pub(crate) records: Vec<ExchangeRecord>,
+    pub(crate) last: Option<Reply>,
+    pub(crate) payment: PaymentState,
+    seq: u32,
+}
+
+impl fmt::Debug for ConformanceWorld {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConformanceWorld")
+            .field("api", &self.conn.as_ref().map(|c| c.endpoint.api))
+            .field("exchanges", &self.records.len())
+            .field("last_status", &self.last.as_ref().and_then(|l| l.status))
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn wire(api: Api) -> &'static [Wire] {
+    match api {
+        Api::WorldpayV7 => v7::WIRE,
+        Api::WorldpayPayments => wpp::WIRE,
+        Api::Adyen => adyen::WIRE,
+    }
+}
+
+fn typed_body<T: DeserializeOwned>(body: Option<Value>, op: &str) -> Result<T, String> {
+    serde_json::from_value(body.unwrap_or(Value::Null))
+        .map_err(|e| format!("cannot build a typed {op} request from this step: {e}"))
+}
+
+/// What the generated client made of a response: `None` when it decoded it (or the
+/// status is one the spec does not document, which the checker reports).
+fn decoded<T, E: std::fmt::Debug>(
+    r: Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>,
+) -> Option<String> {
+    use progenitor_client::Error as P;
+    match r {
+        Ok(_) | Err(P::ErrorResponse(_)) | Err(P::UnexpectedResponse(_)) | Err(P::CommunicationError(_)) => None,
+        Err(P::InvalidResponsePayload(_, e)) => Some(format!("the generated client cannot decode the body: {e}")),
+        Err(e) => Some(format!("the generated client failed: {e}")),
+    }
+}
+
+/// A path like `instruction.value.amount` as a JSON pointer.
+pub(crate) fn pointer(path: &str) -> String {
+    path.split('.').map(|s| format!("/{}", s.replace('~', "~0").replace('/', "~1"))).collect()
+}
+
+pub(crate) fn remove_path(body: &mut Value, path: &str) -> Result<(), String> {
+    let (parent, last) = match path.rsplit_once('.') {
+        Some((p, l)) => (pointer(p), l),
+        None => (String::new(), path),
+    };
+    body.pointer_mut(&parent)
+        .and_then(Value::as_object_mut)
+        .and_then(|o| o.remove(last))
+        .map(|_| ())
+        .ok_or_else(|| format!("the request has no field {path:?} to remove"))
+}
+
+pub(crate) fn set_path(body: &mut Value, path: &str, value: Value) -> Result<(), String> {
+    let (parent, last) = match path.rsplit_once('.') {
+        Some((p, l)) => (pointer(p), l),
+        None => (String::new(), path),
+    };
+    let obj = body
+        .pointer_mut(&parent)
+        .and_then(Value::as_object_mut)
+        .ok_or_else(|| format!("the request has no object at {parent:?} to set {last:?} in"))?;
+    obj.insert(last.to_string(), value);
+    Ok(())
+}
+
+fn format_violations(v: &[Violation]) -> String {
+    let lines: Vec<String> = v.iter().map(|v| format!("  - {v}")).collect();
+    format!("{} spec violation(s):\n{}", v.len(), lines.join("\n"))
+}
+
+impl ConformanceWorld {
+    pub(crate) fn ctx(&self) -> Result<&RunContext, String> {
+        self.ctx.as_deref().ok_or_else(|| "the World has no run context (run it through payconform check)".into())
+    }
+
+    pub(crate) fn conn(&self) -> Result<&Conn, String> {
+        self.conn.as_ref().ok_or_else(|| {
+            "no API chosen: start the scenario (or its Background) with `Given the <api> API`, \
+             where <api> is worldpay-v7, worldpay-payments or adyen"
+                .into()
+        })
+    }
+
+    pub(crate) fn api(&self) -> Result<Api, String> {
+        Ok(self.conn()?.endpoint.api)
+    }
+
+    /// Choose the API and connect its clients.
+    pub(crate) fn connect(&mut self, api: Api) -> Result<(), String> {
+        let endpoint = self
+            .ctx()?
+            .endpoints
+            .iter()
+            .find(|e| e.api == api)
+            .cloned()
+            .ok_or_else(|| format!("no endpoint for {api}"))?;
+        if let Some(why) = &endpoint.skip {
+            return Err(format!("{api} cannot run here: {why}"));
+        }
+        let recorder = CheckingRecorder::new(api);
+        let mut config = Config::new(endpoint.base_url.clone()).recorder(recorder.clone());
+        config.timeout = Duration::from_secs(30);
+        let anon_config = config.clone();
+        if let Some(c) = &endpoint.credentials {
+            config = config.credentials(c.clone());
+        }
+        let err = |e: ClientError| e.to_string();
+        let typed = match api {
+            Api::WorldpayV7 => Typed::V7(v7::Client::connect(&config).map_err(err)?),
+            Api::WorldpayPayments => Typed::Payments(wpp::Client::connect(&config).map_err(err)?),
+            Api::Adyen => Typed::Adyen(adyen::Client::connect(&config).map_err(err)?),
+        };
+        let (_, http, inner) = config.build().map_err(err)?;
+        let (_, anon, _) = anon_config.build().map_err(err)?;
+        self.conn = Some(Conn { endpoint, typed, recorder, http, anon, inner });
+        self.checked = 0;
+        Ok(())
+    }
+
+    /// A reference unique to this run, scenario and request.
+    pub(crate) fn next_reference(&mut self) -> Result<String, String> {
+        self.seq += 1;
+        Ok(format!("pc-{}-{}-{}", self.ctx()?.run_tag, self.id, self.seq))
+    }
+
+    /// Resolve an href against the API's base URL and operation table.
+    pub(crate) fn resolve(&self, href: &str) -> Result<ActionLink, ClientError> {
+        match &self.conn().map_err(ClientError::Config)?.typed {
+            Typed::V7(c) => c.action_link(href),
+            Typed::Payments(c) => c.action_link(href),
+            Typed::Adyen(c) => c.action_link(href),
+        }
+    }
+
+    /// Send one operation through the generated client, then check what happened.
+    pub(crate) async fn call(&mut self, op: &str, link: Option<&str>, body: Option<Value>) -> Result<(), String> {
+        let problem = self.send_typed(op, link, body).await?;
+        self.absorb(false, problem)
+    }
+
+    async fn send_typed(&self, op: &str, link: Option<&str>, body: Option<Value>) -> Result<Option<String>, String> {
+        let ld = || link.ok_or_else(|| format!("{op} needs a link to follow"));
+        let unknown = || format!("the vocabulary has no typed call for operation {op:?}");
+        Ok(match &self.conn()?.typed {
+            Typed::V7(c) => match op {
+                "authorize" => decoded(c.authorize(&typed_body(body, op)?).await),
+                "settle" => decoded(c.settle(ld()?).await),
+                "partialSettlement" => decoded(c.partial_settlement(ld()?, &typed_body(body, op)?).await),
+                "cancel" => decoded(c.cancel(ld()?).await),
+                "partialCancel" => decoded(c.partial_cancel(ld()?, &typed_body(body, op)?).await),
+                "refund" => decoded(c.refund(ld()?).await),
+                "partialRefund" => decoded(c.partial_refund(ld()?, &typed_body(body, op)?).await),
+                "reversal" => decoded(c.reversal(ld()?).await),
+                "eventQuery" => decoded(c.event_query(ld()?).await),
+                _ => return Err(unknown()),
+            },
+            Typed::Payments(c) => match op {
+                "payment" => decoded(c.payment(&typed_body(body, op)?).await),
+                "queryEvents" => decoded(c.query_events(ld()?).await),
+                "settle" => decoded(c.settle(ld()?).await),
+                "partialSettle" => decoded(c.partial_settle(ld()?, &typed_body(body, op)?).await),
+                "cancel" => decoded(c.cancel(ld()?).await),
+                "refund" => decoded(c.refund(ld()?).await),
+                "partialRefund" => decoded(c.partial_refund(ld()?, &typed_body(body, op)?).await),
+                "reversal" => decoded(c.reversal(ld()?).await),
+                _ => return Err(unknown()),
+            },
+            Typed::Adyen(c) => match op {
+                "post-authorise" => decoded(c.post_authorise(&typed_body(body, op)?).await),
+                "post-capture" => decoded(c.post_capture(&typed_body(body, op)?).await),
+                "post-cancel" => decoded(c.post_cancel(&typed_body(body, op)?).await),
+                "post-refund" => decoded(c.post_refund(&typed_body(body, op)?).await),
+                "post-cancelOrRefund" => decoded(c.post_cancel_or_refund(&typed_body(body, op)?).await),
+                "post-technicalCancel" => decoded(c.post_technical_cancel(&typed_body(body, op)?).await),
+                "post-adjustAuthorisation" => decoded(c.post_adjust_authorisation(&typed_body(body, op)?).await),
+                _ => return Err(unknown()),
+            },
+        })
+    }
+
+    /// Send one operation with deliberate defects (outside the typed client), then check
+    /// the response; the request side is exempt because it is wrong on purpose.
+    pub(crate) async fn call_raw(
+        &mut self,
+        op: &str,
+        link: Option<&str>,
+        body: Option<Value>,
+        tweak: Tweak,
+    ) -> Result<(), String> {
+        let mut body = body;
+        if let Some(b) = body.as_mut() {
+            if let Some(path) = &tweak.drop_field {
+                remove_path(b, path)?;
+            }
+            if let Some((path, value)) = &tweak.set_field {
+                set_path(b, path, value.clone())?;
+            }
+        }
+        if tweak.body_only() && tweak.drop_field.is_none() {
+            // A body the typed client can still express goes through it.
+            if self.send_typed(op, link, body.clone()).await.is_ok() {
+                return self.absorb(true, None);
+            }
+        }
+        let conn = self.conn()?;
+        let api = conn.endpoint.api;
+        let w =
+            wire(api).iter().find(|w| w.operation_id == op).ok_or_else(|| format!("{api} has no operation {op:?}"))?;
+        let path = match link {
+            Some(ld) => w.path.replace("{linkData}", ld),
+            None => w.path.to_string(),
+        };
+        let url = format!("{}{}", conn.endpoint.base_url.trim_end_matches('/'), path);
+        let method = reqwest::Method::from_bytes(w.http_method.as_bytes()).map_err(|e| e.to_string())?;
+        let client = if tweak.no_credentials || tweak.malformed_credentials { &conn.anon } else { &conn.http };
+        let mut builder = client.request(method, &url);
+        let bytes = match (&tweak.raw_body, &body) {
+            (Some(raw), _) => Some(raw.clone()),
+            (None, Some(b)) => Some(serde_json::to_vec(b).map_err(|e| e.to_string())?),
+            (None, None) => None,
+        };
+        if let Some(b) = bytes {
+            builder = builder.body(b);
+        }
+        let mut request = builder.build().map_err(|e| format!("cannot build the request: {e}"))?;
+        prepare(wire(api), &mut request, w.method);
+        let headers = request.headers_mut();
+        if let Some(ct) = &tweak.content_type {
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_str(ct).map_err(|e| e.to_string())?);
+        }
+        if let Some(h) = &tweak.drop_header {
+            headers.remove(h.as_str());
+        }
+        if let Some((n, v)) = &tweak.set_header {
+            let name = HeaderName::from_bytes(n.as_bytes()).map_err(|e| format!("bad header name {n:?}: {e}"))?;
+            headers.insert(name, HeaderValue::from_str(v).map_err(|e| format!("bad header value {v:?}: {e}"))?);
+        }
+        if tweak.malformed_credentials {
+            let name = if api == Api::Adyen && tweak.malformed_credentials { "x-api-key" } else { "authorization" };
+            let value = if name == "x-api-key" { "" } else { "Basic not*base64" };
+            headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+        }
+        let _ = execute(client, &conn.inner, request, w.method).await;
+        self.absorb(true, None)
+    }
+
+    /// Take in the exchanges made since the last call: keep their records, update the
+    /// reply and the payment, and fail with every violation found.
+    fn absorb(&mut self, exempt_request: bool, client_problem: Option<String>) -> Result<(), String> {
+        let conn = self.conn()?;
+        let api = conn.endpoint.api;
+        let all = conn.recorder.exchanges();
+        let fresh = all.get(self.checked..).unwrap_or_default().to_vec();
+        self.checked = all.len();
+        if fresh.is_empty() {
+            return Err(client_problem.unwrap_or_else(|| "no request was sent".into()));
+        }
+        let mut problems = Vec::new();
+        let count = fresh.len();
+        for (i, (ex, violations)) in fresh.into_iter().enumerate() {
+            let operation =
+                spec(api).operation(&ex.operation).map(|o| o.operation_id.clone()).unwrap_or(ex.operation.clone());
+            let body: Value = serde_json::from_slice(&ex.response_body).unwrap_or(Value::Null);
+            let mut vs: Vec<Violation> =
+                violations.into_iter().filter(|v| !(exempt_request && v.side == "request")).collect();
+            vs.extend(self.link_violations(api, &operation, ex.status, &body));
+            if i + 1 == count {
+                if let Some(p) = &client_problem {
+                    vs.push(Violation {
+                        api,
+                        operation: operation.clone(),
+                        status: ex.status,
+                        side: "response",
+                        json_path: "$".into(),
+                        message: p.clone(),
+                    });
+                }
+            }
+            problems.extend(vs.iter().cloned());
+            self.records.push(ExchangeRecord { api, operation: operation.clone(), status: ex.status, violations: vs });
+            if ex.status.is_some_and(|s| (200..300).contains(&s)) {
+                self.learn(api, &body);
+            }
+            self.last = Some(Reply { operation, status: ex.status, body });
+        }
+        if problems.is_empty() { Ok(()) } else { Err(format_violations(&problems)) }
+    }
+
+    /// Every href a response offers must name an operation of this API on the target,
+    /// and a relation we know must name its operation.
+    fn link_violations(&self, api: Api, operation: &str, status: Option<u16>, body: &Value) -> Vec<Violation> {
+        let mut out = Vec::new();
+        let mut check = |json_path: String, rel: &str, href: &Value, method: Option<&Value>| {
+            let v = |message: String| Violation {
+                api,
+                operation: operation.to_string(),
+                status,
+                side: "response",
+                json_path: json_path.clone(),
+                message,
+            };
+            let Some(href) = href.as_str() else {
+                out.push(v("link has no href string".into()));
+                return;
+            };
+            match self.resolve(href) {
+                Err(e) => out.push(v(format!("action link does not resolve: {e}"))),
+                Ok(link) => {
+                    if let Some(expected) = Action::operation_of_rel(api, rel) {
+                        if link.operation_id != expected {
+                            out.push(v(format!("{rel:?} must link to {expected}, but links to {}", link.operation_id)));
+                        }
+                    }
+                    if let Some(m) = method.and_then(Value::as_str) {
+                        if !m.eq_ignore_ascii_case(link.http_method) {
+                            out.push(v(format!(
+                                "method {m} does not match {} {}",
+                                link.http_method, link.operation_id
+                            )));
+                        }
+                    }
+                }
+            }
+        };
+        if let Some(links) = body.get("_links").and_then(Value::as_object) {
+            for (rel, l) in links.iter().filter(|(rel, _)| rel.as_str() != "curies") {
+                check(format!("$._links['{rel}'].href"), rel, &l["href"], None);
+            }
+        }
+        if let Some(actions) = body.get("_actions").and_then(Value::as_object) {
+            for (rel, l) in actions {
+                check(format!("$._actions.{rel}.href"), rel, &l["href"], Some(&l["method"]));
+            }
+        }
+        out
+    }
+
+    /// Remember the links and references a successful response gives.
+    fn learn(&mut self, api: Api, body: &Value) {
+        if let Some(links) = body.get("_links").and_then(Value::as_object) {
+            for (rel, l) in links {
+                if let Some(h) = l["href"].as_str() {
+                    self.payment.links.insert(rel.clone(), h.to_string());
+                }
+            }
+        }
+        if let Some(actions) = body.get("_actions").and_then(Value::as_object) {
+            for (rel, l) in actions {
+                if let Some(h) = l["href"].as_str() {
+                    self.payment.links.insert(rel.clone(), h.to_string());
+                }
+            }
+        }
+        // Every Worldpay success is a payment resource: what it links is what is legal now.
+        let offered_in = match api {
+            Api::WorldpayV7 => "_links",
+            Api::WorldpayPayments => "_actions",
+            Api::Adyen => "",
+        };
+        if !offered_in.is_empty() {
+            let rels = body.get(offered_in).and_then(Value::as_object).map(|o| o.keys().cloned().collect::<Vec<_>>());
+            self.payment.offered = Some(rels.unwrap_or_default().into_iter().filter(|k| k != "curies").collect());
+        }
+        if let Some(total) = body.pointer("/amounts/totalAuthorized").and_then(Value::as_i64) {
+            self.payment.amount = total;
+        }
+    }
+
+    /// Follow the link the payment was given for `action`.
+    pub(crate) async fn follow(
+        &mut self,
+        action: Action,
+        body: Option<Value>,
+        tweak: Option<Tweak>,
+    ) -> Result<(), String> {
+        let api = self.api()?;
+        let (rel, op) = action.rel(api).ok_or_else(|| format!("{api} has no {action:?} operation"))?;
+        let href = self.payment.links.get(rel).cloned().ok_or_else(|| {
+            let seen: Vec<&String> = self.payment.links.keys().collect();
+            format!("no {rel:?} link has been offered for this payment (links seen: {seen:?})")
+        })?;
+        let link = self.resolve(&href).and_then(|l| l.expect(op)).map_err(|e| format!("cannot follow {rel:?}: {e}"))?;
+        match tweak {
+            Some(t) => self.call_raw(link.operation_id, Some(&link.link_data), body, t).await,
+            None => self.call(link.operation_id, Some(&link.link_data), body).await,
+        }
+    }
+
+    /// The body of the last response (or an error if there was none).
+    pub(crate) fn reply(&self) -> Result<&Reply, String> {
+        self.last.as_ref().ok_or_else(|| "no request has been sent yet".into())
+    }
+
+    /// Value at a dotted path in the last response body.
+    pub(crate) fn field(&self, path: &str) -> Result<Option<&Value>, String> {
+        Ok(self.reply()?.body.pointer(&pointer(path)))
+    }
+
+    /// A modification body for an amount, in the API's own shape.
+    pub(crate) fn amount_body(&mut self, amount: i64) -> Result<Value, String> {
+        let reference = self.next_reference()?;
+        let currency = if self.payment.currency.is_empty() { "GBP".to_string() } else { self.payment.currency.clone() };
+        Ok(json!({"value": {"amount": amount, "currency": currency}, "reference": reference}))
+    }
+
+    /// The current reply as text, for error messages.
+    pub(crate) fn describe_reply(&self) -> String {
+        match &self.last {
+            Some(r) => format!(
+                "{} answered {} {}",
+                r.operation,
+                r.status.map(|s| s.to_string()).unwrap_or_else(|| "nothing".into()),
+                serde_json::to_string(&r.body).unwrap_or_default()
+            ),
+            None => "no request sent yet".into(),
+        }
+    }
+}
