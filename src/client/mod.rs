@@ -127,6 +127,12 @@ impl Config {
     }
 
     pub(crate) fn build(&self) -> Result<(String, reqwest::Client, Inner), ClientError> {
+        let (base, inner) = self.inner()?;
+        Ok((base, self.http_client()?, inner))
+    }
+
+    /// The checked base URL and the per-client state (recorder).
+    pub(crate) fn inner(&self) -> Result<(String, Inner), ClientError> {
         let base = Url::parse(&self.base_url)
             .map_err(|e| ClientError::Config(format!("base URL {:?} is not a URL: {e}", self.base_url)))?;
         if !matches!(base.scheme(), "http" | "https") || base.host_str().is_none() {
@@ -135,18 +141,23 @@ impl Config {
                 self.base_url
             )));
         }
+        let trimmed = self.base_url.trim_end_matches('/').to_string();
+        Ok((trimmed, Inner { base, recorder: self.recorder.clone() }))
+    }
+
+    /// The HTTP client: credentials as a default header, the timeout. Building one
+    /// loads the TLS roots, so share it where many clients talk to one endpoint.
+    pub(crate) fn http_client(&self) -> Result<reqwest::Client, ClientError> {
         let mut headers = HeaderMap::new();
         if let Some(c) = &self.credentials {
             let (n, v) = c.header()?;
             headers.insert(n, v);
         }
-        let http = reqwest::Client::builder()
+        reqwest::Client::builder()
             .default_headers(headers)
             .timeout(self.timeout)
             .build()
-            .map_err(|e| ClientError::Config(format!("cannot build the HTTP client: {e}")))?;
-        let trimmed = self.base_url.trim_end_matches('/').to_string();
-        Ok((trimmed, http, Inner { base, recorder: self.recorder.clone() }))
+            .map_err(|e| ClientError::Config(format!("cannot build the HTTP client: {e}")))
     }
 }
 

@@ -385,7 +385,9 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
     let planned = Arc::new(plan(&mut features, tags.as_ref(), &endpoints, &opts.target));
     let to_run = planned.iter().filter(|p| p.skip.is_none()).count();
     let live = opts.target == Target::Live;
+    let http = RunContext::http_clients(&endpoints).map_err(HarnessError::Setup)?;
     let ctx = Arc::new(RunContext {
+        http,
         endpoints,
         event_wait: opts.event_wait.unwrap_or(if live { Duration::from_secs(30) } else { Duration::ZERO }),
         twin: !live,

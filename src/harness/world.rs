@@ -29,6 +29,27 @@ pub(crate) struct RunContext {
     pub(crate) sink: Mutex<BTreeMap<usize, Vec<ExchangeRecord>>>,
     /// Distinguishes references made by this run from other runs against the same target.
     pub(crate) run_tag: String,
+    /// Per API: the HTTP client with its credentials, and one without. Shared by every
+    /// scenario (building one loads the TLS roots).
+    pub(crate) http: Vec<(Api, reqwest::Client, reqwest::Client)>,
+}
+
+impl RunContext {
+    /// Build the shared HTTP clients of each endpoint.
+    pub(crate) fn http_clients(endpoints: &[Endpoint]) -> Result<Vec<(Api, reqwest::Client, reqwest::Client)>, String> {
+        endpoints
+            .iter()
+            .map(|e| {
+                let anon = Config::new(e.base_url.clone());
+                let authed = match &e.credentials {
+                    Some(c) => anon.clone().credentials(c.clone()),
+                    None => anon.clone(),
+                };
+                let err = |e: ClientError| e.to_string();
+                Ok((e.api, authed.http_client().map_err(err)?, anon.http_client().map_err(err)?))
+            })
+            .collect()
+    }
 }
 
 /// One checked exchange, as the reports need it.
@@ -299,21 +320,21 @@ impl ConformanceWorld {
         if let Some(why) = &endpoint.skip {
             return Err(format!("{api} cannot run here: {why}"));
         }
+        let (http, anon) = self
+            .ctx()?
+            .http
+            .iter()
+            .find(|(a, _, _)| *a == api)
+            .map(|(_, h, a)| (h.clone(), a.clone()))
+            .ok_or_else(|| format!("no HTTP client for {api}"))?;
         let recorder = CheckingRecorder::new(api);
-        let mut config = Config::new(endpoint.base_url.clone()).recorder(recorder.clone());
-        config.timeout = Duration::from_secs(30);
-        let anon_config = config.clone();
-        if let Some(c) = &endpoint.credentials {
-            config = config.credentials(c.clone());
-        }
-        let err = |e: ClientError| e.to_string();
+        let (base, inner) =
+            Config::new(endpoint.base_url.clone()).recorder(recorder.clone()).inner().map_err(|e| e.to_string())?;
         let typed = match api {
-            Api::WorldpayV7 => Typed::V7(v7::Client::connect(&config).map_err(err)?),
-            Api::WorldpayPayments => Typed::Payments(wpp::Client::connect(&config).map_err(err)?),
-            Api::Adyen => Typed::Adyen(adyen::Client::connect(&config).map_err(err)?),
+            Api::WorldpayV7 => Typed::V7(v7::Client::new_with_client(&base, http.clone(), inner.clone())),
+            Api::WorldpayPayments => Typed::Payments(wpp::Client::new_with_client(&base, http.clone(), inner.clone())),
+            Api::Adyen => Typed::Adyen(adyen::Client::new_with_client(&base, http.clone(), inner.clone())),
         };
-        let (_, http, inner) = config.build().map_err(err)?;
-        let (_, anon, _) = anon_config.build().map_err(err)?;
         self.conn = Some(Conn { endpoint, typed, recorder, http, anon, inner });
         self.checked = 0;
         Ok(())

@@ -1,0 +1,144 @@
+//! Mutation checks: the harness must catch a non-conforming endpoint. Each test serves
+//! the twin through wiremock with one deliberate defect in its responses, runs the
+//! built-in suite against it with `--target URL`, and asserts the run fails naming the
+//! operation and the JSON path (or the step) where the defect shows.
+
+use payconform::harness::{CheckOptions, Env, RunReport, Target, run};
+use payconform::sandbox::wiremock_adapter::twin_request;
+use payconform::sandbox::{Twin, TwinRequest, TwinResponse};
+use serde_json::{Value, json};
+use wiremock::matchers::any;
+use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
+
+/// What to change in a response: status, content type and body.
+type Mutation = fn(&TwinRequest, &mut u16, &mut String, &mut Value);
+
+struct Mutant {
+    twin: Twin,
+    mutate: Mutation,
+}
+
+impl Respond for Mutant {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        let req = twin_request(request);
+        let TwinResponse { mut status, content_type, mut body } = self.twin.handle(&req);
+        let mut ct = content_type.to_string();
+        (self.mutate)(&req, &mut status, &mut ct, &mut body);
+        ResponseTemplate::new(status).set_body_raw(serde_json::to_vec(&body).unwrap(), &ct)
+    }
+}
+
+async fn run_against(mutate: Mutation, tags: &str) -> RunReport {
+    let server = MockServer::start().await;
+    Mock::given(any()).respond_with(Mutant { twin: Twin::default(), mutate }).mount(&server).await;
+    let mut opts = CheckOptions::new(Target::Url(server.uri()));
+    opts.env = Env::new();
+    opts.tags = Some(tags.into());
+    let report = run(&opts).await.expect("the run starts");
+    assert!(!report.passed(), "the defect went unnoticed:\n{}", report.summary());
+    report
+}
+
+/// Whether some failed scenario carries a violation of `operation` at `json_path`
+/// whose message contains `says`.
+fn names(report: &RunReport, operation: &str, json_path: &str, says: &str) -> bool {
+    report
+        .scenarios
+        .iter()
+        .flat_map(|s| &s.violations)
+        .any(|v| v.operation == operation && v.json_path == json_path && v.message.contains(says))
+}
+
+fn is_authorize(req: &TwinRequest) -> bool {
+    req.path == "/cardPayments/customerInitiatedTransactions"
+}
+
+#[tokio::test]
+async fn wrong_status_is_caught() {
+    fn m(req: &TwinRequest, status: &mut u16, _: &mut String, _: &mut Value) {
+        if is_authorize(req) && *status == 201 {
+            *status = 200;
+        }
+    }
+    let r = run_against(m, "@worldpay-v7").await;
+    assert!(names(&r, "authorize", "$", "status 200 is not documented"), "{}", r.summary());
+    assert!(r.summary().contains("worldpay-card-payments-v7 authorize:"), "summary lists violations by operation");
+    assert!(r.to_junit().contains("authorize 200 response $"), "JUnit carries the violation");
+}
+
+#[tokio::test]
+async fn missing_required_field_is_caught() {
+    fn m(req: &TwinRequest, status: &mut u16, _: &mut String, body: &mut Value) {
+        if let (true, Some(amounts)) = (is_authorize(req), body.get_mut("amounts").and_then(Value::as_object_mut)) {
+            amounts.remove("totalAuthorized");
+        }
+    }
+    let r = run_against(m, "@worldpay-v7").await;
+    assert!(names(&r, "authorize", "$.amounts.totalAuthorized", "missing"), "{}", r.summary());
+}
+
+#[tokio::test]
+async fn wrong_type_is_caught() {
+    fn m(req: &TwinRequest, status: &mut u16, _: &mut String, body: &mut Value) {
+        if req.path.ends_with("/authorise") && *status == 200 {
+            body["pspReference"] = json!(8835511210681441_u64);
+        }
+    }
+    let r = run_against(m, "@adyen").await;
+    assert!(names(&r, "post-authorise", "$.pspReference", "string"), "{}", r.summary());
+}
+
+#[tokio::test]
+async fn wrong_content_type_is_caught() {
+    fn m(req: &TwinRequest, _: &mut u16, ct: &mut String, _: &mut Value) {
+        if req.path.ends_with("/settlements") {
+            *ct = "text/plain".into();
+        }
+    }
+    let r = run_against(m, "@worldpay-payments").await;
+    assert!(names(&r, "settle", "Content-Type", "expected application/json, got text/plain"), "{}", r.summary());
+}
+
+#[tokio::test]
+async fn link_to_the_wrong_operation_is_caught() {
+    // The settle relation points at the refund endpoint.
+    fn m(_: &TwinRequest, _: &mut u16, _: &mut String, body: &mut Value) {
+        if let Some(href) = body.pointer("/_links/cardPayments:settle/href").and_then(Value::as_str) {
+            let wrong = href.replace("/payments/settlements/full/", "/payments/settlements/refunds/full/");
+            body["_links"]["cardPayments:settle"]["href"] = json!(wrong);
+        }
+    }
+    let r = run_against(m, "@worldpay-v7").await;
+    assert!(names(&r, "authorize", "$._links['cardPayments:settle'].href", "must link to settle"), "{}", r.summary());
+}
+
+#[tokio::test]
+async fn link_to_another_host_is_caught() {
+    fn m(_: &TwinRequest, _: &mut u16, _: &mut String, body: &mut Value) {
+        if let Some(href) = body.pointer("/_actions/settlePayment/href").and_then(Value::as_str) {
+            let path = href.split_once("/api/").map(|(_, p)| p).unwrap_or_default();
+            body["_actions"]["settlePayment"]["href"] = json!(format!("https://evil.example/api/{path}"));
+        }
+    }
+    let r = run_against(m, "@worldpay-payments").await;
+    assert!(names(&r, "payment", "$._actions.settlePayment.href", "evil.example"), "{}", r.summary());
+}
+
+#[tokio::test]
+async fn illegal_next_action_is_caught() {
+    // A settled payment must not offer cancel; this server offers it anyway.
+    fn m(req: &TwinRequest, status: &mut u16, _: &mut String, body: &mut Value) {
+        if req.path.starts_with("/payments/settlements/full/") && *status == 202 {
+            let events = body["_links"]["cardPayments:events"]["href"].as_str().unwrap_or_default().to_string();
+            body["_links"]["cardPayments:cancel"] =
+                json!({"href": events.replace("/payments/events/", "/payments/authorizations/cancellations/")});
+        }
+    }
+    let r = run_against(m, "@worldpay-v7").await;
+    let failed: Vec<&str> = r.scenarios.iter().filter_map(|s| s.reason.as_deref()).collect();
+    assert!(
+        failed.iter().any(|f| f.contains("the next actions are") && f.contains("cardPayments:cancel")),
+        "{}",
+        r.summary()
+    );
+}
