@@ -8,6 +8,10 @@ const SPECS: [&str; 3] = ["worldpay-card-payments-v7", "worldpay-payments-2024-0
 
 fn main() {
     println!("cargo:rerun-if-changed=build/generate.rs");
+    // Embedded with include_dir, which cannot tell Cargo it read them: a changed
+    // feature file or fixture must rebuild the crate.
+    println!("cargo:rerun-if-changed=features");
+    println!("cargo:rerun-if-changed=tests/fixtures/vendor-examples");
     let out_dir = std::path::PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     let mut failures = Vec::new();
     for stem in SPECS {

@@ -35,3 +35,11 @@ Feature: Card Payments v7 refunds and reversals
     When I reverse the payment
     Then the status is 202
     And the next actions are "none"
+
+  Scenario: A partial refund without a currency names the field
+    Given I authorize 400 GBP
+    And I settle the payment
+    When I partially refund 10 without the field "value.currency"
+    Then the status is 400
+    And the error is "bodyDoesNotMatchSchema"
+    And the validation errors include "fieldIsMissing" at "$.value.currency"

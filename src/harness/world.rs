@@ -403,13 +403,20 @@ impl ConformanceWorld {
 
     /// Send one operation with deliberate defects (outside the typed client), then check
     /// the response; the request side is exempt because it is wrong on purpose.
+    /// `href` is the action link to send to (Worldpay); `None` sends to the operation's
+    /// fixed path (authorization, every Adyen operation).
     pub(crate) async fn call_raw(
         &mut self,
         op: &str,
-        link: Option<&str>,
+        href: Option<&str>,
         body: Option<Value>,
         tweak: Tweak,
     ) -> Result<(), String> {
+        let link = match href {
+            Some(h) => Some(self.resolve(h).map_err(|e| e.to_string())?),
+            None => None,
+        };
+        let link = link.as_ref().map(|l| l.link_data.as_str());
         let mut body = body;
         if let Some(b) = body.as_mut() {
             if let Some(path) = &tweak.drop_field {
@@ -429,11 +436,13 @@ impl ConformanceWorld {
         let api = conn.endpoint.api;
         let w =
             wire(api).iter().find(|w| w.operation_id == op).ok_or_else(|| format!("{api} has no operation {op:?}"))?;
-        let path = match link {
-            Some(ld) => w.path.replace("{linkData}", ld),
-            None => w.path.to_string(),
+        let url = match href {
+            Some(h) => url::Url::parse(&conn.endpoint.base_url)
+                .and_then(|base| base.join(h))
+                .map_err(|e| format!("cannot resolve {h:?}: {e}"))?
+                .to_string(),
+            None => format!("{}{}", conn.endpoint.base_url.trim_end_matches('/'), w.path),
         };
-        let url = format!("{}{}", conn.endpoint.base_url.trim_end_matches('/'), path);
         let method = reqwest::Method::from_bytes(w.http_method.as_bytes()).map_err(|e| e.to_string())?;
         let client = if tweak.no_credentials || tweak.malformed_credentials { &conn.anon } else { &conn.http };
         let mut builder = client.request(method, &url);
@@ -604,7 +613,7 @@ impl ConformanceWorld {
         })?;
         let link = self.resolve(&href).and_then(|l| l.expect(op)).map_err(|e| format!("cannot follow {rel:?}: {e}"))?;
         match tweak {
-            Some(t) => self.call_raw(link.operation_id, Some(&link.link_data), body, t).await,
+            Some(t) => self.call_raw(link.operation_id, Some(&href), body, t).await,
             None => self.call(link.operation_id, Some(&link.link_data), body).await,
         }
     }

@@ -1,0 +1,201 @@
+//! `payconform check` as a user runs it: exit codes, reports, skips, refusals and
+//! redaction. The vendors' real hosts are unreachable here, so the `live` code path
+//! (credentials from the environment, host overrides, event polling) is exercised
+//! against a twin served on its own port through WORLDPAY_URL and ADYEN_URL.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use payconform::sandbox::server::SandboxServer;
+use payconform::sandbox::{Twin, TwinConfig};
+use quick_xml::Reader;
+use quick_xml::events::Event;
+use serde_json::Value;
+
+fn payconform(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_payconform"));
+    cmd.args(args).env_clear();
+    if let Ok(path) = std::env::var("PATH") {
+        cmd.env("PATH", path);
+    }
+    cmd.envs(env.iter().copied());
+    cmd.output().expect("payconform runs")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+/// Count `<testcase>` elements and `<failure>` children; fails on malformed XML.
+fn junit_counts(xml: &str) -> (usize, usize, usize) {
+    let mut reader = Reader::from_str(xml);
+    let (mut cases, mut failures, mut skipped) = (0, 0, 0);
+    loop {
+        match reader.read_event().expect("well-formed JUnit XML") {
+            Event::Start(e) | Event::Empty(e) => match e.name().as_ref() {
+                b"testcase" => cases += 1,
+                b"failure" => failures += 1,
+                b"skipped" => skipped += 1,
+                _ => {}
+            },
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    (cases, failures, skipped)
+}
+
+async fn twin() -> SandboxServer {
+    SandboxServer::start(Twin::new(TwinConfig::default()), "127.0.0.1:0".parse().unwrap()).await.unwrap()
+}
+
+#[test]
+fn check_against_the_embedded_twin_passes_and_writes_valid_reports() {
+    let dir = tempfile::tempdir().unwrap();
+    let (junit, json, html) = (dir.path().join("r.xml"), dir.path().join("r.json"), dir.path().join("r.html"));
+    let o = payconform(
+        &[
+            "check",
+            "--junit",
+            junit.to_str().unwrap(),
+            "--json",
+            json.to_str().unwrap(),
+            "--html",
+            html.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = text(&o);
+    assert!(out.contains(" failed, 0 skipped") && out.contains("0 violations"), "{out}");
+
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let scenarios = report["scenarios"].as_array().unwrap();
+    assert!(scenarios.len() >= 60, "the built-in suite has at least 60 scenarios");
+    assert!(scenarios.iter().all(|s| s["status"] == "passed"));
+    assert!(report["exchanges"].as_u64().unwrap() >= 100);
+    // Every API's operations show in the coverage matrix; authorize got its 201.
+    let v7 = &report["coverage"][0];
+    let authorize = v7["rows"].as_array().unwrap().iter().find(|r| r["operation"] == "authorize").unwrap();
+    let hit = authorize["cells"].as_array().unwrap().iter().find(|c| c["status"] == 201).unwrap();
+    assert!(hit["documented"].as_bool().unwrap() && hit["count"].as_u64().unwrap() > 0);
+
+    let (cases, failures, skipped) = junit_counts(&std::fs::read_to_string(&junit).unwrap());
+    assert_eq!((cases, failures, skipped), (scenarios.len(), 0, 0));
+
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.starts_with("<!DOCTYPE html>"));
+    assert!(page.contains("Coverage: operations × documented statuses"));
+    assert!(page.contains("Scenarios: adyen-payment-v40") && page.contains("td class=\"hit\""));
+}
+
+#[test]
+fn bad_usage_is_one_line_and_exit_2() {
+    let missing = Path::new("/nonexistent/features");
+    for (args, says) in [
+        (vec!["check", "--target", "ftp://example.com"], "http(s)"),
+        (vec!["check", "--target", "https://access.worldpay.com"], "production host"),
+        (vec!["check", "--tags", "@a and"], "not a tag expression"),
+        (vec!["check", "--features", missing.to_str().unwrap()], "does not exist"),
+        (vec!["check", "--concurrency", "0"], "concurrency"),
+        (vec!["check", "--junit", "/nonexistent/dir/r.xml"], "not a directory"),
+        (vec!["check", "--bogus"], "--bogus"),
+    ] {
+        let o = payconform(&args, &[]);
+        let err = String::from_utf8_lossy(&o.stderr).to_string();
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert_eq!(err.trim().lines().count(), 1, "{args:?}: one line, got {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    let o = payconform(&["check", "--target", "live"], &[("ADYEN_URL", "https://x-pal-live.adyenpayments.com")]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("ADYEN_URL: refusing"), "{}", text(&o));
+}
+
+#[test]
+fn live_without_credentials_skips_with_reasons_and_is_not_a_pass() {
+    let dir = tempfile::tempdir().unwrap();
+    let junit = dir.path().join("r.xml");
+    let o = payconform(&["check", "--target", "live", "--junit", junit.to_str().unwrap()], &[]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("0 passed, 0 failed"), "{out}");
+    assert!(out.contains("no Worldpay credentials: set WORLDPAY_USERNAME"), "{out}");
+    assert!(out.contains("no Adyen credentials: set ADYEN_API_KEY"), "{out}");
+    assert!(out.contains("every scenario was skipped"), "{out}");
+    let (cases, failures, skipped) = junit_counts(&std::fs::read_to_string(&junit).unwrap());
+    assert_eq!((failures, skipped), (0, cases));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn live_path_against_a_twin_with_credentials_from_the_environment_and_nothing_secret_in_reports() {
+    let srv = twin().await;
+    let url = srv.url();
+    let dir = tempfile::tempdir().unwrap();
+    let (junit, json, html) = (dir.path().join("r.xml"), dir.path().join("r.json"), dir.path().join("r.html"));
+    let args = [
+        "check",
+        "--target",
+        "live",
+        "--event-wait",
+        "2",
+        "--tags",
+        "not @twin",
+        "--junit",
+        junit.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+        "--html",
+        html.to_str().unwrap(),
+    ];
+    let env = [
+        ("WORLDPAY_URL", url.as_str()),
+        ("WORLDPAY_USERNAME", "merchant-user"),
+        ("WORLDPAY_PASSWORD", "s3cret-Worldpay-pw"),
+        ("WORLDPAY_ENTITY", "default"),
+        ("ADYEN_URL", url.as_str()),
+        ("ADYEN_API_KEY", "AQE-s3cret-adyen-key"),
+        ("ADYEN_MERCHANT_ACCOUNT", "AcmeCOM"),
+    ];
+    let o = tokio::task::block_in_place(|| payconform(&args, &env));
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains(" failed, 0 skipped"), "{out}");
+    let reports: Vec<String> = [&junit, &json, &html].iter().map(|p| std::fs::read_to_string(p).unwrap()).collect();
+    for (name, body) in ["stdout+stderr", "junit", "json", "html"].iter().zip(std::iter::once(&out).chain(&reports)) {
+        for secret in ["s3cret-Worldpay-pw", "AQE-s3cret-adyen-key", "4444333322221111", "4111111111111111"] {
+            assert!(!body.contains(secret), "{name} contains {secret}");
+        }
+    }
+    srv.shutdown().await;
+}
+
+#[test]
+fn user_features_run_with_the_built_in_vocabulary_and_card_numbers_are_masked() {
+    let dir = tempfile::tempdir().unwrap();
+    let features = dir.path().join("mine");
+    std::fs::create_dir(&features).unwrap();
+    std::fs::write(
+        features.join("mine.feature"),
+        "Feature: Mine\n\n  Background:\n    Given the worldpay-v7 API\n\n\
+         \x20 Scenario: Mastercard 5555555555554444 authorizes\n\
+         \x20   When I authorize 100 GBP with the field \"instruction.paymentInstrument.cardNumber\" set to \"5555555555554444\"\n\
+         \x20   Then the status is 201\n\n\
+         \x20 Scenario: An undefined step fails\n    When I dance the payment tango\n",
+    )
+    .unwrap();
+    let json = dir.path().join("r.json");
+    let o = payconform(&["check", "--features", features.to_str().unwrap(), "--json", json.to_str().unwrap()], &[]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("1 passed, 1 failed"), "{out}");
+    assert!(out.contains("no step definition matches"), "{out}");
+    let report = std::fs::read_to_string(&json).unwrap();
+    assert!(!out.contains("5555555555554444") && !report.contains("5555555555554444"));
+    assert!(report.contains("Mastercard ****4444 authorizes"), "{report}");
+
+    std::fs::write(features.join("broken.feature"), "Scenario without a feature\n  Given nothing\n").unwrap();
+    let o = payconform(&["check", "--features", features.to_str().unwrap()], &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("broken.feature: not valid Gherkin"), "{}", text(&o));
+}
