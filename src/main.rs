@@ -161,11 +161,9 @@ fn check(opts: payconform::harness::CheckOptions, reports: Reports) -> ExitCode 
     use payconform::harness::HarnessError;
     // Refuse unwritable report paths before anything is sent.
     for path in [&reports.junit, &reports.json, &reports.html].into_iter().flatten() {
-        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-            if !parent.is_dir() {
-                eprintln!("payconform check: cannot write {}: {} is not a directory", path.display(), parent.display());
-                return ExitCode::from(2);
-            }
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty() && !p.is_dir()) {
+            eprintln!("payconform check: cannot write {}: {} is not a directory", path.display(), parent.display());
+            return ExitCode::from(2);
         }
     }
     let runtime = match tokio::runtime::Runtime::new() {

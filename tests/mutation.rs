@@ -68,7 +68,7 @@ async fn wrong_status_is_caught() {
 
 #[tokio::test]
 async fn missing_required_field_is_caught() {
-    fn m(req: &TwinRequest, status: &mut u16, _: &mut String, body: &mut Value) {
+    fn m(req: &TwinRequest, _: &mut u16, _: &mut String, body: &mut Value) {
         if let (true, Some(amounts)) = (is_authorize(req), body.get_mut("amounts").and_then(Value::as_object_mut)) {
             amounts.remove("totalAuthorized");
         }

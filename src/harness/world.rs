@@ -496,17 +496,17 @@ impl ConformanceWorld {
             let mut vs: Vec<Violation> =
                 violations.into_iter().filter(|v| !(exempt_request && v.side == "request")).collect();
             vs.extend(self.link_violations(api, &operation, ex.status, &body));
-            if i + 1 == count {
-                if let Some(p) = &client_problem {
-                    vs.push(Violation {
-                        api,
-                        operation: operation.clone(),
-                        status: ex.status,
-                        side: "response",
-                        json_path: "$".into(),
-                        message: p.clone(),
-                    });
-                }
+            if i + 1 == count
+                && let Some(p) = &client_problem
+            {
+                vs.push(Violation {
+                    api,
+                    operation: operation.clone(),
+                    status: ex.status,
+                    side: "response",
+                    json_path: "$".into(),
+                    message: p.clone(),
+                });
             }
             problems.extend(vs.iter().cloned());
             self.records.push(ExchangeRecord { api, operation: operation.clone(), status: ex.status, violations: vs });
@@ -538,18 +538,15 @@ impl ConformanceWorld {
             match self.resolve(href) {
                 Err(e) => out.push(v(format!("action link does not resolve: {e}"))),
                 Ok(link) => {
-                    if let Some(expected) = Action::operation_of_rel(api, rel) {
-                        if link.operation_id != expected {
-                            out.push(v(format!("{rel:?} must link to {expected}, but links to {}", link.operation_id)));
-                        }
+                    if let Some(expected) = Action::operation_of_rel(api, rel)
+                        && link.operation_id != expected
+                    {
+                        out.push(v(format!("{rel:?} must link to {expected}, but links to {}", link.operation_id)));
                     }
-                    if let Some(m) = method.and_then(Value::as_str) {
-                        if !m.eq_ignore_ascii_case(link.http_method) {
-                            out.push(v(format!(
-                                "method {m} does not match {} {}",
-                                link.http_method, link.operation_id
-                            )));
-                        }
+                    if let Some(m) = method.and_then(Value::as_str)
+                        && !m.eq_ignore_ascii_case(link.http_method)
+                    {
+                        out.push(v(format!("method {m} does not match {} {}", link.http_method, link.operation_id)));
                     }
                 }
             }
