@@ -10,7 +10,7 @@ command -v wrk >/dev/null || { echo "install wrk: apt-get install -y wrk" >&2; e
 cargo build --release -q
 DURATION=${DURATION:-20s}
 port=$((20000 + RANDOM % 20000))
-./target/release/payconform sandbox --addr "127.0.0.1:$port" --max-payments 100000 >/dev/null &
+./target/release/payconform sandbox --addr "127.0.0.1:$port" --max-payments 100000 ${THREADS:+--threads $THREADS} >/dev/null &
 pid=$!
 trap 'kill $pid 2>/dev/null' EXIT
 sleep 1

@@ -89,6 +89,9 @@ enum Command {
         /// Payments kept before the oldest is evicted.
         #[arg(long, default_value_t = payconform::sandbox::DEFAULT_MAX_PAYMENTS)]
         max_payments: usize,
+        /// Worker threads serving requests [default: one per core].
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+        threads: Option<u16>,
     },
 }
 
@@ -139,14 +142,14 @@ fn main() -> ExitCode {
             check(opts, Reports { junit, json, html })
         }
         Command::Lint { dir } => lint(dir),
-        Command::Sandbox { addr, public_url, credential, api_key, max_payments } => {
+        Command::Sandbox { addr, public_url, credential, api_key, max_payments, threads } => {
             let config = payconform::sandbox::TwinConfig {
                 credentials: credential,
                 api_keys: api_key,
                 public_url: public_url.map(|u| u.to_string()),
                 max_payments,
             };
-            sandbox(addr, config)
+            sandbox(addr, config, threads.map(usize::from))
         }
     }
 }
@@ -230,8 +233,13 @@ fn lint(dir: Option<PathBuf>) -> ExitCode {
     if report.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 
-fn sandbox(addr: std::net::SocketAddr, config: payconform::sandbox::TwinConfig) -> ExitCode {
-    let runtime = match tokio::runtime::Runtime::new() {
+fn sandbox(addr: std::net::SocketAddr, config: payconform::sandbox::TwinConfig, threads: Option<usize>) -> ExitCode {
+    let runtime = match threads {
+        Some(1) => tokio::runtime::Builder::new_current_thread().enable_all().build(),
+        Some(n) => tokio::runtime::Builder::new_multi_thread().worker_threads(n).enable_all().build(),
+        None => tokio::runtime::Runtime::new(),
+    };
+    let runtime = match runtime {
         Ok(r) => r,
         Err(e) => {
             eprintln!("payconform sandbox: cannot start the runtime: {e}");

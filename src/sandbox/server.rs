@@ -29,7 +29,12 @@ pub struct SandboxServer {
 impl SandboxServer {
     /// Bind `addr` (port 0 picks a free port) and serve `twin` until shut down.
     pub async fn start(twin: Twin, addr: SocketAddr) -> std::io::Result<SandboxServer> {
-        let listener = TcpListener::bind(addr).await?;
+        SandboxServer::serve(twin, TcpListener::bind(addr).await?)
+    }
+
+    /// Serve `twin` on a listener you bound yourself (e.g. one of several sharing a
+    /// port through `SO_REUSEPORT`, one per thread). Must be called inside a runtime.
+    pub fn serve(twin: Twin, listener: TcpListener) -> std::io::Result<SandboxServer> {
         let addr = listener.local_addr()?;
         let (stop, mut stopped) = watch::channel(false);
         let task = tokio::spawn(async move {
