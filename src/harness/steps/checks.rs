@@ -22,33 +22,32 @@ async fn status(w: &mut ConformanceWorld, expected: u16) -> Result<(), String> {
     }
 }
 
+/// The string field `field` of the last response must be `expected`.
+fn expect_string(w: &ConformanceWorld, field: &str, expected: &str) -> Result<(), String> {
+    match w.field(field)? {
+        Some(Value::String(s)) if s == expected => Ok(()),
+        _ => Err(format!("expected {field} {expected:?}: {}", w.describe_reply())),
+    }
+}
+
 /// `Then the outcome is "authorized"` (Worldpay `outcome`, Adyen `resultCode`)
 #[then(expr = "the outcome is {string}")]
 async fn outcome(w: &mut ConformanceWorld, expected: String) -> Result<(), String> {
     let field = if w.api()? == Api::Adyen { "resultCode" } else { "outcome" };
-    match w.field(field)? {
-        Some(Value::String(s)) if *s == expected => Ok(()),
-        _ => Err(format!("expected {field} {expected:?}: {}", w.describe_reply())),
-    }
+    expect_string(w, field, &expected)
 }
 
 /// `Then the error is "bodyDoesNotMatchSchema"` (Worldpay `errorName`, Adyen `errorCode`)
 #[then(expr = "the error is {string}")]
 async fn error(w: &mut ConformanceWorld, expected: String) -> Result<(), String> {
     let field = if w.api()? == Api::Adyen { "errorCode" } else { "errorName" };
-    match w.field(field)? {
-        Some(Value::String(s)) if *s == expected => Ok(()),
-        _ => Err(format!("expected {field} {expected:?}: {}", w.describe_reply())),
-    }
+    expect_string(w, field, &expected)
 }
 
 /// `Then the error message is "Original pspReference required for this operation"`
 #[then(expr = "the error message is {string}")]
 async fn message(w: &mut ConformanceWorld, expected: String) -> Result<(), String> {
-    match w.field("message")? {
-        Some(Value::String(s)) if *s == expected => Ok(()),
-        _ => Err(format!("expected message {expected:?}: {}", w.describe_reply())),
-    }
+    expect_string(w, "message", &expected)
 }
 
 /// `Then the validation errors include "fieldIsMissing" at "$.instruction.narrative"`
