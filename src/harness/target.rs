@@ -58,6 +58,11 @@ impl FromStr for Target {
                 if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
                     return Err(format!("target URL must be http(s)://host[:port][/path], got {other:?}"));
                 }
+                if !url.username().is_empty() || url.password().is_some() {
+                    return Err("target URL must not carry credentials; set them in the environment \
+                                (WORLDPAY_USERNAME, ADYEN_API_KEY, ...)"
+                        .into());
+                }
                 if url.query().is_some() || url.fragment().is_some() {
                     return Err(format!("target URL must not carry a query or fragment, got {other:?}"));
                 }
@@ -256,6 +261,7 @@ mod tests {
         assert_eq!("http://127.0.0.1:4010/".parse::<Target>(), Ok(Target::Url("http://127.0.0.1:4010".into())));
         assert!("ftp://x".parse::<Target>().unwrap_err().contains("http(s)"));
         assert!("nonsense".parse::<Target>().unwrap_err().contains("sandbox"));
+        assert!("http://u:pw@127.0.0.1:1".parse::<Target>().unwrap_err().contains("must not carry credentials"));
         assert!("https://access.worldpay.com".parse::<Target>().unwrap_err().contains("production"));
         let e = endpoints(&Target::Live, None, &env(&[("ADYEN_URL", "https://abc-pal-live.adyenpayments.com")]));
         assert!(e.unwrap_err().contains("ADYEN_URL: refusing"));
