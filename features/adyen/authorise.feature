@@ -31,6 +31,11 @@ Feature: Adyen classic Payment API v40 authorisation
     And the error is "130"
     And the error message is "Required field 'reference' is not provided."
 
+  Scenario: A card number that fails the Luhn check is a 101
+    When I authorize 1000 EUR with the field "card.number" set to "4111111111111112"
+    Then the status is 422
+    And the error is "101"
+
   Scenario: Malformed JSON is a 702
     When I send the authorization body '{"merchantAccount": '
     Then the status is 400
