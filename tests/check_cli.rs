@@ -3,7 +3,7 @@
 //! (credentials from the environment, host overrides, event polling) is exercised
 //! against a twin served on its own port through WORLDPAY_URL and ADYEN_URL.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use payconform::sandbox::server::SandboxServer;
@@ -45,6 +45,28 @@ fn junit_counts(xml: &str) -> (usize, usize, usize) {
     (cases, failures, skipped)
 }
 
+/// Paths for the three reports in `dir`, and the arguments that ask for them.
+struct Reports {
+    junit: PathBuf,
+    json: PathBuf,
+    html: PathBuf,
+}
+
+impl Reports {
+    fn in_dir(dir: &Path) -> Self {
+        Reports { junit: dir.join("r.xml"), json: dir.join("r.json"), html: dir.join("r.html") }
+    }
+    fn args(&self) -> Vec<&str> {
+        fn p(p: &Path) -> &str {
+            p.to_str().expect("a UTF-8 temp path")
+        }
+        vec!["--junit", p(&self.junit), "--json", p(&self.json), "--html", p(&self.html)]
+    }
+    fn read(&self) -> [String; 3] {
+        [&self.junit, &self.json, &self.html].map(|p| std::fs::read_to_string(p).unwrap())
+    }
+}
+
 async fn twin() -> SandboxServer {
     SandboxServer::start(Twin::new(TwinConfig::default()), "127.0.0.1:0".parse().unwrap()).await.unwrap()
 }
@@ -52,24 +74,15 @@ async fn twin() -> SandboxServer {
 #[test]
 fn check_against_the_embedded_twin_passes_and_writes_valid_reports() {
     let dir = tempfile::tempdir().unwrap();
-    let (junit, json, html) = (dir.path().join("r.xml"), dir.path().join("r.json"), dir.path().join("r.html"));
-    let o = payconform(
-        &[
-            "check",
-            "--junit",
-            junit.to_str().unwrap(),
-            "--json",
-            json.to_str().unwrap(),
-            "--html",
-            html.to_str().unwrap(),
-        ],
-        &[],
-    );
+    let reports = Reports::in_dir(dir.path());
+    let args: Vec<&str> = std::iter::once("check").chain(reports.args()).collect();
+    let o = payconform(&args, &[]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let out = text(&o);
     assert!(out.contains(" failed, 0 skipped") && out.contains("0 violations"), "{out}");
 
-    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    let [junit, json, page] = reports.read();
+    let report: Value = serde_json::from_str(&json).unwrap();
     let scenarios = report["scenarios"].as_array().unwrap();
     assert!(scenarios.len() >= 60, "the built-in suite has at least 60 scenarios");
     assert!(scenarios.iter().all(|s| s["status"] == "passed"));
@@ -80,10 +93,9 @@ fn check_against_the_embedded_twin_passes_and_writes_valid_reports() {
     let hit = authorize["cells"].as_array().unwrap().iter().find(|c| c["status"] == 201).unwrap();
     assert!(hit["documented"].as_bool().unwrap() && hit["count"].as_u64().unwrap() > 0);
 
-    let (cases, failures, skipped) = junit_counts(&std::fs::read_to_string(&junit).unwrap());
+    let (cases, failures, skipped) = junit_counts(&junit);
     assert_eq!((cases, failures, skipped), (scenarios.len(), 0, 0));
 
-    let page = std::fs::read_to_string(&html).unwrap();
     assert!(page.starts_with("<!DOCTYPE html>"));
     assert!(page.contains("Coverage: operations × documented statuses"));
     assert!(page.contains("Scenarios: adyen-payment-v40") && page.contains("td class=\"hit\""));
@@ -132,22 +144,9 @@ async fn live_path_against_a_twin_with_credentials_from_the_environment_and_noth
     let srv = twin().await;
     let url = srv.url();
     let dir = tempfile::tempdir().unwrap();
-    let (junit, json, html) = (dir.path().join("r.xml"), dir.path().join("r.json"), dir.path().join("r.html"));
-    let args = [
-        "check",
-        "--target",
-        "live",
-        "--event-wait",
-        "2",
-        "--tags",
-        "not @twin",
-        "--junit",
-        junit.to_str().unwrap(),
-        "--json",
-        json.to_str().unwrap(),
-        "--html",
-        html.to_str().unwrap(),
-    ];
+    let reports = Reports::in_dir(dir.path());
+    let mut args = vec!["check", "--target", "live", "--event-wait", "2", "--tags", "not @twin"];
+    args.extend(reports.args());
     let env = [
         ("WORLDPAY_URL", url.as_str()),
         ("WORLDPAY_USERNAME", "merchant-user"),
@@ -161,8 +160,8 @@ async fn live_path_against_a_twin_with_credentials_from_the_environment_and_noth
     let out = text(&o);
     assert_eq!(o.status.code(), Some(0), "{out}");
     assert!(out.contains(" failed, 0 skipped"), "{out}");
-    let reports: Vec<String> = [&junit, &json, &html].iter().map(|p| std::fs::read_to_string(p).unwrap()).collect();
-    for (name, body) in ["stdout+stderr", "junit", "json", "html"].iter().zip(std::iter::once(&out).chain(&reports)) {
+    let written = reports.read();
+    for (name, body) in ["stdout+stderr", "junit", "json", "html"].iter().zip(std::iter::once(&out).chain(&written)) {
         for secret in ["s3cret-Worldpay-pw", "AQE-s3cret-adyen-key", "4444333322221111", "4111111111111111"] {
             assert!(!body.contains(secret), "{name} contains {secret}");
         }

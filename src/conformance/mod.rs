@@ -130,7 +130,11 @@ impl CheckingRecorder {
     }
     /// The exchanges, with their violations.
     pub fn exchanges(&self) -> Vec<(Exchange, Vec<Violation>)> {
-        self.lock().clone()
+        self.exchanges_since(0)
+    }
+    /// The exchanges after the first `n`, with their violations.
+    pub fn exchanges_since(&self, n: usize) -> Vec<(Exchange, Vec<Violation>)> {
+        self.lock().get(n..).unwrap_or_default().to_vec()
     }
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(Exchange, Vec<Violation>)>> {
         self.seen.lock().unwrap_or_else(|p| p.into_inner())

@@ -161,11 +161,10 @@ fn adyen_env(env: &Env) -> Result<(Credentials, String), String> {
     }
 }
 
-fn secrets_of(c: &Option<Credentials>) -> Vec<String> {
+fn secrets_of(c: &Credentials) -> Vec<String> {
     match c {
-        Some(Credentials::Basic { password, .. }) => vec![password.clone()],
-        Some(Credentials::ApiKey(k)) => vec![k.clone()],
-        None => vec![],
+        Credentials::Basic { password, .. } => vec![password.clone()],
+        Credentials::ApiKey(k) => vec![k.clone()],
     }
 }
 
@@ -180,68 +179,45 @@ fn sandbox_defaults(api: Api) -> (Credentials, String) {
 }
 
 /// The endpoints of `target` for each API. `root` is the twin's URL for
-/// [`Target::Sandbox`] (the caller starts it).
+/// [`Target::Sandbox`] (the caller starts it). Only credentials taken from the
+/// environment count as secrets; the twin's defaults are public.
 pub fn endpoints(target: &Target, root: Option<&str>, env: &Env) -> Result<Vec<Endpoint>, String> {
     let mut out = Vec::new();
     for api in Api::ALL {
-        let lookup = match api {
+        let from_env = match api {
             Api::Adyen => adyen_env(env),
             _ => worldpay_env(env),
-        };
-        let ep = match target {
+        }
+        .map(|found| (found, true));
+        let (base_url, found) = match target {
             Target::Sandbox => {
                 let root = root.ok_or("the sandbox target needs a running twin")?;
-                let (c, m) = sandbox_defaults(api);
-                Endpoint {
-                    api,
-                    base_url: format!("{}{}", root.trim_end_matches('/'), api.base_path()),
-                    credentials: Some(c),
-                    merchant: m,
-                    skip: None,
-                    secrets: vec![],
-                }
+                (format!("{}{}", root.trim_end_matches('/'), api.base_path()), Ok((sandbox_defaults(api), false)))
             }
             Target::Url(root) => {
-                let (c, m) = lookup.unwrap_or_else(|_| sandbox_defaults(api));
-                let credentials = Some(c);
-                Endpoint {
-                    api,
-                    base_url: format!("{root}{}", api.base_path()),
-                    secrets: secrets_of(&credentials),
-                    credentials,
-                    merchant: m,
-                    skip: None,
-                }
+                (format!("{root}{}", api.base_path()), Ok(from_env.unwrap_or_else(|_| (sandbox_defaults(api), false))))
             }
             Target::Live => {
                 let base_url = match api {
                     Api::Adyen => base_from(env, "ADYEN_URL", ADYEN_TEST_URL, api.base_path())?,
                     _ => base_from(env, "WORLDPAY_URL", WORLDPAY_TEST_URL, "")?,
                 };
-                match lookup {
-                    Ok((c, m)) => {
-                        let credentials = Some(c);
-                        Endpoint {
-                            api,
-                            base_url,
-                            secrets: secrets_of(&credentials),
-                            credentials,
-                            merchant: m,
-                            skip: None,
-                        }
-                    }
-                    Err(why) => Endpoint {
-                        api,
-                        base_url,
-                        credentials: None,
-                        merchant: String::new(),
-                        skip: Some(why),
-                        secrets: vec![],
-                    },
-                }
+                (base_url, from_env)
             }
         };
-        out.push(ep);
+        out.push(match found {
+            Ok(((credentials, merchant), secret)) => Endpoint {
+                api,
+                base_url,
+                secrets: if secret { secrets_of(&credentials) } else { vec![] },
+                credentials: Some(credentials),
+                merchant,
+                skip: None,
+            },
+            Err(why) => {
+                Endpoint { api, base_url, credentials: None, merchant: String::new(), skip: Some(why), secrets: vec![] }
+            }
+        });
     }
     Ok(out)
 }
@@ -296,5 +272,6 @@ mod tests {
         assert_eq!(e[1].merchant, SANDBOX_ENTITY);
         assert_eq!(e[2].base_url, "http://h:1/pal/servlet/Payment/v40");
         assert!(matches!(&e[2].credentials, Some(Credentials::ApiKey(k)) if k == SANDBOX_API_KEY));
+        assert!(e.iter().all(|e| e.secrets.is_empty()), "the twin's public defaults are not secrets to scrub");
     }
 }

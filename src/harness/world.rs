@@ -180,7 +180,8 @@ pub(crate) struct Conn {
     pub(crate) endpoint: Endpoint,
     typed: Typed,
     recorder: Arc<CheckingRecorder>,
-    http: reqwest::Client,
+    /// The run's shared client for this API, with its credentials.
+    pub(crate) http: reqwest::Client,
     anon: reqwest::Client,
     inner: Inner,
 }
@@ -468,8 +469,8 @@ impl ConformanceWorld {
             headers.insert(name, HeaderValue::from_str(v).map_err(|e| format!("bad header value {v:?}: {e}"))?);
         }
         if tweak.malformed_credentials {
-            let name = if api == Api::Adyen && tweak.malformed_credentials { "x-api-key" } else { "authorization" };
-            let value = if name == "x-api-key" { "" } else { "Basic not*base64" };
+            let (name, value) =
+                if api == Api::Adyen { ("x-api-key", "") } else { ("authorization", "Basic not*base64") };
             headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
         }
         let _ = execute(client, &conn.inner, request, w.method).await;
@@ -481,9 +482,8 @@ impl ConformanceWorld {
     fn absorb(&mut self, exempt_request: bool, client_problem: Option<String>) -> Result<(), String> {
         let conn = self.conn()?;
         let api = conn.endpoint.api;
-        let all = conn.recorder.exchanges();
-        let fresh = all.get(self.checked..).unwrap_or_default().to_vec();
-        self.checked = all.len();
+        let fresh = conn.recorder.exchanges_since(self.checked);
+        self.checked += fresh.len();
         if fresh.is_empty() {
             return Err(client_problem.unwrap_or_else(|| "no request was sent".into()));
         }
@@ -566,18 +566,9 @@ impl ConformanceWorld {
 
     /// Remember the links and references a successful response gives.
     fn learn(&mut self, api: Api, body: &Value) {
-        if let Some(links) = body.get("_links").and_then(Value::as_object) {
-            for (rel, l) in links {
-                if let Some(h) = l["href"].as_str() {
-                    self.payment.links.insert(rel.clone(), h.to_string());
-                }
-            }
-        }
-        if let Some(actions) = body.get("_actions").and_then(Value::as_object) {
-            for (rel, l) in actions {
-                if let Some(h) = l["href"].as_str() {
-                    self.payment.links.insert(rel.clone(), h.to_string());
-                }
+        for (rel, l) in ["_links", "_actions"].iter().filter_map(|k| body.get(k)?.as_object()).flatten() {
+            if let Some(h) = l["href"].as_str() {
+                self.payment.links.insert(rel.clone(), h.to_string());
             }
         }
         // Every Worldpay success is a payment resource: what it links is what is legal now.

@@ -17,12 +17,8 @@ async fn view(w: &ConformanceWorld) -> Result<Value, String> {
     }
     let psp = w.payment.psp_reference.as_deref().ok_or("no pspReference: authorise a payment first")?;
     let url = format!("{}/__twin/payments/{psp}", conn.endpoint.base_url);
-    let mut req = reqwest::Client::new().get(&url);
-    if let Some(c) = &conn.endpoint.credentials {
-        let (n, v) = c.header().map_err(|e| e.to_string())?;
-        req = req.header(n, v);
-    }
-    let resp = req.send().await.map_err(|e| format!("GET {url}: {e}"))?;
+    // The run's shared client already carries the credentials.
+    let resp = conn.http.get(&url).send().await.map_err(|e| format!("GET {url}: {e}"))?;
     let status = resp.status();
     let body: Value = resp.json().await.map_err(|e| format!("GET {url}: {e}"))?;
     if !status.is_success() {
