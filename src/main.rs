@@ -5,6 +5,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+// The standalone twin allocates a little on every request from several threads;
+// mimalloc's per-thread free lists measured faster than glibc's arenas under load.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Typed clients, a stateful sandbox twin and a conformance suite for Worldpay and Adyen.
 #[derive(Parser, Debug)]
 #[command(name = "payconform", version, about, long_about = None)]

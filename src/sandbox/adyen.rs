@@ -65,7 +65,7 @@ pub(crate) fn handle(ctx: &Ctx<'_>, op: &Operation, body: &Value) -> TwinRespons
             let Some(p) = ctx.twin.ledger.find_external(ctx.merchant, original) else {
                 return error(422, "167", "Original pspReference required for this operation", "validation");
             };
-            let amount = body.pointer("/modificationAmount/value").and_then(Value::as_i64);
+            let amount = body["modificationAmount"]["value"].as_i64();
             let (kind, op, ack) = match id {
                 "post-capture" => ("capture", Op::SettlePartial(amount.unwrap_or(0)), "[capture-received]"),
                 "post-cancel" => ("cancel", Op::CancelFull, "[cancel-received]"),
@@ -98,10 +98,9 @@ fn modify(ctx: &Ctx<'_>, p: &Payment, kind: &'static str, op: Op, amount: Option
 }
 
 fn authorise(ctx: &Ctx<'_>, body: &Value) -> TwinResponse {
-    let holder = body.pointer("/card/holderName").and_then(Value::as_str).unwrap_or("");
-    let requested = body
-        .pointer("/additionalData/RequestedTestAcquirerResponseCode")
-        .and_then(Value::as_str)
+    let holder = body["card"]["holderName"].as_str().unwrap_or("");
+    let requested = body["additionalData"]["RequestedTestAcquirerResponseCode"]
+        .as_str()
         .map(|code| if code == "0" || code == "1" { "APPROVED" } else { "DECLINED" });
     let magic = requested.unwrap_or(holder);
     let (status, result, refusal) = match magic {
@@ -114,12 +113,12 @@ fn authorise(ctx: &Ctx<'_>, body: &Value) -> TwinResponse {
         "NOT_ENOUGH_BALANCE" => (Status::Refused, "Refused", Some("Not enough balance")),
         _ => (Status::Authorized, "Authorised", None),
     };
-    let amount = body.pointer("/amount/value").and_then(Value::as_i64).unwrap_or(0);
+    let amount = body["amount"]["value"].as_i64().unwrap_or(0);
     let p = ctx.twin.ledger.create(
         NewPayment {
             merchant: ctx.merchant,
             status,
-            currency: body.pointer("/amount/currency").and_then(Value::as_str).unwrap_or("EUR").to_string(),
+            currency: body["amount"]["currency"].as_str().unwrap_or("EUR").to_string(),
             requested: amount,
             authorized: if status == Status::Authorized { amount } else { 0 },
             settle_now: false,

@@ -8,6 +8,10 @@
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 
+/// The index maps hash with foldhash (randomly seeded per process): the ledger sits on
+/// every request's path, and SipHash over `(merchant, reference)` showed in profiles.
+type Index = HashMap<(Merchant, String), PaymentId, foldhash::fast::RandomState>;
+
 /// Who owns a payment: a hash of the credential that created it.
 pub type Merchant = u64;
 
@@ -171,11 +175,37 @@ pub struct Ledger {
 }
 
 struct Inner {
+    /// The id the next payment gets.
     next: PaymentId,
-    payments: HashMap<PaymentId, Payment>,
-    order: VecDeque<PaymentId>,
-    by_external: HashMap<(Merchant, String), PaymentId>,
-    by_reference: HashMap<(Merchant, String), PaymentId>,
+    /// Payments `next - payments.len() .. next`, oldest first: ids are handed out in
+    /// order and evicted in order, so an id is its own index and needs no hashing.
+    payments: VecDeque<Payment>,
+    by_external: Index,
+    by_reference: Index,
+}
+
+/// Drop `key` from `index` if it still names `id`.
+fn forget(index: &mut Index, key: (Merchant, String), id: PaymentId) {
+    if let std::collections::hash_map::Entry::Occupied(e) = index.entry(key)
+        && *e.get() == id
+    {
+        e.remove();
+    }
+}
+
+impl Inner {
+    fn slot(&self, id: PaymentId) -> Option<usize> {
+        let first = self.next - self.payments.len() as PaymentId;
+        (id >= first && id < self.next).then(|| (id - first) as usize)
+    }
+
+    fn get(&self, id: PaymentId) -> Option<&Payment> {
+        self.slot(id).and_then(|i| self.payments.get(i))
+    }
+
+    fn get_mut(&mut self, id: PaymentId) -> Option<&mut Payment> {
+        self.slot(id).and_then(|i| self.payments.get_mut(i))
+    }
 }
 
 /// What a new payment starts with.
@@ -200,15 +230,21 @@ pub struct NewPayment {
 impl Ledger {
     /// A ledger that keeps at most `cap` payments, evicting the oldest.
     pub fn new(cap: usize) -> Self {
+        let cap = cap.max(1);
+        // Sized up front (up to a million payments) so that no request pays for growing
+        // them: copying 100k payments or rehashing 100k keys under the lock took
+        // milliseconds and showed as p99 spikes. The indexes get twice the room so the
+        // tombstones eviction leaves behind are cleaned up rarely.
+        let room = cap.min(1 << 20);
+        let index = || Index::with_capacity_and_hasher(2 * room, Default::default());
         Ledger {
             inner: Mutex::new(Inner {
                 next: 1,
-                payments: HashMap::new(),
-                order: VecDeque::new(),
-                by_external: HashMap::new(),
-                by_reference: HashMap::new(),
+                payments: VecDeque::with_capacity(room),
+                by_external: index(),
+                by_reference: index(),
             }),
-            cap: cap.max(1),
+            cap,
         }
     }
 
@@ -243,36 +279,33 @@ impl Ledger {
             p.status = Status::Settled;
             p.last_event = Event::SentForSettlement;
         }
-        while g.order.len() >= self.cap {
-            if let Some(old) = g.order.pop_front()
-                && let Some(gone) = g.payments.remove(&old)
-            {
-                g.by_external.remove(&(gone.merchant, gone.external_id));
-                g.by_reference.remove(&(gone.merchant, gone.reference));
-            }
+        while g.payments.len() >= self.cap {
+            let Some(gone) = g.payments.pop_front() else { break };
+            // A newer payment may have taken over the key (references repeat): keep its entry.
+            forget(&mut g.by_external, (gone.merchant, gone.external_id), gone.id);
+            forget(&mut g.by_reference, (gone.merchant, gone.reference), gone.id);
         }
-        g.order.push_back(id);
         g.by_external.insert((p.merchant, p.external_id.clone()), id);
         g.by_reference.insert((p.merchant, p.reference.clone()), id);
-        g.payments.insert(id, p.clone());
+        g.payments.push_back(p.clone());
         p
     }
 
     /// A payment, if it exists and belongs to `merchant`.
     pub fn get(&self, merchant: Merchant, id: PaymentId) -> Option<Payment> {
-        self.lock().payments.get(&id).filter(|p| p.merchant == merchant).cloned()
+        self.lock().get(id).filter(|p| p.merchant == merchant).cloned()
     }
 
     /// A payment by its vendor id (pspReference), within one merchant.
     pub fn find_external(&self, merchant: Merchant, external: &str) -> Option<Payment> {
         let g = self.lock();
-        g.by_external.get(&(merchant, external.to_string())).and_then(|id| g.payments.get(id)).cloned()
+        g.by_external.get(&(merchant, external.to_string())).and_then(|&id| g.get(id)).cloned()
     }
 
     /// The latest payment with this merchant reference, within one merchant.
     pub fn find_reference(&self, merchant: Merchant, reference: &str) -> Option<Payment> {
         let g = self.lock();
-        g.by_reference.get(&(merchant, reference.to_string())).and_then(|id| g.payments.get(id)).cloned()
+        g.by_reference.get(&(merchant, reference.to_string())).and_then(|&id| g.get(id)).cloned()
     }
 
     /// How many payments the ledger holds.
@@ -288,7 +321,7 @@ impl Ledger {
     /// Apply `op` to a payment atomically. `None` if the payment is unknown or foreign.
     pub fn apply(&self, merchant: Merchant, id: PaymentId, op: Op) -> Option<Result<Payment, RuleError>> {
         let mut g = self.lock();
-        let p = g.payments.get_mut(&id).filter(|p| p.merchant == merchant)?;
+        let p = g.get_mut(id).filter(|p| p.merchant == merchant)?;
         let mut next = p.clone();
         let result = op.apply_to(&mut next);
         debug_assert!(next.cancelled + next.settled <= next.authorized && next.refunded <= next.settled);
@@ -304,7 +337,7 @@ impl Ledger {
     /// Record a modification outcome (Adyen) without moving money on failure.
     pub fn record(&self, merchant: Merchant, id: PaymentId, m: Modification) {
         let mut g = self.lock();
-        if let Some(p) = g.payments.get_mut(&id).filter(|p| p.merchant == merchant) {
+        if let Some(p) = g.get_mut(id).filter(|p| p.merchant == merchant) {
             p.modifications.push(m);
         }
     }
@@ -511,5 +544,27 @@ mod tests {
         assert_eq!(l.len(), 3);
         assert!(l.get(1, 1).is_none() && l.get(1, 5).is_some());
         assert!(l.find_reference(1, "r0").is_none());
+        assert_eq!(l.find_external(1, "p3").map(|p| p.id), Some(3));
+        assert!(l.find_external(1, "p2").is_none());
+    }
+
+    #[test]
+    fn evicting_an_old_payment_keeps_a_newer_one_with_the_same_reference() {
+        let l = Ledger::new(2);
+        let new = |reference: &str| NewPayment {
+            merchant: 7,
+            status: Status::Authorized,
+            currency: "EUR".into(),
+            requested: 1,
+            authorized: 1,
+            settle_now: false,
+            reference: reference.into(),
+        };
+        l.create(new("same"), |id| format!("p{id}"));
+        let newer = l.create(new("same"), |id| format!("p{id}"));
+        l.create(new("other"), |id| format!("p{id}"));
+        assert_eq!(l.len(), 2);
+        assert_eq!(l.find_reference(7, "same").map(|p| p.id), Some(newer.id));
+        assert!(l.get(7, 1).is_none() && l.get(7, 0).is_none() && l.get(7, 4).is_none());
     }
 }

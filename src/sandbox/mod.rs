@@ -239,8 +239,10 @@ fn too_large(api: Api) -> TwinResponse {
     }
 }
 
-fn merchant_of(credential: &str) -> ledger::Merchant {
+/// A merchant is a hash of its kind of credential and the credential itself.
+fn merchant_of(kind: &str, credential: &str) -> ledger::Merchant {
     let mut h = std::collections::hash_map::DefaultHasher::new();
+    kind.hash(&mut h);
     credential.hash(&mut h);
     h.finish()
 }
@@ -262,7 +264,7 @@ fn authenticate(t: &TwinInner, api: Api, req: &TwinRequest) -> Result<ledger::Me
         {
             return Err(denied());
         }
-        return Ok(merchant_of(&format!("key:{key}")));
+        return Ok(merchant_of("key", key));
     }
     let Some(auth) = req.header("authorization") else { return Err(denied()) };
     let Some(encoded) = auth.strip_prefix("Basic ").or_else(|| auth.strip_prefix("basic ")) else {
@@ -279,7 +281,7 @@ fn authenticate(t: &TwinInner, api: Api, req: &TwinRequest) -> Result<ledger::Me
     {
         return Err(denied());
     }
-    Ok(merchant_of(&format!("basic:{text}")))
+    Ok(merchant_of("basic", &text))
 }
 
 fn media_base(v: &str) -> String {
@@ -358,8 +360,7 @@ fn check_headers(api: Api, op: &Operation, req: &TwinRequest) -> Option<TwinResp
 
 fn parse_body(api: Api, op: &Operation, req: &TwinRequest) -> Result<Value, TwinResponse> {
     let Some(body) = &op.request else { return Ok(Value::Null) };
-    let text = String::from_utf8_lossy(&req.body);
-    if text.trim().is_empty() {
+    if req.body.iter().all(u8::is_ascii_whitespace) {
         if !body.required {
             return Ok(Value::Null);
         }
@@ -370,7 +371,7 @@ fn parse_body(api: Api, op: &Operation, req: &TwinRequest) -> Result<Value, Twin
             _ => worldpay::error(api, 400, "bodyIsEmpty", "The body of the request is empty.", None),
         });
     }
-    let value: Value = serde_json::from_str(&text).map_err(|e| match api {
+    let value: Value = serde_json::from_slice(&req.body).map_err(|e| match api {
         Api::Adyen => adyen::error(400, "702", &format!("Unexpected input: {e}"), "validation"),
         _ => worldpay::error(api, 400, "bodyIsNotJson", "The body of the request is not valid JSON.", None),
     })?;

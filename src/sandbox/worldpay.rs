@@ -90,7 +90,7 @@ pub(crate) fn handle(ctx: &Ctx<'_>, api: Api, op: &Operation, link: Option<&str>
 }
 
 fn amount(body: &Value) -> i64 {
-    body.pointer("/value/amount").and_then(Value::as_i64).unwrap_or(0)
+    body["value"]["amount"].as_i64().unwrap_or(0)
 }
 
 /// The action links that are legal now, as (action, v7 rel, Payments API action name, Payments API path).
@@ -228,8 +228,8 @@ fn authorize(ctx: &Ctx<'_>, api: Api, body: &Value) -> TwinResponse {
     let currency = value["currency"].as_str().unwrap_or("GBP").to_string();
     let partial_ok = value["acceptPartialAmount"].as_bool() == Some(true);
     let auto = match api {
-        Api::WorldpayV7 => instr.pointer("/requestAutoSettlement/enabled").and_then(Value::as_bool) == Some(true),
-        _ => instr.pointer("/settlement/auto").and_then(Value::as_bool) == Some(true),
+        Api::WorldpayV7 => instr["requestAutoSettlement"]["enabled"].as_bool() == Some(true),
+        _ => instr["settlement"]["auto"].as_bool() == Some(true),
     };
     if api == Api::WorldpayV7 && auto {
         // The vendor's rule: partial amounts and estimates need auto-settlement off.

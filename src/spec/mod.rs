@@ -140,23 +140,26 @@ impl Operation {
     /// Match a concrete path (relative to the API base path) against this operation's
     /// template; returns the path parameters.
     pub fn match_path(&self, path: &str) -> Option<Vec<(String, String)>> {
-        let t: Vec<&str> = self.path.split('/').collect();
-        let p: Vec<&str> = path.split('/').collect();
-        if t.len() != p.len() {
-            return None;
-        }
+        // Compare segment by segment without collecting: this runs for every operation
+        // on every request the twin serves.
+        let (mut t, mut p) = (self.path.split('/'), path.split('/'));
         let mut params = Vec::new();
-        for (ts, ps) in t.iter().zip(&p) {
-            if let Some(name) = ts.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                if ps.is_empty() {
-                    return None;
+        loop {
+            match (t.next(), p.next()) {
+                (None, None) => return Some(params),
+                (Some(ts), Some(ps)) => {
+                    if let Some(name) = ts.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+                        if ps.is_empty() {
+                            return None;
+                        }
+                        params.push((name.to_string(), ps.to_string()));
+                    } else if ts != ps {
+                        return None;
+                    }
                 }
-                params.push((name.to_string(), ps.to_string()));
-            } else if ts != ps {
-                return None;
+                _ => return None,
             }
         }
-        Some(params)
     }
 }
 
@@ -371,6 +374,8 @@ impl Body {
                 .map_err(|e| e.to_string())
         });
         match validator {
+            // `is_valid` stops early and builds no errors: the common, valid case stays cheap.
+            Ok(v) if v.is_valid(instance) => Vec::new(),
             Ok(v) => {
                 let mut out = Vec::new();
                 for e in v.iter_errors(instance) {
