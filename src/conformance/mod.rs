@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value;
 
 use crate::client::{Exchange, Recorder};
-use crate::spec::{Api, spec};
+use crate::spec::{Api, media_is, spec};
 
 /// One way an exchange breaks the spec.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -31,10 +31,6 @@ impl fmt::Display for Violation {
         let status = self.status.map(|s| s.to_string()).unwrap_or_else(|| "-".into());
         write!(f, "{} {} {} {} {}: {}", self.api, self.operation, status, self.side, self.json_path, self.message)
     }
-}
-
-fn media_base(v: &str) -> String {
-    v.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
 }
 
 /// Check one exchange of `api`.
@@ -71,7 +67,7 @@ pub fn check_exchange(api: Api, ex: &Exchange) -> Vec<Violation> {
         }
     }
     if let (Some(body), Some(bytes)) = (&op.request, &ex.request_body) {
-        if ex.request_header("content-type").map(media_base).as_deref() != Some(body.media_type.as_str()) {
+        if !media_is(ex.request_header("content-type"), &body.media_type) {
             v("request", "Content-Type".into(), format!("expected {}", body.media_type));
         }
         match serde_json::from_slice::<Value>(bytes) {
@@ -92,12 +88,12 @@ pub fn check_exchange(api: Api, ex: &Exchange) -> Vec<Violation> {
             }
         }
         Some(Some(body)) => {
-            let ct = ex.response_header("content-type").map(media_base);
-            if ct.as_deref() != Some(body.media_type.as_str()) {
+            let ct = ex.response_header("content-type");
+            if !media_is(ct, &body.media_type) {
                 v(
                     "response",
                     "Content-Type".into(),
-                    format!("expected {}, got {}", body.media_type, ct.unwrap_or_else(|| "none".into())),
+                    format!("expected {}, got {}", body.media_type, ct.unwrap_or("none")),
                 );
             }
             match serde_json::from_slice::<Value>(&ex.response_body) {

@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::spec::{Api, Operation, SchemaViolation, spec};
+use crate::spec::{Api, Operation, SchemaViolation, media_is, spec};
 
 mod adyen;
 pub mod ledger;
@@ -284,17 +284,11 @@ fn authenticate(t: &TwinInner, api: Api, req: &TwinRequest) -> Result<ledger::Me
     Ok(merchant_of("basic", &text))
 }
 
-fn media_base(v: &str) -> String {
-    v.split(';').next().unwrap_or("").trim().to_ascii_lowercase()
-}
-
 fn check_headers(api: Api, op: &Operation, req: &TwinRequest) -> Option<TwinResponse> {
     let has_body = !req.body.is_empty();
     match api {
         Api::WorldpayV7 => {
-            if (op.request.is_some() || has_body)
-                && req.header("content-type").map(media_base).as_deref() != Some(V7_MEDIA)
-            {
+            if (op.request.is_some() || has_body) && !media_is(req.header("content-type"), V7_MEDIA) {
                 return Some(worldpay::error(api, 415, "headerHasInvalidValue", "Bad content type", None));
             }
         }
@@ -325,8 +319,7 @@ fn check_headers(api: Api, op: &Operation, req: &TwinRequest) -> Option<TwinResp
             if let Some(accept) = req.header("accept") {
                 let ok = accept
                     .split(',')
-                    .map(media_base)
-                    .any(|m| m == "application/json" || m == "*/*" || m == "application/*");
+                    .any(|m| ["application/json", "*/*", "application/*"].iter().any(|x| media_is(Some(m), x)));
                 if !ok {
                     return Some(worldpay::error(
                         api,
@@ -337,9 +330,7 @@ fn check_headers(api: Api, op: &Operation, req: &TwinRequest) -> Option<TwinResp
                     ));
                 }
             }
-            if (op.request.is_some() || has_body)
-                && req.header("content-type").map(media_base).as_deref() != Some("application/json")
-            {
+            if (op.request.is_some() || has_body) && !media_is(req.header("content-type"), "application/json") {
                 return Some(worldpay::error(
                     api,
                     415,
@@ -350,7 +341,7 @@ fn check_headers(api: Api, op: &Operation, req: &TwinRequest) -> Option<TwinResp
             }
         }
         Api::Adyen => {
-            if req.header("content-type").map(media_base).as_deref() != Some("application/json") {
+            if !media_is(req.header("content-type"), "application/json") {
                 return Some(adyen::error(400, "702", "Content-Type must be application/json", "validation"));
             }
         }

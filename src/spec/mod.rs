@@ -573,6 +573,16 @@ fn convert(v: &Value) -> Value {
     }
 }
 
+/// The media type of a Content-Type or Accept value, without parameters (`; charset=…`).
+pub(crate) fn media_base(v: &str) -> &str {
+    v.split(';').next().unwrap_or("").trim()
+}
+
+/// Whether a header value names `expected` (case-insensitive, parameters ignored).
+pub(crate) fn media_is(value: Option<&str>, expected: &str) -> bool {
+    value.is_some_and(|v| media_base(v).eq_ignore_ascii_case(expected))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
