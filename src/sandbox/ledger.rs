@@ -471,20 +471,21 @@ impl Op {
 mod tests {
     use super::*;
 
+    fn authorized(merchant: Merchant, amount: i64, reference: &str) -> NewPayment {
+        NewPayment {
+            merchant,
+            status: Status::Authorized,
+            currency: "GBP".into(),
+            requested: amount,
+            authorized: amount,
+            settle_now: false,
+            reference: reference.into(),
+        }
+    }
+
     fn ledger_with(amount: i64) -> (Ledger, PaymentId) {
         let l = Ledger::new(10);
-        let p = l.create(
-            NewPayment {
-                merchant: 1,
-                status: Status::Authorized,
-                currency: "GBP".into(),
-                requested: amount,
-                authorized: amount,
-                settle_now: false,
-                reference: "r".into(),
-            },
-            |id| format!("pay{id}"),
-        );
+        let p = l.create(authorized(1, amount, "r"), |id| format!("pay{id}"));
         (l, p.id)
     }
 
@@ -528,18 +529,7 @@ mod tests {
     fn the_oldest_payment_is_evicted_past_the_cap() {
         let l = Ledger::new(3);
         for i in 0..5 {
-            l.create(
-                NewPayment {
-                    merchant: 1,
-                    status: Status::Authorized,
-                    currency: "EUR".into(),
-                    requested: 1,
-                    authorized: 1,
-                    settle_now: false,
-                    reference: format!("r{i}"),
-                },
-                |id| format!("p{id}"),
-            );
+            l.create(authorized(1, 1, &format!("r{i}")), |id| format!("p{id}"));
         }
         assert_eq!(l.len(), 3);
         assert!(l.get(1, 1).is_none() && l.get(1, 5).is_some());
@@ -551,18 +541,9 @@ mod tests {
     #[test]
     fn evicting_an_old_payment_keeps_a_newer_one_with_the_same_reference() {
         let l = Ledger::new(2);
-        let new = |reference: &str| NewPayment {
-            merchant: 7,
-            status: Status::Authorized,
-            currency: "EUR".into(),
-            requested: 1,
-            authorized: 1,
-            settle_now: false,
-            reference: reference.into(),
-        };
-        l.create(new("same"), |id| format!("p{id}"));
-        let newer = l.create(new("same"), |id| format!("p{id}"));
-        l.create(new("other"), |id| format!("p{id}"));
+        l.create(authorized(7, 1, "same"), |id| format!("p{id}"));
+        let newer = l.create(authorized(7, 1, "same"), |id| format!("p{id}"));
+        l.create(authorized(7, 1, "other"), |id| format!("p{id}"));
         assert_eq!(l.len(), 2);
         assert_eq!(l.find_reference(7, "same").map(|p| p.id), Some(newer.id));
         assert!(l.get(7, 1).is_none() && l.get(7, 0).is_none() && l.get(7, 4).is_none());
