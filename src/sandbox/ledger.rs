@@ -440,15 +440,7 @@ impl Op {
                 p.last_event = Event::SentForRefund;
             }
             Op::Reverse => {
-                if p.can_cancel() {
-                    return Op::CancelFull.apply_to(p);
-                }
-                if !p.can_refund() || p.refunded > 0 {
-                    return Err(RuleError::RefundNotAllowed);
-                }
-                p.refunded = p.settled;
-                p.status = Status::Refunded;
-                p.last_event = Event::SentForRefund;
+                return if p.can_cancel() { Op::CancelFull.apply_to(p) } else { Op::RefundFull.apply_to(p) };
             }
             Op::Adjust(a) => {
                 if a <= 0 {

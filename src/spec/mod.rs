@@ -574,7 +574,7 @@ fn convert(v: &Value) -> Value {
 }
 
 /// The media type of a Content-Type or Accept value, without parameters (`; charset=…`).
-pub(crate) fn media_base(v: &str) -> &str {
+fn media_base(v: &str) -> &str {
     v.split(';').next().unwrap_or("").trim()
 }
 
