@@ -71,7 +71,7 @@ enum Command {
         /// Folder of example bodies (default: the built-in vendor examples).
         dir: Option<PathBuf>,
     },
-    /// Serve the stateful sandbox twin of all three APIs until Ctrl-C.
+    /// Serve the stateful sandbox twin of all three APIs until Ctrl-C or SIGTERM.
     ///
     /// Worldpay answers at /cardPayments/..., /payments/... and /api/payments/...;
     /// Adyen at /pal/servlet/Payment/v40/.... By default any well-formed credential is
@@ -97,6 +97,21 @@ enum Command {
         /// Worker threads serving requests [default: one per core].
         #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
         threads: Option<u16>,
+        /// Seconds a client has to send a request's headers.
+        #[arg(long, value_name = "SECONDS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        header_timeout: u64,
+        /// Seconds a client has to send a request's body (then 408).
+        #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        body_timeout: u64,
+        /// Seconds a keep-alive connection may wait for its next request.
+        #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        idle_timeout: u64,
+        /// Connections served at once [default: the descriptor limit less 64].
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        max_connections: Option<u64>,
+        /// MiB of request bodies held in memory at once, across all connections.
+        #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=65_536))]
+        body_budget: u64,
     },
 }
 
@@ -147,14 +162,35 @@ fn main() -> ExitCode {
             check(opts, Reports { junit, json, html })
         }
         Command::Lint { dir } => lint(dir),
-        Command::Sandbox { addr, public_url, credential, api_key, max_payments, threads } => {
+        Command::Sandbox {
+            addr,
+            public_url,
+            credential,
+            api_key,
+            max_payments,
+            threads,
+            header_timeout,
+            body_timeout,
+            idle_timeout,
+            max_connections,
+            body_budget,
+        } => {
             let config = payconform::sandbox::TwinConfig {
                 credentials: credential,
                 api_keys: api_key,
                 public_url: public_url.map(|u| u.to_string()),
                 max_payments,
             };
-            sandbox(addr, config, threads.map(usize::from))
+            let secs = std::time::Duration::from_secs;
+            let limits = payconform::sandbox::server::Limits {
+                header_timeout: secs(header_timeout),
+                body_timeout: secs(body_timeout),
+                idle_timeout: secs(idle_timeout),
+                max_connections: max_connections.map_or(0, |n| n as usize),
+                body_budget: (body_budget as usize).saturating_mul(1024 * 1024),
+                ..Default::default()
+            };
+            sandbox(addr, config, limits, threads.map(usize::from))
         }
     }
 }
@@ -238,7 +274,12 @@ fn lint(dir: Option<PathBuf>) -> ExitCode {
     if report.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 
-fn sandbox(addr: std::net::SocketAddr, config: payconform::sandbox::TwinConfig, threads: Option<usize>) -> ExitCode {
+fn sandbox(
+    addr: std::net::SocketAddr,
+    config: payconform::sandbox::TwinConfig,
+    limits: payconform::sandbox::server::Limits,
+    threads: Option<usize>,
+) -> ExitCode {
     let runtime = match threads {
         Some(1) => tokio::runtime::Builder::new_current_thread().enable_all().build(),
         Some(n) => tokio::runtime::Builder::new_multi_thread().worker_threads(n).enable_all().build(),
@@ -254,7 +295,7 @@ fn sandbox(addr: std::net::SocketAddr, config: payconform::sandbox::TwinConfig, 
     runtime.block_on(async move {
         let public = config.public_url.clone();
         let twin = payconform::sandbox::Twin::new(config);
-        let server = match payconform::sandbox::server::SandboxServer::start(twin, addr).await {
+        let server = match payconform::sandbox::server::SandboxServer::start_with(twin, addr, limits).await {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("payconform sandbox: cannot listen on {addr}: {e}");
@@ -265,8 +306,31 @@ fn sandbox(addr: std::net::SocketAddr, config: payconform::sandbox::TwinConfig, 
         for (api, url) in payconform::sandbox::wiremock_adapter::base_urls(&root) {
             println!("{api} {url}");
         }
-        let _ = tokio::signal::ctrl_c().await;
+        // Ctrl-C or SIGTERM (as from `docker stop` or a CI service): stop accepting, let
+        // requests in flight finish, exit 0.
+        stop_signal().await;
         server.shutdown().await;
         ExitCode::SUCCESS
     })
+}
+
+#[cfg(unix)]
+async fn stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term.recv() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}
+
+#[cfg(not(unix))]
+async fn stop_signal() {
+    let _ = tokio::signal::ctrl_c().await;
 }

@@ -21,7 +21,7 @@ struct Mutant {
 impl Respond for Mutant {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         let req = twin_request(request);
-        let TwinResponse { mut status, content_type, mut body } = self.twin.handle(&req);
+        let TwinResponse { mut status, content_type, mut body, .. } = self.twin.handle(&req);
         let mut ct = content_type.to_string();
         (self.mutate)(&req, &mut status, &mut ct, &mut body);
         ResponseTemplate::new(status).set_body_raw(serde_json::to_vec(&body).unwrap(), &ct)

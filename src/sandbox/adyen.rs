@@ -10,16 +10,16 @@
 use serde_json::{Value, json};
 
 use super::ledger::{Modification, NewPayment, Op, Payment, RuleError, Status};
-use super::{Ctx, TwinInner, TwinResponse};
+use super::{Ctx, TwinInner, TwinResponse, int64};
 use crate::spec::{Operation, Rule, SchemaViolation};
 
 /// An error in Adyen's ServiceError shape.
 pub(crate) fn error(status: u16, code: &str, message: &str, kind: &str) -> TwinResponse {
-    TwinResponse {
+    TwinResponse::json(
         status,
-        content_type: "application/json",
-        body: json!({"status": status, "errorCode": code, "message": message, "errorType": kind}),
-    }
+        "application/json",
+        json!({"status": status, "errorCode": code, "message": message, "errorType": kind}),
+    )
 }
 
 /// The first violation, in Adyen's terms: 167 for a missing original reference,
@@ -41,13 +41,16 @@ pub(crate) fn validation_error(_op: &Operation, violations: &[SchemaViolation]) 
     }
 }
 
-fn psp(n: u64) -> String {
-    // 16 digits, unique per twin: a fixed prefix and a counter spread by a multiplier.
-    format!("88{:014}", n.wrapping_mul(7_919) % 100_000_000_000_000)
+/// The next pspReference: 16 digits, unique for the life of the twin. One counter
+/// serves payments and modifications alike; 7,919 is prime to 10^14, so spreading the
+/// counter by it is one-to-one for the first 10^14 references.
+fn next_psp(t: &TwinInner) -> String {
+    let n = t.references.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!("88{:014}", (u128::from(n) * 7_919 % 100_000_000_000_000) as u64)
 }
 
 fn ok(body: Value) -> TwinResponse {
-    TwinResponse { status: 200, content_type: "application/json", body }
+    TwinResponse::json(200, "application/json", body)
 }
 
 pub(crate) fn handle(ctx: &Ctx<'_>, op: &Operation, body: &Value) -> TwinResponse {
@@ -65,7 +68,15 @@ pub(crate) fn handle(ctx: &Ctx<'_>, op: &Operation, body: &Value) -> TwinRespons
             let Some(p) = ctx.twin.ledger.find_external(ctx.merchant, original) else {
                 return error(422, "167", "Original pspReference required for this operation", "validation");
             };
-            let amount = body["modificationAmount"]["value"].as_i64();
+            let amount = match body.get("modificationAmount") {
+                Some(m) => match int64(&m["value"]) {
+                    Some(a) => Some(a),
+                    None => {
+                        return error(422, "100", "Field 'modificationAmount.value' must be an integer", "validation");
+                    }
+                },
+                None => None,
+            };
             let (kind, op, ack) = match id {
                 "post-capture" => ("capture", Op::SettlePartial(amount.unwrap_or(0)), "[capture-received]"),
                 "post-cancel" => ("cancel", Op::CancelFull, "[cancel-received]"),
@@ -83,7 +94,7 @@ pub(crate) fn handle(ctx: &Ctx<'_>, op: &Operation, body: &Value) -> TwinRespons
 
 fn modify(ctx: &Ctx<'_>, p: &Payment, kind: &'static str, op: Op, amount: Option<i64>, ack: &str) -> TwinResponse {
     let t = ctx.twin;
-    let reference = psp(p.id * 1_000 + p.modifications.len() as u64 + 1);
+    let reference = next_psp(t);
     let outcome = match p.status {
         Status::Refused | Status::Pending => Some(Err(RuleError::SettleNotAllowed)),
         _ => t.ledger.apply(ctx.merchant, p.id, op),
@@ -113,7 +124,10 @@ fn authorise(ctx: &Ctx<'_>, body: &Value) -> TwinResponse {
         "NOT_ENOUGH_BALANCE" => (Status::Refused, "Refused", Some("Not enough balance")),
         _ => (Status::Authorized, "Authorised", None),
     };
-    let amount = body["amount"]["value"].as_i64().unwrap_or(0);
+    let Some(amount) = int64(&body["amount"]["value"]) else {
+        return error(422, "100", "Field 'amount.value' must be an integer", "validation");
+    };
+    let psp_reference = next_psp(ctx.twin);
     let p = ctx.twin.ledger.create(
         NewPayment {
             merchant: ctx.merchant,
@@ -124,7 +138,7 @@ fn authorise(ctx: &Ctx<'_>, body: &Value) -> TwinResponse {
             settle_now: false,
             reference: body["reference"].as_str().unwrap_or("").to_string(),
         },
-        |id| psp(id * 1_000),
+        |_| psp_reference.clone(),
     );
     let mut out = json!({"pspReference": p.external_id, "resultCode": result});
     match refusal {
@@ -140,8 +154,9 @@ pub(crate) fn inspect(t: &TwinInner, merchant: u64, psp_reference: &str) -> Twin
     let Some(p) = t.ledger.find_external(merchant, psp_reference) else {
         return error(422, "167", "Original pspReference required for this operation", "validation");
     };
-    let mods: Vec<Value> = p
-        .modifications
+    let history = t.ledger.history(merchant, p.id).unwrap_or_default();
+    let mods: Vec<Value> = history
+        .kept
         .iter()
         .map(|m| {
             json!({"eventCode": m.kind, "pspReference": m.reference, "amount": m.amount,
@@ -151,6 +166,6 @@ pub(crate) fn inspect(t: &TwinInner, merchant: u64, psp_reference: &str) -> Twin
     ok(json!({
         "pspReference": p.external_id, "status": format!("{:?}", p.status), "currency": p.currency,
         "authorised": p.authorized, "captured": p.settled, "refunded": p.refunded, "cancelled": p.cancelled,
-        "modifications": mods,
+        "modifications": mods, "modificationsTotal": history.total,
     }))
 }

@@ -4,6 +4,10 @@
 //! `cancelled + settled <= authorized` and `refunded <= settled`.
 //! Money is never created or lost: an operation that would break an invariant
 //! changes nothing and returns a [`RuleError`].
+//!
+//! Each payment keeps its last [`HISTORY`] modifications (Adyen) beside it, with a
+//! count of all of them. The history is never copied on the request path: reading or
+//! changing a payment costs the same however many modifications it has seen.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
@@ -11,6 +15,9 @@ use std::sync::Mutex;
 /// The index maps hash with foldhash (randomly seeded per process): the ledger sits on
 /// every request's path, and SipHash over `(merchant, reference)` showed in profiles.
 type Index = HashMap<(Merchant, String), PaymentId, foldhash::fast::RandomState>;
+
+/// Modifications kept per payment; older ones are dropped (and counted).
+pub const HISTORY: usize = 64;
 
 /// Who owns a payment: a hash of the credential that created it.
 pub type Merchant = u64;
@@ -105,8 +112,21 @@ pub struct Payment {
     pub reference: String,
     /// Adyen pspReference or Worldpay paymentId.
     pub external_id: String,
-    /// Modifications, in order (Adyen).
-    pub modifications: Vec<Modification>,
+}
+
+/// A payment's modifications: the last [`HISTORY`] of them, and how many there were.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct History {
+    /// The most recent modifications, oldest first.
+    pub kept: VecDeque<Modification>,
+    /// Every modification ever recorded on the payment, kept or not.
+    pub total: u64,
+}
+
+/// A payment as stored: the payment and its history.
+struct Slot {
+    payment: Payment,
+    history: History,
 }
 
 impl Payment {
@@ -179,7 +199,7 @@ struct Inner {
     next: PaymentId,
     /// Payments `next - payments.len() .. next`, oldest first: ids are handed out in
     /// order and evicted in order, so an id is its own index and needs no hashing.
-    payments: VecDeque<Payment>,
+    payments: VecDeque<Slot>,
     by_external: Index,
     by_reference: Index,
 }
@@ -199,11 +219,11 @@ impl Inner {
         (id >= first && id < self.next).then(|| (id - first) as usize)
     }
 
-    fn get(&self, id: PaymentId) -> Option<&Payment> {
+    fn get(&self, id: PaymentId) -> Option<&Slot> {
         self.slot(id).and_then(|i| self.payments.get(i))
     }
 
-    fn get_mut(&mut self, id: PaymentId) -> Option<&mut Payment> {
+    fn get_mut(&mut self, id: PaymentId) -> Option<&mut Slot> {
         self.slot(id).and_then(|i| self.payments.get_mut(i))
     }
 }
@@ -272,7 +292,6 @@ impl Ledger {
             refunded: 0,
             reference: new.reference,
             external_id: external_id(id),
-            modifications: Vec::new(),
         };
         if new.settle_now && p.status == Status::Authorized {
             p.settled = p.authorized;
@@ -280,32 +299,32 @@ impl Ledger {
             p.last_event = Event::SentForSettlement;
         }
         while g.payments.len() >= self.cap {
-            let Some(gone) = g.payments.pop_front() else { break };
+            let Some(Slot { payment: gone, .. }) = g.payments.pop_front() else { break };
             // A newer payment may have taken over the key (references repeat): keep its entry.
             forget(&mut g.by_external, (gone.merchant, gone.external_id), gone.id);
             forget(&mut g.by_reference, (gone.merchant, gone.reference), gone.id);
         }
         g.by_external.insert((p.merchant, p.external_id.clone()), id);
         g.by_reference.insert((p.merchant, p.reference.clone()), id);
-        g.payments.push_back(p.clone());
+        g.payments.push_back(Slot { payment: p.clone(), history: History::default() });
         p
     }
 
     /// A payment, if it exists and belongs to `merchant`.
     pub fn get(&self, merchant: Merchant, id: PaymentId) -> Option<Payment> {
-        self.lock().get(id).filter(|p| p.merchant == merchant).cloned()
+        self.lock().get(id).map(|s| &s.payment).filter(|p| p.merchant == merchant).cloned()
     }
 
     /// A payment by its vendor id (pspReference), within one merchant.
     pub fn find_external(&self, merchant: Merchant, external: &str) -> Option<Payment> {
         let g = self.lock();
-        g.by_external.get(&(merchant, external.to_string())).and_then(|&id| g.get(id)).cloned()
+        g.by_external.get(&(merchant, external.to_string())).and_then(|&id| g.get(id)).map(|s| s.payment.clone())
     }
 
     /// The latest payment with this merchant reference, within one merchant.
     pub fn find_reference(&self, merchant: Merchant, reference: &str) -> Option<Payment> {
         let g = self.lock();
-        g.by_reference.get(&(merchant, reference.to_string())).and_then(|&id| g.get(id)).cloned()
+        g.by_reference.get(&(merchant, reference.to_string())).and_then(|&id| g.get(id)).map(|s| s.payment.clone())
     }
 
     /// How many payments the ledger holds.
@@ -321,7 +340,7 @@ impl Ledger {
     /// Apply `op` to a payment atomically. `None` if the payment is unknown or foreign.
     pub fn apply(&self, merchant: Merchant, id: PaymentId, op: Op) -> Option<Result<Payment, RuleError>> {
         let mut g = self.lock();
-        let p = g.get_mut(id).filter(|p| p.merchant == merchant)?;
+        let p = g.get_mut(id).map(|s| &mut s.payment).filter(|p| p.merchant == merchant)?;
         let mut next = p.clone();
         let result = op.apply_to(&mut next);
         debug_assert!(next.cancelled + next.settled <= next.authorized && next.refunded <= next.settled);
@@ -334,12 +353,23 @@ impl Ledger {
         })
     }
 
-    /// Record a modification outcome (Adyen) without moving money on failure.
+    /// Record a modification outcome (Adyen) without moving money on failure. Only the
+    /// last [`HISTORY`] are kept.
     pub fn record(&self, merchant: Merchant, id: PaymentId, m: Modification) {
         let mut g = self.lock();
-        if let Some(p) = g.get_mut(id).filter(|p| p.merchant == merchant) {
-            p.modifications.push(m);
+        if let Some(slot) = g.get_mut(id).filter(|s| s.payment.merchant == merchant) {
+            let h = &mut slot.history;
+            if h.kept.len() >= HISTORY {
+                h.kept.pop_front();
+            }
+            h.kept.push_back(m);
+            h.total += 1;
         }
+    }
+
+    /// A payment's modifications (at most [`HISTORY`]), if it belongs to `merchant`.
+    pub fn history(&self, merchant: Merchant, id: PaymentId) -> Option<History> {
+        self.lock().get(id).filter(|s| s.payment.merchant == merchant).map(|s| s.history.clone())
     }
 }
 

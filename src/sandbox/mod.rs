@@ -65,9 +65,16 @@ pub struct TwinResponse {
     pub content_type: &'static str,
     /// JSON body.
     pub body: Value,
+    /// Further headers (e.g. `Allow` on a 405).
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl TwinResponse {
+    /// A JSON answer with no further headers.
+    pub fn json(status: u16, content_type: &'static str, body: Value) -> Self {
+        TwinResponse { status, content_type, body, headers: Vec::new() }
+    }
+
     /// The body as bytes.
     pub fn body_bytes(&self) -> Vec<u8> {
         serde_json::to_vec(&self.body).unwrap_or_default()
@@ -109,6 +116,8 @@ pub(crate) struct TwinInner {
     pub(crate) keys: token::Keys,
     strict: Option<(HashSet<String>, HashSet<String>)>,
     public_url: Option<String>,
+    /// Counter behind Adyen pspReferences (payments and modifications).
+    pub(crate) references: std::sync::atomic::AtomicU64,
 }
 
 impl Default for Twin {
@@ -136,6 +145,7 @@ impl Twin {
                 keys: token::Keys::random(),
                 strict,
                 public_url: config.public_url.map(|u| u.trim_end_matches('/').to_string()),
+                references: std::sync::atomic::AtomicU64::new(1),
             }),
         }
     }
@@ -145,44 +155,72 @@ impl Twin {
         &self.inner.ledger
     }
 
-    /// The 413 answer, in the shape of the API that owns `path`, for a body over [`MAX_BODY`].
-    pub fn too_large(&self, path: &str) -> TwinResponse {
-        too_large(route(path).map(|(api, _)| api).unwrap_or(Api::WorldpayV7))
+    /// A protective answer of the twin (not a vendor rule), in the shape of the API
+    /// that owns `path`: 400 for a body that cannot be read as HTTP, 408 for a body
+    /// that does not arrive in time, 413 for one over [`MAX_BODY`]. `spec/` lists these
+    /// statuses under `x-payconform-twin-responses`.
+    pub fn protective(&self, path: &str, kind: Protective) -> TwinResponse {
+        protective(route(path).map(|(api, _)| api).unwrap_or(Api::WorldpayV7), kind)
     }
 
     /// Handle one request.
     pub fn handle(&self, req: &TwinRequest) -> TwinResponse {
+        match self.head(req) {
+            Ok(admitted) => self.finish(&admitted, req),
+            Err(r) => r,
+        }
+    }
+
+    /// Everything that can be decided from the request line and headers alone: the
+    /// route, the method, and the credentials. A server calls this before it reads a
+    /// body, so that a caller without credentials never gets to park one in memory.
+    pub fn head(&self, req: &TwinRequest) -> Result<Admitted, TwinResponse> {
         let t = &*self.inner;
         let Some((api, rel)) = route(&req.path) else {
-            return worldpay::error(
+            return Err(worldpay::error(
                 Api::WorldpayV7,
                 404,
                 "endpointNotFound",
                 "Requested endpoint was not found.",
                 None,
-            );
+            ));
         };
-        if req.body.len() > MAX_BODY {
-            return too_large(api);
-        }
         // Twin-only inspection endpoint for Adyen modifications (documented in the README).
         if api == Api::Adyen && req.method == "GET" && rel.starts_with("/__twin/payments/") {
-            return match authenticate(t, api, req) {
-                Ok(m) => adyen::inspect(t, m, rel.trim_start_matches("/__twin/payments/")),
-                Err(r) => r,
-            };
+            let merchant = authenticate(t, api, req)?;
+            return Ok(Admitted { api, op: None, link: None, merchant });
         }
         let s = spec(api);
         let Some((op, params)) = s.find(&req.method, rel) else {
-            // A known path with another method is not an endpoint either: the vendors answer 404.
-            return match api {
-                Api::Adyen => adyen::error(404, "000", "Requested endpoint was not found", "validation"),
-                _ => worldpay::error(api, 404, "endpointNotFound", "Requested endpoint was not found.", None),
-            };
+            let allow: Vec<&str> =
+                s.operations.iter().filter(|o| o.match_path(rel).is_some()).map(|o| o.http_method.as_str()).collect();
+            if allow.is_empty() {
+                return Err(match api {
+                    Api::Adyen => adyen::error(404, "000", "Requested endpoint was not found", "validation"),
+                    _ => worldpay::error(api, 404, "endpointNotFound", "Requested endpoint was not found.", None),
+                });
+            }
+            // A known path with a method the spec does not declare for it.
+            let mut r = protective(api, Protective::MethodNotAllowed);
+            r.headers.push(("allow", allow.join(", ")));
+            return Err(r);
         };
-        let merchant = match authenticate(t, api, req) {
-            Ok(m) => m,
-            Err(r) => return r,
+        let merchant = authenticate(t, api, req)?;
+        let link = params.into_iter().find(|(n, _)| n == "linkData").map(|(_, v)| v);
+        Ok(Admitted { api, op: Some(op), link, merchant })
+    }
+
+    /// The rest of the work for a request [`Twin::head`] admitted: headers that depend
+    /// on the body, the body, and the gateway's rules.
+    pub fn finish(&self, admitted: &Admitted, req: &TwinRequest) -> TwinResponse {
+        let t = &*self.inner;
+        let api = admitted.api;
+        if req.body.len() > MAX_BODY {
+            return protective(api, Protective::TooLarge);
+        }
+        let Some(op) = admitted.op else {
+            let (_, rel) = route(&req.path).unwrap_or((api, ""));
+            return adyen::inspect(t, admitted.merchant, rel.trim_start_matches("/__twin/payments/"));
         };
         if let Some(r) = check_headers(api, op, req) {
             return r;
@@ -195,13 +233,51 @@ impl Twin {
             Some(u) => u.clone(),
             None => format!("http://{}", req.header("host").unwrap_or("localhost")),
         };
-        let ctx = Ctx { merchant, base, twin: t };
-        let link = params.into_iter().find(|(n, _)| n == "linkData").map(|(_, v)| v);
+        let ctx = Ctx { merchant: admitted.merchant, base, twin: t };
         match api {
             Api::Adyen => adyen::handle(&ctx, op, &body),
-            _ => worldpay::handle(&ctx, api, op, link.as_deref(), &body),
+            _ => worldpay::handle(&ctx, api, op, admitted.link.as_deref(), &body),
         }
     }
+
+    /// The answer when handling a request failed unexpectedly (a bug in the twin): the
+    /// vendor's documented 500, in the shape of the API that owns `path`.
+    pub fn internal_error(&self, path: &str) -> TwinResponse {
+        match route(path).map(|(api, _)| api).unwrap_or(Api::WorldpayV7) {
+            Api::Adyen => adyen::error(500, "905", "Internal error", "internal"),
+            api => worldpay::error(
+                api,
+                500,
+                "internalErrorOccurred",
+                "We cannot currently process your request. Please contact support.",
+                None,
+            ),
+        }
+    }
+}
+
+/// A request [`Twin::head`] let through: which API and operation, and whose it is.
+#[derive(Debug, Clone)]
+pub struct Admitted {
+    api: Api,
+    /// `None` for the twin's own inspection endpoint.
+    op: Option<&'static Operation>,
+    link: Option<String>,
+    merchant: ledger::Merchant,
+}
+
+/// The twin's protective answers: statuses no vendor documents, declared in `spec/`
+/// under `x-payconform-twin-responses`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protective {
+    /// 400: the body could not be read as HTTP (e.g. a bad chunk size).
+    Malformed,
+    /// 405: the path exists, the method does not.
+    MethodNotAllowed,
+    /// 408: the body did not arrive within the body timeout.
+    Timeout,
+    /// 413: the body is larger than [`MAX_BODY`].
+    TooLarge,
 }
 
 /// Which API a path belongs to, and the path relative to its base.
@@ -218,24 +294,21 @@ fn route(path: &str) -> Option<(Api, &str)> {
     None
 }
 
-fn too_large(api: Api) -> TwinResponse {
-    let msg = format!("The request body is larger than {MAX_BODY} bytes.");
+fn protective(api: Api, kind: Protective) -> TwinResponse {
+    let (status, name, message) = match kind {
+        Protective::Malformed => (400, "requestIsMalformed", "The request body could not be read.".to_string()),
+        Protective::MethodNotAllowed => {
+            (405, "methodNotAllowed", "The method is not allowed for the requested resource.".to_string())
+        }
+        Protective::Timeout => (408, "requestTimeout", "The request body did not arrive in time.".to_string()),
+        Protective::TooLarge => (413, "bodyTooLarge", format!("The request body is larger than {MAX_BODY} bytes.")),
+    };
     match api {
-        Api::Adyen => TwinResponse {
-            status: 413,
-            content_type: "application/json",
-            body: json!({"status": 413, "errorCode": "702", "message": msg, "errorType": "validation"}),
-        },
-        Api::WorldpayV7 => TwinResponse {
-            status: 413,
-            content_type: V7_MEDIA,
-            body: json!({"errorName": "bodyTooLarge", "message": msg}),
-        },
-        Api::WorldpayPayments => TwinResponse {
-            status: 413,
-            content_type: "application/json",
-            body: json!({"errorName": "bodyTooLarge", "message": msg}),
-        },
+        Api::Adyen => {
+            let code = if kind == Protective::MethodNotAllowed { "000" } else { "702" };
+            adyen::error(status, code, &message, "validation")
+        }
+        _ => worldpay::error(api, status, name, &message, None),
     }
 }
 
@@ -256,7 +329,9 @@ fn authenticate(t: &TwinInner, api: Api, req: &TwinRequest) -> Result<ledger::Me
     if api == Api::Adyen
         && let Some(key) = req.header("x-api-key")
     {
-        if key.trim().is_empty() {
+        // Only visible ASCII: a server that turned other bytes into U+FFFD would make two
+        // different keys one merchant. Compared exactly from here on.
+        if key.is_empty() || !key.bytes().all(|b| b.is_ascii_graphic()) {
             return Err(denied());
         }
         if let Some((_, keys)) = &t.strict
@@ -271,7 +346,12 @@ fn authenticate(t: &TwinInner, api: Api, req: &TwinRequest) -> Result<ledger::Me
         return Err(denied());
     };
     let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(encoded.trim()) else { return Err(denied()) };
+    // The decoded bytes must be UTF-8 exactly as sent (no lossy conversion), without
+    // control characters.
     let Ok(text) = String::from_utf8(raw) else { return Err(denied()) };
+    if text.chars().any(char::is_control) {
+        return Err(denied());
+    }
     let Some((user, _)) = text.split_once(':') else { return Err(denied()) };
     if user.is_empty() {
         return Err(denied());
@@ -374,6 +454,15 @@ fn parse_body(api: Api, op: &Operation, req: &TwinRequest) -> Result<Value, Twin
         Api::Adyen => adyen::validation_error(op, &violations),
         _ => worldpay::validation_error(api, &violations),
     })
+}
+
+/// A JSON integer as the twin holds it. The schemas bound every `int64` field to its
+/// range, so a validated amount always fits; a number written with an exponent or a
+/// fraction of zero (`1e2`) is the integer it equals, where that is exact. `None`
+/// (never silently 0) for anything else.
+pub(crate) fn int64(v: &Value) -> Option<i64> {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    v.as_i64().or_else(|| v.as_f64().filter(|f| f.fract() == 0.0 && f.abs() <= EXACT).map(|f| f as i64))
 }
 
 /// Shared by the gateways: the violations as Worldpay `validationErrors`.

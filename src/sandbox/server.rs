@@ -2,69 +2,142 @@
 //!
 //! Unlike wiremock it keeps nothing per request, and each request holds the ledger's
 //! lock only for the few microseconds of its state change, so it can run for days.
+//!
+//! It is shared by whole CI fleets, so it defends itself ([`Limits`]):
+//! - a client gets [`Limits::header_timeout`] to send a request's headers (counted from
+//!   its first byte, or from the connection's start), [`Limits::body_timeout`] to send
+//!   its body, and a keep-alive connection is closed after [`Limits::idle_timeout`]
+//!   without a request;
+//! - at most [`Limits::max_connections`] connections are served at once (by default
+//!   derived from the descriptor limit); further clients wait in the listen backlog and
+//!   are served as others finish or time out, and accept errors back off instead of
+//!   spinning;
+//! - credentials are checked before a body is read, and the bytes of request bodies held
+//!   at once across all connections are bounded by [`Limits::body_budget`];
+//! - a request that panics the twin gets the vendor's 500, not a dropped connection.
 
 use std::convert::Infallible;
+use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
+use tokio::time::{Instant, Sleep};
+use tokio_util::task::TaskTracker;
 
-use super::{MAX_BODY, Twin, TwinRequest, TwinResponse};
+use super::{MAX_BODY, Protective, Twin, TwinRequest, TwinResponse};
 use crate::spec::Api;
+
+/// The server's defences against slow, hostile and noisy clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Time to send a request's headers, from its first byte (or from the start of
+    /// the connection for its first request). Default 10 s.
+    pub header_timeout: Duration,
+    /// Time to send a request's body once its headers are in. Default 30 s; on expiry
+    /// the twin answers 408 and closes the connection.
+    pub body_timeout: Duration,
+    /// How long a keep-alive connection may wait for its next request. Default 30 s.
+    pub idle_timeout: Duration,
+    /// Connections served at once; 0 derives it from the descriptor limit
+    /// (`RLIMIT_NOFILE` less 64 for everything else, at least 16).
+    pub max_connections: usize,
+    /// Bytes of request bodies held in memory at once across all connections. A body
+    /// that would exceed it waits (within its body timeout) for others to finish.
+    /// Default 64 MiB; never below [`MAX_BODY`].
+    pub body_budget: usize,
+    /// How long a shutdown waits for requests in flight. Default 10 s.
+    pub drain_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(30),
+            max_connections: 0,
+            body_budget: 64 * 1024 * 1024,
+            drain_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Limits {
+    /// The connection cap in force: [`Limits::max_connections`], or one derived from
+    /// the process's descriptor limit.
+    pub fn connection_cap(&self) -> usize {
+        if self.max_connections > 0 { self.max_connections } else { descriptor_cap() }
+    }
+}
+
+#[cfg(unix)]
+fn descriptor_cap() -> usize {
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit only writes the struct we pass.
+    let soft = if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0 { lim.rlim_cur } else { 1024 };
+    let soft = usize::try_from(soft).unwrap_or(usize::MAX).min(1 << 20);
+    soft.saturating_sub(64).max(16)
+}
+
+#[cfg(not(unix))]
+fn descriptor_cap() -> usize {
+    1024
+}
 
 /// A running sandbox server.
 pub struct SandboxServer {
     addr: SocketAddr,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
+    connections: TaskTracker,
+    drain: Duration,
 }
 
 impl SandboxServer {
-    /// Bind `addr` (port 0 picks a free port) and serve `twin` until shut down.
-    pub async fn start(twin: Twin, addr: SocketAddr) -> std::io::Result<SandboxServer> {
-        SandboxServer::serve(twin, TcpListener::bind(addr).await?)
+    /// Bind `addr` (port 0 picks a free port) and serve `twin` with default [`Limits`]
+    /// until shut down.
+    pub async fn start(twin: Twin, addr: SocketAddr) -> io::Result<SandboxServer> {
+        SandboxServer::serve_with(twin, TcpListener::bind(addr).await?, Limits::default())
+    }
+
+    /// Bind `addr` and serve `twin` with these limits.
+    pub async fn start_with(twin: Twin, addr: SocketAddr, limits: Limits) -> io::Result<SandboxServer> {
+        SandboxServer::serve_with(twin, TcpListener::bind(addr).await?, limits)
     }
 
     /// Serve `twin` on a listener you bound yourself (e.g. one of several sharing a
     /// port through `SO_REUSEPORT`, one per thread). Must be called inside a runtime.
-    pub fn serve(twin: Twin, listener: TcpListener) -> std::io::Result<SandboxServer> {
-        let addr = listener.local_addr()?;
-        let (stop, mut stopped) = watch::channel(false);
-        let task = tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    _ = stopped.changed() => break,
-                    accepted = listener.accept() => {
-                        let Ok((stream, _)) = accepted else { continue };
-                        let _ = stream.set_nodelay(true);
-                        let twin = twin.clone();
-                        let mut conn_stop = stopped.clone();
-                        tokio::spawn(async move {
-                            let service = service_fn(move |req| serve_one(twin.clone(), req));
-                            let conn = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), service);
-                            tokio::pin!(conn);
-                            tokio::select! {
-                                _ = conn.as_mut() => {}
-                                _ = conn_stop.changed() => conn.as_mut().graceful_shutdown(),
-                            }
-                        });
-                    }
-                }
-            }
-        });
-        Ok(SandboxServer { addr, stop, task })
+    pub fn serve(twin: Twin, listener: TcpListener) -> io::Result<SandboxServer> {
+        SandboxServer::serve_with(twin, listener, Limits::default())
     }
 
-    /// The bound address.
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
+    /// [`SandboxServer::serve`] with these limits.
+    pub fn serve_with(twin: Twin, listener: TcpListener, limits: Limits) -> io::Result<SandboxServer> {
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = watch::channel(false);
+        let connections = TaskTracker::new();
+        let shared = Arc::new(Shared {
+            twin,
+            limits,
+            budget: Semaphore::new(limits.body_budget.max(MAX_BODY)),
+            slots: Arc::new(Semaphore::new(limits.connection_cap())),
+        });
+        let task = tokio::spawn(accept_loop(listener, shared, stopped, connections.clone()));
+        Ok(SandboxServer { addr, stop, task, connections, drain: limits.drain_timeout })
     }
 
     /// `http://host:port`.
@@ -77,26 +150,154 @@ impl SandboxServer {
         super::wiremock_adapter::base_urls(&self.url())
     }
 
-    /// Stop accepting and close connections.
+    /// Stop accepting, let requests in flight finish (within the drain timeout), and
+    /// close every connection.
     pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         let _ = self.task.await;
+        self.connections.close();
+        let _ = tokio::time::timeout(self.drain, self.connections.wait()).await;
+    }
+}
+
+struct Shared {
+    twin: Twin,
+    limits: Limits,
+    /// Bytes of request bodies held at once.
+    budget: Semaphore,
+    /// Connections served at once.
+    slots: Arc<Semaphore>,
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    shared: Arc<Shared>,
+    mut stopped: watch::Receiver<bool>,
+    connections: TaskTracker,
+) {
+    const FIRST_BACKOFF: Duration = Duration::from_millis(5);
+    let mut backoff = FIRST_BACKOFF;
+    loop {
+        // Take a connection slot first: at the cap, new clients wait in the backlog.
+        let slot = tokio::select! {
+            _ = stopped.changed() => return,
+            slot = shared.slots.clone().acquire_owned() => match slot {
+                Ok(s) => s,
+                Err(_) => return,
+            },
+        };
+        let accepted = tokio::select! {
+            _ = stopped.changed() => return,
+            accepted = listener.accept() => accepted,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => {
+                backoff = FIRST_BACKOFF;
+                stream
+            }
+            Err(_) => {
+                // Out of descriptors, or a connection that died in the backlog: back
+                // off rather than spin, and try again.
+                drop(slot);
+                tokio::select! {
+                    _ = stopped.changed() => return,
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(1));
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let shared = shared.clone();
+        let conn_stop = stopped.clone();
+        connections.spawn(async move {
+            serve_connection(stream, shared, conn_stop).await;
+            drop(slot);
+        });
+    }
+}
+
+async fn serve_connection(stream: tokio::net::TcpStream, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
+    let clock = Arc::new(Clock::new());
+    let io = TimedIo::new(stream, clock.clone(), shared.limits);
+    let svc_shared = shared.clone();
+    let service = service_fn(move |req| {
+        clock.enter(Phase::Service);
+        serve_one(svc_shared.clone(), req)
+    });
+    // Header and idle timeouts are TimedIo's; hyper's own header timer would count the
+    // idle wait as header time.
+    let conn =
+        http1::Builder::new().keep_alive(true).header_read_timeout(None).serve_connection(TokioIo::new(io), service);
+    tokio::pin!(conn);
+    if *stop.borrow_and_update() {
+        conn.as_mut().graceful_shutdown();
+        let _ = conn.await;
+        return;
+    }
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = stop.changed() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
     }
 }
 
 fn reply(r: &TwinResponse) -> Response<Full<Bytes>> {
     let mut resp = Response::new(Full::new(Bytes::from(r.body_bytes())));
     *resp.status_mut() = hyper::StatusCode::from_u16(r.status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
-    resp.headers_mut().insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static(r.content_type));
+    let headers = resp.headers_mut();
+    headers.insert(hyper::header::CONTENT_TYPE, hyper::header::HeaderValue::from_static(r.content_type));
+    for (name, value) in &r.headers {
+        if let Ok(v) = hyper::header::HeaderValue::from_str(value) {
+            headers.insert(*name, v);
+        }
+    }
     resp
 }
 
-async fn serve_one(twin: Twin, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+/// Close the connection after this answer (the body was not read to its end).
+fn closing(mut r: Response<Full<Bytes>>) -> Response<Full<Bytes>> {
+    r.headers_mut().insert(hyper::header::CONNECTION, hyper::header::HeaderValue::from_static("close"));
+    r
+}
+
+enum BodyProblem {
+    TooLarge,
+    Malformed,
+}
+
+/// Read a body of at most [`MAX_BODY`] bytes, holding budget for every byte kept.
+async fn read_body<'a>(
+    mut body: Incoming,
+    budget: &'a Semaphore,
+) -> Result<(Vec<u8>, Option<tokio::sync::SemaphorePermit<'a>>), BodyProblem> {
+    let mut out = Vec::new();
+    let mut held: Option<tokio::sync::SemaphorePermit<'a>> = None;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|_| BodyProblem::Malformed)?;
+        let Ok(data) = frame.into_data() else { continue };
+        if out.len() + data.len() > MAX_BODY {
+            return Err(BodyProblem::TooLarge);
+        }
+        let n = u32::try_from(data.len()).map_err(|_| BodyProblem::TooLarge)?;
+        let permit = budget.acquire_many(n).await.map_err(|_| BodyProblem::Malformed)?;
+        match held.as_mut() {
+            Some(h) => h.merge(permit),
+            None => held = Some(permit),
+        }
+        out.extend_from_slice(&data);
+    }
+    Ok((out, held))
+}
+
+async fn serve_one(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
     let (parts, body) = req.into_parts();
-    let path = parts.uri.path().to_string();
+    let twin = &shared.twin;
     let mut twin_req = TwinRequest {
         method: parts.method.to_string(),
-        path,
+        path: parts.uri.path().to_string(),
         headers: parts
             .headers
             .iter()
@@ -104,18 +305,165 @@ async fn serve_one(twin: Twin, req: Request<Incoming>) -> Result<Response<Full<B
             .collect(),
         body: Vec::new(),
     };
+    // Route, method and credentials first: nobody parks a body without credentials.
+    let admitted = match twin.head(&twin_req) {
+        Ok(a) => a,
+        Err(r) => return Ok(closing_unless_empty(reply(&r), &parts.headers)),
+    };
     let declared = parts
         .headers
         .get(hyper::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    let too_big = || reply(&twin.too_large(&twin_req.path));
+    let refuse = |kind| Ok(closing(reply(&twin.protective(&twin_req.path, kind))));
     if declared.is_some_and(|n| n > MAX_BODY) {
-        return Ok(too_big());
+        return refuse(Protective::TooLarge);
     }
-    match Limited::new(body, MAX_BODY).collect().await {
-        Ok(collected) => twin_req.body = collected.to_bytes().to_vec(),
-        Err(_) => return Ok(too_big()),
+    let _held = match tokio::time::timeout(shared.limits.body_timeout, read_body(body, &shared.budget)).await {
+        Err(_) => return refuse(Protective::Timeout),
+        Ok(Err(BodyProblem::TooLarge)) => return refuse(Protective::TooLarge),
+        Ok(Err(BodyProblem::Malformed)) => return refuse(Protective::Malformed),
+        Ok(Ok((bytes, held))) => {
+            twin_req.body = bytes;
+            held
+        }
+    };
+    // No input may take a worker down: a panic is the vendor's 500, never an empty reply.
+    let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| twin.finish(&admitted, &twin_req)))
+        .unwrap_or_else(|_| twin.internal_error(&twin_req.path));
+    Ok(reply(&answer))
+}
+
+/// An answer given before the body was read: close the connection if a body may
+/// follow, so its bytes are never taken for the next request.
+fn closing_unless_empty(r: Response<Full<Bytes>>, headers: &hyper::HeaderMap) -> Response<Full<Bytes>> {
+    let empty = headers.get(hyper::header::TRANSFER_ENCODING).is_none()
+        && headers.get(hyper::header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).is_none_or(|v| v.trim() == "0");
+    if empty { r } else { closing(r) }
+}
+
+/// Where a connection is in its life, for its timeouts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+enum Phase {
+    /// Waiting for the next request on a kept-alive connection.
+    Idle = 0,
+    /// Receiving a request's headers.
+    Headers = 1,
+    /// A request is with the service (which bounds its body read itself).
+    Service = 2,
+}
+
+/// The phase of one connection and when it began, shared by its IO and its service.
+struct Clock {
+    origin: Instant,
+    phase: AtomicU8,
+    since_ns: AtomicU64,
+}
+
+impl Clock {
+    fn new() -> Self {
+        // A new connection is receiving its first request's headers.
+        Clock { origin: Instant::now(), phase: AtomicU8::new(Phase::Headers as u8), since_ns: AtomicU64::new(0) }
     }
-    Ok(reply(&twin.handle(&twin_req)))
+    fn now_ns(&self) -> u64 {
+        u64::try_from(self.origin.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+    fn phase(&self) -> Phase {
+        match self.phase.load(Ordering::Relaxed) {
+            0 => Phase::Idle,
+            1 => Phase::Headers,
+            _ => Phase::Service,
+        }
+    }
+    fn enter(&self, phase: Phase) {
+        self.phase.store(phase as u8, Ordering::Relaxed);
+        self.since_ns.store(self.now_ns(), Ordering::Relaxed);
+    }
+    /// When the current phase must end, if it has a deadline.
+    fn deadline(&self, limits: &Limits) -> Option<Instant> {
+        let allowed = match self.phase() {
+            Phase::Idle => limits.idle_timeout,
+            Phase::Headers => limits.header_timeout,
+            Phase::Service => return None,
+        };
+        Some(self.origin + Duration::from_nanos(self.since_ns.load(Ordering::Relaxed)) + allowed)
+    }
+}
+
+/// A socket whose reads fail with `TimedOut` when the connection's phase overruns.
+struct TimedIo {
+    inner: tokio::net::TcpStream,
+    clock: Arc<Clock>,
+    limits: Limits,
+    timer: Option<(Instant, Pin<Box<Sleep>>)>,
+}
+
+impl TimedIo {
+    fn new(inner: tokio::net::TcpStream, clock: Arc<Clock>, limits: Limits) -> Self {
+        TimedIo { inner, clock, limits, timer: None }
+    }
+}
+
+impl AsyncRead for TimedIo {
+    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        match Pin::new(&mut self.inner).poll_read(cx, buf) {
+            Poll::Ready(r) => {
+                if buf.filled().len() > before && self.clock.phase() == Phase::Idle {
+                    self.clock.enter(Phase::Headers);
+                }
+                Poll::Ready(r)
+            }
+            Poll::Pending => {
+                let Some(deadline) = self.clock.deadline(&self.limits) else { return Poll::Pending };
+                let this = &mut *self;
+                let sleep = match &mut this.timer {
+                    Some((at, sleep)) => {
+                        if *at != deadline {
+                            sleep.as_mut().reset(deadline);
+                            *at = deadline;
+                        }
+                        sleep
+                    }
+                    None => &mut this.timer.insert((deadline, Box::pin(tokio::time::sleep_until(deadline)))).1,
+                };
+                match sleep.as_mut().poll(cx) {
+                    Poll::Ready(()) => Poll::Ready(Err(io::Error::new(io::ErrorKind::TimedOut, "client too slow"))),
+                    Poll::Pending => Poll::Pending,
+                }
+            }
+        }
+    }
+}
+
+impl AsyncWrite for TimedIo {
+    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, data: &[u8]) -> Poll<io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write(cx, data);
+        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
+            // An answer is going out: the connection is idle until the next request.
+            self.clock.enter(Phase::Idle);
+        }
+        r
+    }
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[io::IoSlice<'_>],
+    ) -> Poll<io::Result<usize>> {
+        let r = Pin::new(&mut self.inner).poll_write_vectored(cx, bufs);
+        if matches!(r, Poll::Ready(Ok(n)) if n > 0) {
+            self.clock.enter(Phase::Idle);
+        }
+        r
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
 }

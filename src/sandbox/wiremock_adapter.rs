@@ -45,7 +45,11 @@ pub fn twin_request(req: &Request) -> TwinRequest {
 impl Respond for TwinResponder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         let r = self.twin.handle(&twin_request(request));
-        ResponseTemplate::new(r.status).set_body_raw(r.body_bytes(), r.content_type)
+        let mut t = ResponseTemplate::new(r.status).set_body_raw(r.body_bytes(), r.content_type);
+        for (name, value) in &r.headers {
+            t = t.insert_header(*name, value.as_str());
+        }
+        t
     }
 }
 

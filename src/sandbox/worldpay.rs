@@ -9,8 +9,8 @@ use serde_json::{Map, Value, json};
 
 use super::ledger::{Event, NewPayment, Op, Payment, RuleError, Status};
 use super::token::Action;
-use super::{Ctx, TwinResponse, V7_MEDIA, worldpay_validation_errors};
-use crate::spec::{Api, Operation, SchemaViolation};
+use super::{Ctx, TwinResponse, V7_MEDIA, int64, worldpay_validation_errors};
+use crate::spec::{Api, Operation, Rule, SchemaViolation};
 
 fn media(api: Api) -> &'static str {
     if api == Api::WorldpayV7 { V7_MEDIA } else { "application/json" }
@@ -22,7 +22,7 @@ pub(crate) fn error(api: Api, status: u16, name: &str, message: &str, header: Op
     if let Some(h) = header {
         body["headerName"] = json!(h);
     }
-    TwinResponse { status, content_type: media(api), body }
+    TwinResponse::json(status, media(api), body)
 }
 
 pub(crate) fn validation_error(api: Api, violations: &[SchemaViolation]) -> TwinResponse {
@@ -31,7 +31,7 @@ pub(crate) fn validation_error(api: Api, violations: &[SchemaViolation]) -> Twin
         "message": "The json body provided does not match the expected schema",
         "validationErrors": worldpay_validation_errors(violations),
     });
-    TwinResponse { status: 400, content_type: media(api), body }
+    TwinResponse::json(400, media(api), body)
 }
 
 fn rule_error(api: Api, e: &RuleError) -> TwinResponse {
@@ -61,15 +61,23 @@ pub(crate) fn handle(ctx: &Ctx<'_>, api: Api, op: &Operation, link: Option<&str>
         return authorize(ctx, api, body);
     }
     let Some(token) = link else { return not_found(api) };
+    let amount = || amount(api, body);
     let (action, ledger_op) = match (api, id) {
         (_, "settle") => (Action::Settle, Some(Op::SettleFull)),
-        (Api::WorldpayV7, "partialSettlement") | (_, "partialSettle") => {
-            (Action::PartialSettle, Some(Op::SettlePartial(amount(body))))
-        }
+        (Api::WorldpayV7, "partialSettlement") | (_, "partialSettle") => match amount() {
+            Ok(a) => (Action::PartialSettle, Some(Op::SettlePartial(a))),
+            Err(r) => return r,
+        },
         (_, "refund") => (Action::Refund, Some(Op::RefundFull)),
-        (_, "partialRefund") => (Action::PartialRefund, Some(Op::RefundPartial(amount(body)))),
+        (_, "partialRefund") => match amount() {
+            Ok(a) => (Action::PartialRefund, Some(Op::RefundPartial(a))),
+            Err(r) => return r,
+        },
         (_, "cancel") => (Action::Cancel, Some(Op::CancelFull)),
-        (_, "partialCancel") => (Action::PartialCancel, Some(Op::CancelPartial(amount(body)))),
+        (_, "partialCancel") => match amount() {
+            Ok(a) => (Action::PartialCancel, Some(Op::CancelPartial(a))),
+            Err(r) => return r,
+        },
         (_, "reversal") => (Action::Reverse, Some(Op::Reverse)),
         (_, "eventQuery" | "queryEvents") => (Action::Events, None),
         _ => return error(api, 404, "endpointNotFound", "Requested endpoint was not found.", None),
@@ -89,8 +97,21 @@ pub(crate) fn handle(ctx: &Ctx<'_>, api: Api, op: &Operation, link: Option<&str>
     }
 }
 
-fn amount(body: &Value) -> i64 {
-    body["value"]["amount"].as_i64().unwrap_or(0)
+/// `value.amount` of a modification body; never silently 0.
+fn amount(api: Api, body: &Value) -> Result<i64, TwinResponse> {
+    int64(&body["value"]["amount"]).ok_or_else(|| not_an_integer(api, "$.value.amount"))
+}
+
+fn not_an_integer(api: Api, json_path: &str) -> TwinResponse {
+    validation_error(
+        api,
+        &[SchemaViolation {
+            pointer: String::new(),
+            json_path: json_path.into(),
+            rule: Rule::Type("integer"),
+            message: "must be an integer".into(),
+        }],
+    )
 }
 
 /// The action links that are legal now, as (action, v7 rel, Payments API action name, Payments API path).
@@ -172,7 +193,7 @@ fn links(ctx: &Ctx<'_>, api: Api, p: &Payment) -> Map<String, Value> {
 }
 
 fn respond(api: Api, status: u16, body: Map<String, Value>) -> TwinResponse {
-    TwinResponse { status, content_type: media(api), body: Value::Object(body) }
+    TwinResponse::json(status, media(api), Value::Object(body))
 }
 
 fn modified(ctx: &Ctx<'_>, api: Api, op: &str, p: &Payment) -> TwinResponse {
@@ -224,7 +245,9 @@ fn brand(pan: &str) -> &'static str {
 fn authorize(ctx: &Ctx<'_>, api: Api, body: &Value) -> TwinResponse {
     let instr = &body["instruction"];
     let value = &instr["value"];
-    let amount = value["amount"].as_i64().unwrap_or(0);
+    let Some(amount) = int64(&value["amount"]) else {
+        return not_an_integer(api, "$.instruction.value.amount");
+    };
     let currency = value["currency"].as_str().unwrap_or("GBP").to_string();
     let partial_ok = value["acceptPartialAmount"].as_bool() == Some(true);
     let auto = match api {
@@ -244,7 +267,7 @@ fn authorize(ctx: &Ctx<'_>, api: Api, body: &Value) -> TwinResponse {
         if !bad.is_empty() {
             let body = json!({"errorName": "bodyDoesNotMatchSchema",
                 "message": "The json body provided does not match the expected schema", "validationErrors": bad});
-            return TwinResponse { status: 400, content_type: V7_MEDIA, body };
+            return TwinResponse::json(400, V7_MEDIA, body);
         }
     }
     let pi = &instr["paymentInstrument"];
@@ -290,9 +313,11 @@ fn authorize(ctx: &Ctx<'_>, api: Api, body: &Value) -> TwinResponse {
                {"type": "avs", "risk": "notChecked", "detail": "address"},
                {"type": "avs", "risk": "notChecked", "detail": "postcode"}]),
     );
-    if !pan.is_empty() {
-        let mut masked = json!({"type": "card/plain+masked", "cardBin": &pan[..6.min(pan.len())],
-            "lastFour": &pan[pan.len().saturating_sub(4)..], "cardBrand": brand(pan), "fundingType": "credit",
+    // Only a card number of 12 to 19 ASCII digits is echoed masked: the schema checks
+    // digits on `card/plain` only, and slicing anything else could split a character.
+    if (12..=19).contains(&pan.len()) && pan.bytes().all(|b| b.is_ascii_digit()) {
+        let mut masked = json!({"type": "card/plain+masked", "cardBin": &pan[..6],
+            "lastFour": &pan[pan.len() - 4..], "cardBrand": brand(pan), "fundingType": "credit",
             "category": "consumer", "countryCode": "GB"});
         if let Some(exp) = pi.get("expiryDate") {
             masked["expiryDate"] = exp.clone();

@@ -558,6 +558,18 @@ fn convert(v: &Value) -> Value {
                     }
                 }
             }
+            // `format: int64` (and int32) is a range: a number JSON calls an integer but
+            // that does not fit (2^63, 1e20, 1e308) breaks the schema, in the validator,
+            // the checker and the twin alike.
+            let range = match m.get("format").and_then(Value::as_str) {
+                Some("int64") => Some((Value::from(i64::MIN), Value::from(i64::MAX))),
+                Some("int32") => Some((Value::from(i32::MIN), Value::from(i32::MAX))),
+                _ => None,
+            };
+            if let Some((min, max)) = range {
+                out.entry("minimum").or_insert(min);
+                out.entry("maximum").or_insert(max);
+            }
             if m.get("nullable").and_then(Value::as_bool) == Some(true) {
                 if let Some(t) = out.get("type").and_then(Value::as_str).map(String::from) {
                     out.insert("type".into(), serde_json::json!([t, "null"]));
