@@ -361,6 +361,7 @@ fn strip_unsupported_keywords(v: &mut Value) {
                 m.remove("not");
             }
             m.remove("x-payconform-media-type");
+            m.remove("x-payconform-twin-responses");
             for child in m.values_mut() {
                 strip_unsupported_keywords(child);
             }

@@ -302,35 +302,45 @@ fn sandbox(
                 return ExitCode::FAILURE;
             }
         };
+        let stop = stop_signal();
         let root = public.map(|u| u.trim_end_matches('/').to_string()).unwrap_or_else(|| server.url());
         for (api, url) in payconform::sandbox::wiremock_adapter::base_urls(&root) {
             println!("{api} {url}");
         }
         // Ctrl-C or SIGTERM (as from `docker stop` or a CI service): stop accepting, let
         // requests in flight finish, exit 0.
-        stop_signal().await;
+        stop.await;
         server.shutdown().await;
         ExitCode::SUCCESS
     })
 }
 
-#[cfg(unix)]
-async fn stop_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term.recv() => {}
+/// Ctrl-C or SIGTERM. The handlers are installed when this is called, so a signal
+/// that arrives before the future is awaited is not lost.
+fn stop_signal() -> impl std::future::Future<Output = ()> {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let term = signal(SignalKind::terminate()).ok();
+        let int = signal(SignalKind::interrupt()).ok();
+        async move {
+            match (term, int) {
+                (Some(mut term), Some(mut int)) => {
+                    tokio::select! {
+                        _ = term.recv() => {}
+                        _ = int.recv() => {}
+                    }
+                }
+                _ => {
+                    let _ = tokio::signal::ctrl_c().await;
+                }
             }
         }
-        Err(_) => {
+    }
+    #[cfg(not(unix))]
+    {
+        async {
             let _ = tokio::signal::ctrl_c().await;
         }
     }
-}
-
-#[cfg(not(unix))]
-async fn stop_signal() {
-    let _ = tokio::signal::ctrl_c().await;
 }

@@ -25,7 +25,7 @@ mod token;
 pub mod wiremock_adapter;
 mod worldpay;
 
-pub use ledger::{Ledger, Modification, Payment, Status};
+pub use ledger::{HISTORY, Ledger, Modification, Payment, Status};
 
 /// Request bodies larger than this are refused with 413 before parsing.
 pub const MAX_BODY: usize = 1024 * 1024;

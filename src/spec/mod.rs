@@ -129,12 +129,18 @@ pub struct Operation {
     pub responses: BTreeMap<String, Option<Body>>,
     /// Documented header parameters.
     pub headers: Vec<HeaderParam>,
+    /// The twin's protective answers (`x-payconform-twin-responses`), shared by every
+    /// operation of the API: accepted after the documented responses, never counted
+    /// as documented.
+    pub twin_responses: Arc<BTreeMap<String, Option<Body>>>,
 }
 
 impl Operation {
-    /// The documented response for a status, falling back to `default`.
+    /// The documented response for a status, falling back to `default`, then to the
+    /// twin's declared protective answers.
     pub fn response(&self, status: u16) -> Option<&Option<Body>> {
-        self.responses.get(&status.to_string()).or_else(|| self.responses.get("default"))
+        let key = status.to_string();
+        self.responses.get(&key).or_else(|| self.responses.get("default")).or_else(|| self.twin_responses.get(&key))
     }
 
     /// Match a concrete path (relative to the API base path) against this operation's
@@ -272,6 +278,23 @@ pub fn load(api: Api, yaml: &str) -> Result<Spec, SpecLoadError> {
         }
     }
     let doc = Arc::new(convert(&raw));
+    let body_of = |content: Option<&Value>, required: bool| -> Option<Body> {
+        let (media, m) = content?.as_object()?.iter().next()?;
+        Some(Body {
+            media_type: media.clone(),
+            schema: convert(m.get("schema").unwrap_or(&Value::Bool(true))),
+            required,
+            doc: doc.clone(),
+            validator: OnceLock::new(),
+        })
+    };
+    let mut twin_responses = BTreeMap::new();
+    if let Some(rs) = raw.get("x-payconform-twin-responses").and_then(Value::as_object) {
+        for (status, r) in rs {
+            twin_responses.insert(status.clone(), body_of(deref(&raw, r).get("content"), true));
+        }
+    }
+    let twin_responses = Arc::new(twin_responses);
     let mut operations = Vec::new();
     for (path, item) in &typed.paths.paths {
         let openapiv3::ReferenceOr::Item(item) = item else {
@@ -284,16 +307,6 @@ pub fn load(api: Api, yaml: &str) -> Result<Spec, SpecLoadError> {
                 .ok_or_else(|| fail(format!("{} {path}: missing operationId", method.to_uppercase())))?;
             let ptr = format!("/paths/{}/{method}", escape(path));
             let op_raw = raw.pointer(&ptr).cloned().unwrap_or(Value::Null);
-            let body_of = |content: Option<&Value>, required: bool| -> Option<Body> {
-                let (media, m) = content?.as_object()?.iter().next()?;
-                Some(Body {
-                    media_type: media.clone(),
-                    schema: convert(m.get("schema").unwrap_or(&Value::Bool(true))),
-                    required,
-                    doc: doc.clone(),
-                    validator: OnceLock::new(),
-                })
-            };
             let request = op_raw
                 .get("requestBody")
                 .map(|b| deref(&raw, b))
@@ -331,6 +344,7 @@ pub fn load(api: Api, yaml: &str) -> Result<Spec, SpecLoadError> {
                 request,
                 responses,
                 headers,
+                twin_responses: twin_responses.clone(),
             });
         }
     }
