@@ -61,6 +61,10 @@ enum Command {
         /// No per-scenario progress lines.
         #[arg(long, short)]
         quiet: bool,
+        /// MiB of a response body read at most; a larger body is a violation of its
+        /// exchange and is not read further.
+        #[arg(long, value_name = "MIB", default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=4096))]
+        max_response_body: u64,
     },
     /// Load every spec, resolve every $ref, and check example bodies against the schemas.
     ///
@@ -152,13 +156,25 @@ fn main() -> ExitCode {
         }
     };
     match cli.command {
-        Command::Check { target, tags, features, junit, json, html, event_wait, concurrency, quiet } => {
+        Command::Check {
+            target,
+            tags,
+            features,
+            junit,
+            json,
+            html,
+            event_wait,
+            concurrency,
+            quiet,
+            max_response_body,
+        } => {
             let mut opts = payconform::harness::CheckOptions::new(target);
             opts.tags = tags;
             opts.features = features;
             opts.event_wait = event_wait.map(std::time::Duration::from_secs);
             opts.concurrency = concurrency.map(|c| c as usize);
             opts.progress = !quiet;
+            opts.max_response_body = (max_response_body as usize).saturating_mul(1024 * 1024);
             check(opts, Reports { junit, json, html })
         }
         Command::Lint { dir } => lint(dir),
@@ -219,7 +235,7 @@ fn check(opts: payconform::harness::CheckOptions, reports: Reports) -> ExitCode 
     };
     let report = match runtime.block_on(payconform::harness::run(&opts)) {
         Ok(r) => r,
-        Err(HarnessError::Usage(e)) => {
+        Err(e @ (HarnessError::Usage(_) | HarnessError::Unreachable(_))) => {
             eprintln!("payconform check: {e}");
             return ExitCode::from(2);
         }

@@ -198,6 +198,7 @@ fn the_checker_accepts_the_twins_declared_protective_statuses_only() {
         response_headers: vec![("content-type".into(), "application/json".into())],
         response_body: body.to_vec(),
         error: None,
+        oversized: None,
         elapsed: Duration::ZERO,
     };
     let error = br#"{"status":413,"errorCode":"702","message":"too large","errorType":"validation"}"#;

@@ -97,7 +97,14 @@ pub struct Config {
     pub timeout: Duration,
     /// Receives every exchange, if set.
     pub recorder: Option<Arc<dyn Recorder>>,
+    /// Response bodies are read up to this many bytes; a larger one is not read
+    /// further (the client sees an empty body, a recorder sees
+    /// [`Exchange::oversized`]). Default [`DEFAULT_MAX_RESPONSE_BODY`].
+    pub max_response_body: usize,
 }
+
+/// The default cap on a response body: 16 MiB.
+pub const DEFAULT_MAX_RESPONSE_BODY: usize = 16 * 1024 * 1024;
 
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -106,14 +113,26 @@ impl fmt::Debug for Config {
             .field("credentials", &self.credentials)
             .field("timeout", &self.timeout)
             .field("recorder", &self.recorder.as_ref().map(|_| "<set>"))
+            .field("max_response_body", &self.max_response_body)
             .finish()
     }
 }
 
 impl Config {
-    /// A config with a 30 s timeout, no credentials and no recorder.
+    /// A config with a 30 s timeout, a 16 MiB response cap, no credentials and no recorder.
     pub fn new(base_url: impl Into<String>) -> Self {
-        Config { base_url: base_url.into(), credentials: None, timeout: Duration::from_secs(30), recorder: None }
+        Config {
+            base_url: base_url.into(),
+            credentials: None,
+            timeout: Duration::from_secs(30),
+            recorder: None,
+            max_response_body: DEFAULT_MAX_RESPONSE_BODY,
+        }
+    }
+    /// Set the response body cap.
+    pub fn max_response_body(mut self, bytes: usize) -> Self {
+        self.max_response_body = bytes;
+        self
     }
     /// Set the credentials.
     pub fn credentials(mut self, credentials: Credentials) -> Self {
@@ -142,11 +161,13 @@ impl Config {
             )));
         }
         let trimmed = self.base_url.trim_end_matches('/').to_string();
-        Ok((trimmed, Inner { base, recorder: self.recorder.clone() }))
+        Ok((trimmed, Inner { base, recorder: self.recorder.clone(), max_body: self.max_response_body }))
     }
 
-    /// The HTTP client: credentials as a default header, the timeout. Building one
-    /// loads the TLS roots, so share it where many clients talk to one endpoint.
+    /// The HTTP client: credentials as a default header, the timeout, and no
+    /// redirects: a 3xx is an answer like any other, so credentials and card data never
+    /// travel to an origin other than the configured one. Building one loads the TLS
+    /// roots, so share it where many clients talk to one endpoint.
     pub(crate) fn http_client(&self) -> Result<reqwest::Client, ClientError> {
         let mut headers = HeaderMap::new();
         if let Some(c) = &self.credentials {
@@ -155,6 +176,7 @@ impl Config {
         }
         reqwest::Client::builder()
             .default_headers(headers)
+            .redirect(reqwest::redirect::Policy::none())
             .timeout(self.timeout)
             .build()
             .map_err(|e| ClientError::Config(format!("cannot build the HTTP client: {e}")))
@@ -166,6 +188,7 @@ impl Config {
 pub struct Inner {
     base: Url,
     recorder: Option<Arc<dyn Recorder>>,
+    max_body: usize,
 }
 
 impl fmt::Debug for Inner {
@@ -221,8 +244,12 @@ pub struct Exchange {
     pub response_headers: Vec<(String, String)>,
     /// Response body.
     pub response_body: Vec<u8>,
-    /// Transport error, if any.
+    /// Transport error, if any (no answer, or an answer that broke off), in words a
+    /// person can act on; see [`describe_transport`].
     pub error: Option<String>,
+    /// The response body was larger than this cap and was not read past it;
+    /// `response_body` is then empty.
+    pub oversized: Option<usize>,
     /// Time from send to the last body byte.
     pub elapsed: Duration,
 }
@@ -288,64 +315,136 @@ pub(crate) fn prepare(wire: &[Wire], request: &mut reqwest::Request, operation: 
     }
 }
 
-/// Send a request, recording the exchange when a recorder is set.
+/// A transport failure in words a person can act on, naming host and port:
+/// connection refused, DNS failure, TLS mismatch, timeout, or a body that broke off.
+pub fn describe_transport(e: &reqwest::Error) -> String {
+    let (host, port) = e
+        .url()
+        .map(|u| (u.host_str().unwrap_or("?").to_string(), u.port_or_known_default().unwrap_or(0)))
+        .unwrap_or_else(|| ("the target".into(), 0));
+    let at = format!("{host}:{port}");
+    let mut causes = Vec::new();
+    let mut io_kind = None;
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(e);
+    while let Some(err) = source {
+        if let Some(io) = err.downcast_ref::<std::io::Error>() {
+            io_kind.get_or_insert(io.kind());
+        }
+        causes.push(err.to_string());
+        source = err.source();
+    }
+    let last = causes.last().cloned().unwrap_or_else(|| e.to_string());
+    let all = causes.join(": ").to_ascii_lowercase();
+    if e.is_timeout() || io_kind == Some(std::io::ErrorKind::TimedOut) {
+        return format!("timed out talking to {at}");
+    }
+    if io_kind == Some(std::io::ErrorKind::ConnectionRefused) {
+        return format!("connection refused by {at}: nothing is listening there");
+    }
+    if all.contains("dns error")
+        || all.contains("failed to lookup address")
+        || all.contains("name or service not known")
+    {
+        return format!("DNS lookup of {host} failed: {last}");
+    }
+    if all.contains("invalidcontenttype")
+        || all.contains("tls")
+        || all.contains("certificate")
+        || all.contains("handshake")
+    {
+        return format!("TLS handshake with {at} failed ({last}); if the target speaks plain HTTP, use an http:// URL");
+    }
+    if io_kind == Some(std::io::ErrorKind::ConnectionReset) {
+        return format!("connection reset by {at}");
+    }
+    if e.is_body() || e.is_decode() {
+        return format!("the response from {at} broke off: {last}");
+    }
+    format!("cannot talk to {at}: {last}")
+}
+
+/// Send a request and read its answer through the body cap, recording the exchange
+/// when a recorder is set.
 pub(crate) async fn execute(
     http: &reqwest::Client,
     inner: &Inner,
     request: reqwest::Request,
     operation: &str,
 ) -> reqwest::Result<reqwest::Response> {
-    let Some(recorder) = inner.recorder.clone() else {
-        return http.execute(request).await;
-    };
-    let method = request.method().to_string();
-    let url = request.url().to_string();
-    let request_headers = header_pairs(request.headers());
-    let request_body = request.body().and_then(|b| b.as_bytes()).map(<[u8]>::to_vec);
-    let started = Instant::now();
-    let mut exchange = Exchange {
+    let recorder = inner.recorder.clone();
+    let mut exchange = recorder.as_ref().map(|_| Exchange {
         operation: operation.to_string(),
-        method,
-        url,
-        request_headers,
-        request_body,
+        method: request.method().to_string(),
+        url: request.url().to_string(),
+        request_headers: header_pairs(request.headers()),
+        request_body: request.body().and_then(|b| b.as_bytes()).map(<[u8]>::to_vec),
         status: None,
         response_headers: Vec::new(),
         response_body: Vec::new(),
         error: None,
+        oversized: None,
         elapsed: Duration::ZERO,
+    });
+    let started = Instant::now();
+    let finish = |exchange: Option<Exchange>| {
+        if let (Some(r), Some(mut ex)) = (&recorder, exchange) {
+            ex.elapsed = started.elapsed();
+            r.record(ex);
+        }
     };
-    let response = match http.execute(request).await {
+    let mut response = match http.execute(request).await {
         Ok(r) => r,
         Err(e) => {
-            exchange.error = Some(e.to_string());
-            exchange.elapsed = started.elapsed();
-            recorder.record(exchange);
+            if let Some(ex) = exchange.as_mut() {
+                ex.error = Some(describe_transport(&e));
+            }
+            finish(exchange);
             return Err(e);
         }
     };
     let status = response.status();
     let version = response.version();
     let headers = response.headers().clone();
-    let body = match response.bytes().await {
-        Ok(b) => b,
-        Err(e) => {
-            exchange.status = Some(status.as_u16());
-            exchange.error = Some(e.to_string());
-            exchange.elapsed = started.elapsed();
-            recorder.record(exchange);
-            return Err(e);
+    if let Some(ex) = exchange.as_mut() {
+        ex.status = Some(status.as_u16());
+        ex.response_headers = header_pairs(&headers);
+    }
+    // Read through the cap: an endless or huge body costs at most `max_body` bytes.
+    let mut body = Vec::new();
+    let mut oversized = false;
+    loop {
+        match response.chunk().await {
+            Ok(Some(chunk)) => {
+                if body.len() + chunk.len() > inner.max_body {
+                    oversized = true;
+                    body.clear();
+                    break;
+                }
+                body.extend_from_slice(&chunk);
+            }
+            Ok(None) => break,
+            Err(e) => {
+                if let Some(ex) = exchange.as_mut() {
+                    ex.error = Some(describe_transport(&e));
+                }
+                finish(exchange);
+                return Err(e);
+            }
         }
-    };
-    exchange.status = Some(status.as_u16());
-    exchange.response_headers = header_pairs(&headers);
-    exchange.response_body = body.to_vec();
-    exchange.elapsed = started.elapsed();
-    recorder.record(exchange);
-    let mut rebuilt = http::Response::new(body);
+    }
+    drop(response);
+    if let Some(ex) = exchange.as_mut() {
+        ex.oversized = oversized.then_some(inner.max_body);
+        ex.response_body = body.clone();
+    }
+    finish(exchange);
+    let mut rebuilt = http::Response::new(bytes::Bytes::from(body));
     *rebuilt.status_mut() = status;
     *rebuilt.version_mut() = version;
     *rebuilt.headers_mut() = headers;
+    if oversized {
+        rebuilt.headers_mut().remove(header::CONTENT_LENGTH);
+    }
     Ok(reqwest::Response::from(rebuilt))
 }
 

@@ -12,6 +12,7 @@
 //! # Ok(()) }
 //! ```
 
+mod redact;
 pub mod report;
 mod steps;
 pub mod target;
@@ -63,6 +64,9 @@ pub struct CheckOptions {
     pub env: Env,
     /// Print a line per finished scenario to stderr.
     pub progress: bool,
+    /// Response bodies are read up to this many bytes; a larger one is a violation of
+    /// its exchange. Default [`crate::client::DEFAULT_MAX_RESPONSE_BODY`] (16 MiB).
+    pub max_response_body: usize,
 }
 
 impl CheckOptions {
@@ -76,6 +80,7 @@ impl CheckOptions {
             concurrency: None,
             env: std::env::vars().collect(),
             progress: false,
+            max_response_body: crate::client::DEFAULT_MAX_RESPONSE_BODY,
         }
     }
 }
@@ -89,6 +94,10 @@ pub enum HarnessError {
     /// The target could not be set up.
     #[error("{0}")]
     Setup(String),
+    /// The target does not answer (checked before anything is run); nothing was sent
+    /// beyond one unauthenticated request per host.
+    #[error("cannot reach the target: {0}")]
+    Unreachable(String),
 }
 
 /// One feature file's text.
@@ -330,7 +339,8 @@ impl Collector {
                     );
                     if let Some(f) = failed {
                         let msg = self.redactor.clean(f.message.as_deref().unwrap_or(""));
-                        eprintln!("           {}\n           {}", f.text, msg.replace('\n', "\n           "));
+                        let text = self.redactor.clean(&f.text);
+                        eprintln!("           {text}\n           {}", msg.replace('\n', "\n           "));
                     }
                 }
             }
@@ -355,6 +365,32 @@ impl cucumber::Writer<ConformanceWorld> for Collector {
             _ => {}
         }
     }
+}
+
+/// Check that every host the run will talk to answers HTTP at all, so that an
+/// unreachable target is one line, not a failure per request. One request per host,
+/// without credentials and without following redirects; any HTTP answer will do.
+async fn preflight(
+    endpoints: &[Endpoint],
+    http: &[(Api, reqwest::Client, reqwest::Client)],
+) -> Result<(), HarnessError> {
+    let mut seen = std::collections::BTreeSet::new();
+    for e in endpoints.iter().filter(|e| e.skip.is_none()) {
+        let Ok(url) = url::Url::parse(&e.base_url) else { continue };
+        if !seen.insert((url.scheme().to_string(), url.host_str().map(str::to_string), url.port_or_known_default())) {
+            continue;
+        }
+        let Some((_, _, anon)) = http.iter().find(|(a, _, _)| *a == e.api) else { continue };
+        match tokio::time::timeout(Duration::from_secs(10), anon.get(url.clone()).send()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(err)) => return Err(HarnessError::Unreachable(crate::client::describe_transport(&err))),
+            Err(_) => {
+                let at = format!("{}:{}", url.host_str().unwrap_or("?"), url.port_or_known_default().unwrap_or(0));
+                return Err(HarnessError::Unreachable(format!("timed out after 10 s waiting for {at} to answer")));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Run the suite and report. Errors only when the run cannot start.
@@ -386,7 +422,11 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
     let to_run = planned.iter().filter(|p| p.skip.is_none()).count();
     let live = opts.target == Target::Live;
     let http = RunContext::http_clients(&endpoints).map_err(HarnessError::Setup)?;
+    if mock.is_none() {
+        preflight(&endpoints, &http).await?;
+    }
     let ctx = Arc::new(RunContext {
+        max_response_body: opts.max_response_body,
         http,
         endpoints,
         event_wait: opts.event_wait.unwrap_or(if live { Duration::from_secs(30) } else { Duration::ZERO }),

@@ -5,54 +5,16 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use maud::{DOCTYPE, Markup, html};
-use regex::Regex;
 use serde::Serialize;
 
 use super::world::ExchangeRecord;
 use super::{Planned, Seen};
-use crate::spec::{Api, luhn_valid, spec};
+use crate::spec::{Api, spec};
 
-/// Scrubs secrets and card numbers from text.
-#[derive(Clone, Default)]
-pub struct Redactor {
-    secrets: Arc<Vec<String>>,
-}
-
-static PAN: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\d{12,19}").expect("valid regex"));
-
-impl Redactor {
-    /// A redactor for these secret values (passwords, API keys); values shorter than
-    /// four characters are ignored as they would mask ordinary text.
-    pub fn new(secrets: impl IntoIterator<Item = String>) -> Self {
-        let mut s: Vec<String> = secrets.into_iter().filter(|s| s.len() >= 4).collect();
-        s.sort_by_key(|s| std::cmp::Reverse(s.len()));
-        Redactor { secrets: Arc::new(s) }
-    }
-
-    /// The text with every secret replaced by `<redacted>` and every digit run that is
-    /// a Luhn-valid card number shown as `****` plus its last four digits.
-    pub fn clean(&self, text: &str) -> String {
-        let mut out = text.to_string();
-        for s in self.secrets.iter() {
-            out = out.replace(s.as_str(), "<redacted>");
-        }
-        PAN.replace_all(&out, |c: &regex::Captures<'_>| {
-            let digits = &c[0];
-            if luhn_valid(digits) { format!("****{}", &digits[digits.len() - 4..]) } else { digits.to_string() }
-        })
-        .into_owned()
-    }
-}
-
-impl std::fmt::Debug for Redactor {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Redactor({} secrets)", self.secrets.len())
-    }
-}
+pub use super::redact::Redactor;
 
 /// Outcome of a scenario or step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -121,6 +83,8 @@ pub struct ScenarioResult {
     pub exchanges: usize,
     /// Violations found.
     pub violations: Vec<ViolationRecord>,
+    /// Transport failures (no answer, or one that broke off), which are not violations.
+    pub transport_errors: Vec<String>,
     /// Wall time.
     pub duration_ms: u64,
 }
@@ -204,7 +168,7 @@ impl RunReport {
                 })
                 .collect();
             let (status, reason) = if let Some(why) = &p.skip {
-                (Status::Skipped, Some(why.clone()))
+                (Status::Skipped, Some(r.clean(why)))
             } else if let Some(f) = steps.iter().find(|st| st.status == Status::Failed) {
                 (Status::Failed, Some(format!("{}: {}", f.text, f.message.clone().unwrap_or_default())))
             } else if !s.finished {
@@ -224,21 +188,26 @@ impl RunReport {
                     message: r.clean(&v.message),
                 })
                 .collect();
+            let transport_errors = records
+                .iter()
+                .filter_map(|e| e.transport.as_ref().map(|t| r.clean(&format!("{} {}: {t}", e.api, e.operation))))
+                .collect();
             scenarios.push(ScenarioResult {
+                transport_errors,
                 api: p.api.map(|a| a.name().to_string()),
                 feature: r.clean(&p.feature),
-                path: p.path.clone(),
+                path: r.clean(&p.path),
                 line: p.line,
                 name: r.clean(&p.name),
-                tags: p.tags.clone(),
+                tags: p.tags.iter().map(|t| r.clean(t)).collect(),
                 status,
                 reason,
-                exchanges: records.len(),
+                exchanges: records.iter().filter(|e| e.transport.is_none()).count(),
                 steps,
                 violations,
                 duration_ms: s.elapsed.as_millis() as u64,
             });
-            all.extend(records);
+            all.extend(records.into_iter().filter(|e| e.transport.is_none()));
         }
         let coverage = Api::ALL
             .iter()
@@ -342,6 +311,18 @@ impl RunReport {
             let _ = writeln!(s, "violations by operation:");
             for (op, n) in &violations {
                 let _ = writeln!(s, "  {op}: {n}");
+            }
+        }
+        // Transport failures are not violations: each distinct one is named once.
+        let mut transport: BTreeMap<&str, usize> = BTreeMap::new();
+        for t in self.scenarios.iter().flat_map(|s| &s.transport_errors) {
+            let cause = t.split_once(": ").map_or(t.as_str(), |(_, c)| c);
+            *transport.entry(cause).or_default() += 1;
+        }
+        if !transport.is_empty() {
+            let _ = writeln!(s, "transport errors: {} (not counted as violations)", transport.values().sum::<usize>());
+            for (cause, n) in &transport {
+                let _ = writeln!(s, "  {cause} (x{n})");
             }
         }
         let mut skipped: BTreeMap<&str, usize> = BTreeMap::new();
@@ -496,15 +477,3 @@ pre{margin:0;white-space:pre-wrap;max-width:60em}tr.failed td:first-child,.faile
 tr.passed td:first-child,.passed{color:#1b7f3b}tr.skipped td:first-child,.skipped{color:#8a6d00}\
 .coverage td{text-align:center;min-width:2.5em}td.hit{background:#d7f5dd}td.miss{color:#999}\
 td.undocumented{background:#f8d7da;color:#b00020;font-weight:bold}td.none{background:#f4f4f4}";
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn redactor_masks_secrets_and_luhn_valid_card_numbers_only() {
-        let r = Redactor::new(["hunter22".to_string(), "k".to_string()]);
-        let out = r.clean("pw hunter22 card 4444333322221111 ref 1234567890123 k");
-        assert_eq!(out, "pw <redacted> card ****1111 ref 1234567890123 k");
-    }
-}

@@ -53,29 +53,45 @@ impl FromStr for Target {
             "sandbox" => Ok(Target::Sandbox),
             "live" => Ok(Target::Live),
             other => {
-                let url = Url::parse(other)
+                Url::parse(other)
                     .map_err(|_| format!("target must be `sandbox`, `live` or an http(s) URL, got {other:?}"))?;
-                if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-                    return Err(format!("target URL must be http(s)://host[:port][/path], got {other:?}"));
-                }
-                if !url.username().is_empty() || url.password().is_some() {
-                    return Err("target URL must not carry credentials; set them in the environment \
-                                (WORLDPAY_USERNAME, ADYEN_API_KEY, ...)"
-                        .into());
-                }
-                if url.query().is_some() || url.fragment().is_some() {
-                    return Err(format!("target URL must not carry a query or fragment, got {other:?}"));
-                }
-                refuse_production(&url)?;
+                check_base_url("target URL", other)?;
                 Ok(Target::Url(other.trim_end_matches('/').to_string()))
             }
         }
     }
 }
 
+/// Every rule a configured base URL must pass (`--target`, `WORLDPAY_URL`,
+/// `ADYEN_URL`): http(s) with a host, no credentials, no query or fragment, and not a
+/// vendor's production host.
+pub fn check_base_url(what: &str, raw: &str) -> Result<Url, String> {
+    let url = Url::parse(raw).map_err(|_| format!("{what} {raw:?} is not a URL"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(format!("{what} must be http(s)://host[:port][/path], got {raw:?}"));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(format!(
+            "{what} must not carry credentials; set them in the environment \
+             (WORLDPAY_USERNAME, ADYEN_API_KEY, ...)"
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(format!("{what} must not carry a query or fragment, got {raw:?}"));
+    }
+    refuse_production(&url).map_err(|e| format!("{what}: {e}"))?;
+    Ok(url)
+}
+
+/// A host as a resolver sees it: lower case, IDNA-mapped (the URL parser does both for
+/// http and https), without the trailing dots of a fully qualified name.
+fn canonical_host(url: &Url) -> String {
+    url.host_str().unwrap_or("").trim_end_matches('.').to_ascii_lowercase()
+}
+
 /// Refuse the vendors' production hosts: the suite creates real payments.
 pub fn refuse_production(url: &Url) -> Result<(), String> {
-    let host = url.host_str().unwrap_or("").to_ascii_lowercase();
+    let host = canonical_host(url);
     let production = host == "access.worldpay.com"
         || (host.ends_with(".adyenpayments.com") && host.contains("live"))
         || (host.ends_with(".adyen.com") && host.contains("live"));
@@ -127,11 +143,7 @@ fn var<'a>(env: &'a Env, name: &str) -> Option<&'a str> {
 
 fn base_from(env: &Env, var_name: &str, default: &str, path: &str) -> Result<String, String> {
     let raw = var(env, var_name).unwrap_or(default);
-    let url = Url::parse(raw).map_err(|_| format!("{var_name}={raw:?} is not a URL"))?;
-    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-        return Err(format!("{var_name}={raw:?} must be an http(s) URL"));
-    }
-    refuse_production(&url).map_err(|e| format!("{var_name}: {e}"))?;
+    let url = check_base_url(var_name, raw)?;
     let trimmed = raw.trim_end_matches('/');
     Ok(if url.path().trim_matches('/').is_empty() { format!("{trimmed}{path}") } else { trimmed.to_string() })
 }
@@ -163,7 +175,9 @@ fn adyen_env(env: &Env) -> Result<(Credentials, String), String> {
 
 fn secrets_of(c: &Credentials) -> Vec<String> {
     match c {
-        Credentials::Basic { password, .. } => vec![password.clone()],
+        // The pair too: a Basic header carries base64 of `user:password`, which the
+        // redactor cannot find from the password alone.
+        Credentials::Basic { username, password } => vec![password.clone(), format!("{username}:{password}")],
         Credentials::ApiKey(k) => vec![k.clone()],
     }
 }
@@ -243,6 +257,37 @@ mod tests {
         assert!(e.unwrap_err().contains("ADYEN_URL: refusing"));
         let e = endpoints(&Target::Live, None, &env(&[("WORLDPAY_URL", "https://access.worldpay.com/")]));
         assert!(e.unwrap_err().contains("production host"));
+    }
+
+    #[test]
+    fn the_production_guard_sees_through_spelling() {
+        // A trailing dot, capitals, a port, IDNA (fullwidth letters map to ASCII).
+        for target in [
+            "https://access.worldpay.com.",
+            "https://ACCESS.worldpay.com.:443",
+            "https://access.worldpay.com..",
+            "https://\u{ff41}ccess.worldpay.com",
+            "https://xyz-pal-live.adyenpayments.com./pal/servlet/Payment/v40",
+        ] {
+            let e = target.parse::<Target>().unwrap_err();
+            assert!(e.contains("production host"), "{target}: {e}");
+        }
+        for (var, url) in [
+            ("ADYEN_URL", "https://xyz-pal-live.adyenpayments.com."),
+            ("WORLDPAY_URL", "https://ACCESS.worldpay.com.:443"),
+        ] {
+            let e = endpoints(&Target::Live, None, &env(&[(var, url)])).unwrap_err();
+            assert!(e.contains(var) && e.contains("production host"), "{var}={url}: {e}");
+        }
+        // The environment's URLs obey every rule --target obeys.
+        for (var, url, says) in [
+            ("WORLDPAY_URL", "https://u:p@try.access.worldpay.com", "must not carry credentials"),
+            ("ADYEN_URL", "https://key@pal-test.adyen.com", "must not carry credentials"),
+            ("ADYEN_URL", "https://pal-test.adyen.com/?x=1", "query"),
+        ] {
+            let e = endpoints(&Target::Live, None, &env(&[(var, url)])).unwrap_err();
+            assert!(e.contains(var) && e.contains(says), "{var}={url}: {e}");
+        }
     }
 
     #[test]

@@ -22,6 +22,8 @@ use super::target::Endpoint;
 /// Shared by every scenario of one run.
 pub(crate) struct RunContext {
     pub(crate) endpoints: Vec<Endpoint>,
+    /// The cap on response bodies.
+    pub(crate) max_response_body: usize,
     pub(crate) event_wait: Duration,
     /// Whether the target is a twin with its `__twin` inspection endpoint.
     pub(crate) twin: bool,
@@ -59,6 +61,8 @@ pub(crate) struct ExchangeRecord {
     pub(crate) operation: String,
     pub(crate) status: Option<u16>,
     pub(crate) violations: Vec<Violation>,
+    /// A transport failure instead of (or in the middle of) an answer.
+    pub(crate) transport: Option<String>,
 }
 
 /// The short names the vocabulary uses for the APIs.
@@ -329,8 +333,11 @@ impl ConformanceWorld {
             .map(|(_, h, a)| (h.clone(), a.clone()))
             .ok_or_else(|| format!("no HTTP client for {api}"))?;
         let recorder = CheckingRecorder::new(api);
-        let (base, inner) =
-            Config::new(endpoint.base_url.clone()).recorder(recorder.clone()).inner().map_err(|e| e.to_string())?;
+        let (base, inner) = Config::new(endpoint.base_url.clone())
+            .recorder(recorder.clone())
+            .max_response_body(self.ctx()?.max_response_body)
+            .inner()
+            .map_err(|e| e.to_string())?;
         let typed = match api {
             Api::WorldpayV7 => Typed::V7(v7::Client::new_with_client(&base, http.clone(), inner.clone())),
             Api::WorldpayPayments => Typed::Payments(wpp::Client::new_with_client(&base, http.clone(), inner.clone())),
@@ -488,15 +495,30 @@ impl ConformanceWorld {
             return Err(client_problem.unwrap_or_else(|| "no request was sent".into()));
         }
         let mut problems = Vec::new();
+        let mut transport = Vec::new();
         let count = fresh.len();
         for (i, (ex, violations)) in fresh.into_iter().enumerate() {
             let operation =
                 spec(api).operation(&ex.operation).map(|o| o.operation_id.clone()).unwrap_or(ex.operation.clone());
+            if let Some(err) = &ex.error {
+                transport.push(format!("{operation}: {err}"));
+                self.records.push(ExchangeRecord {
+                    api,
+                    operation,
+                    status: ex.status,
+                    violations: Vec::new(),
+                    transport: Some(err.clone()),
+                });
+                continue;
+            }
             let body: Value = serde_json::from_slice(&ex.response_body).unwrap_or(Value::Null);
             let mut vs: Vec<Violation> =
                 violations.into_iter().filter(|v| !(exempt_request && v.side == "request")).collect();
             vs.extend(self.link_violations(api, &operation, ex.status, &body));
+            // What the generated client could not decode is already a violation when
+            // the checker found the response wrong: report each problem once.
             if i + 1 == count
+                && !vs.iter().any(|v| v.side == "response")
                 && let Some(p) = &client_problem
             {
                 vs.push(Violation {
@@ -509,13 +531,26 @@ impl ConformanceWorld {
                 });
             }
             problems.extend(vs.iter().cloned());
-            self.records.push(ExchangeRecord { api, operation: operation.clone(), status: ex.status, violations: vs });
+            self.records.push(ExchangeRecord {
+                api,
+                operation: operation.clone(),
+                status: ex.status,
+                violations: vs,
+                transport: None,
+            });
             if ex.status.is_some_and(|s| (200..300).contains(&s)) {
                 self.learn(api, &body);
             }
             self.last = Some(Reply { operation, status: ex.status, body });
         }
-        if problems.is_empty() { Ok(()) } else { Err(format_violations(&problems)) }
+        let mut failure = Vec::new();
+        if !transport.is_empty() {
+            failure.push(format!("transport error (not a spec violation): {}", transport.join("; ")));
+        }
+        if !problems.is_empty() {
+            failure.push(format_violations(&problems));
+        }
+        if failure.is_empty() { Ok(()) } else { Err(failure.join("\n")) }
     }
 
     /// Every href a response offers must name an operation of this API on the target,
