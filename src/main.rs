@@ -65,6 +65,9 @@ enum Command {
         /// exchange and is not read further.
         #[arg(long, value_name = "MIB", default_value_t = 16, value_parser = clap::value_parser!(u64).range(1..=4096))]
         max_response_body: u64,
+        /// Seconds one request may take, its answer's body included.
+        #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        request_timeout: u64,
     },
     /// Load every spec, resolve every $ref, and check example bodies against the schemas.
     ///
@@ -167,6 +170,7 @@ fn main() -> ExitCode {
             concurrency,
             quiet,
             max_response_body,
+            request_timeout,
         } => {
             let mut opts = payconform::harness::CheckOptions::new(target);
             opts.tags = tags;
@@ -175,6 +179,7 @@ fn main() -> ExitCode {
             opts.concurrency = concurrency.map(|c| c as usize);
             opts.progress = !quiet;
             opts.max_response_body = (max_response_body as usize).saturating_mul(1024 * 1024);
+            opts.request_timeout = std::time::Duration::from_secs(request_timeout);
             check(opts, Reports { junit, json, html })
         }
         Command::Lint { dir } => lint(dir),

@@ -317,9 +317,11 @@ pub(crate) fn prepare(wire: &[Wire], request: &mut reqwest::Request, operation: 
 
 /// A transport failure in words a person can act on, naming host and port:
 /// connection refused, DNS failure, TLS mismatch, timeout, or a body that broke off.
-pub fn describe_transport(e: &reqwest::Error) -> String {
+/// `url` is the request's, for errors that do not carry one.
+pub fn describe_transport(e: &reqwest::Error, url: Option<&Url>) -> String {
     let (host, port) = e
         .url()
+        .or(url)
         .map(|u| (u.host_str().unwrap_or("?").to_string(), u.port_or_known_default().unwrap_or(0)))
         .unwrap_or_else(|| ("the target".into(), 0));
     let at = format!("{host}:{port}");
@@ -372,6 +374,7 @@ pub(crate) async fn execute(
     operation: &str,
 ) -> reqwest::Result<reqwest::Response> {
     let recorder = inner.recorder.clone();
+    let url = request.url().clone();
     let mut exchange = recorder.as_ref().map(|_| Exchange {
         operation: operation.to_string(),
         method: request.method().to_string(),
@@ -396,7 +399,7 @@ pub(crate) async fn execute(
         Ok(r) => r,
         Err(e) => {
             if let Some(ex) = exchange.as_mut() {
-                ex.error = Some(describe_transport(&e));
+                ex.error = Some(describe_transport(&e, Some(&url)));
             }
             finish(exchange);
             return Err(e);
@@ -425,7 +428,7 @@ pub(crate) async fn execute(
             Ok(None) => break,
             Err(e) => {
                 if let Some(ex) = exchange.as_mut() {
-                    ex.error = Some(describe_transport(&e));
+                    ex.error = Some(describe_transport(&e, Some(&url)));
                 }
                 finish(exchange);
                 return Err(e);

@@ -67,6 +67,8 @@ pub struct CheckOptions {
     /// Response bodies are read up to this many bytes; a larger one is a violation of
     /// its exchange. Default [`crate::client::DEFAULT_MAX_RESPONSE_BODY`] (16 MiB).
     pub max_response_body: usize,
+    /// How long one request may take, answer body included; default 30 s.
+    pub request_timeout: Duration,
 }
 
 impl CheckOptions {
@@ -81,6 +83,7 @@ impl CheckOptions {
             env: std::env::vars().collect(),
             progress: false,
             max_response_body: crate::client::DEFAULT_MAX_RESPONSE_BODY,
+            request_timeout: Duration::from_secs(30),
         }
     }
 }
@@ -383,7 +386,7 @@ async fn preflight(
         let Some((_, _, anon)) = http.iter().find(|(a, _, _)| *a == e.api) else { continue };
         match tokio::time::timeout(Duration::from_secs(10), anon.get(url.clone()).send()).await {
             Ok(Ok(_)) => {}
-            Ok(Err(err)) => return Err(HarnessError::Unreachable(crate::client::describe_transport(&err))),
+            Ok(Err(err)) => return Err(HarnessError::Unreachable(crate::client::describe_transport(&err, Some(&url)))),
             Err(_) => {
                 let at = format!("{}:{}", url.host_str().unwrap_or("?"), url.port_or_known_default().unwrap_or(0));
                 return Err(HarnessError::Unreachable(format!("timed out after 10 s waiting for {at} to answer")));
@@ -421,7 +424,7 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
     let planned = Arc::new(plan(&mut features, tags.as_ref(), &endpoints, &opts.target));
     let to_run = planned.iter().filter(|p| p.skip.is_none()).count();
     let live = opts.target == Target::Live;
-    let http = RunContext::http_clients(&endpoints).map_err(HarnessError::Setup)?;
+    let http = RunContext::http_clients(&endpoints, opts.request_timeout).map_err(HarnessError::Setup)?;
     if mock.is_none() {
         preflight(&endpoints, &http).await?;
     }

@@ -38,11 +38,15 @@ pub(crate) struct RunContext {
 
 impl RunContext {
     /// Build the shared HTTP clients of each endpoint.
-    pub(crate) fn http_clients(endpoints: &[Endpoint]) -> Result<Vec<(Api, reqwest::Client, reqwest::Client)>, String> {
+    pub(crate) fn http_clients(
+        endpoints: &[Endpoint],
+        timeout: Duration,
+    ) -> Result<Vec<(Api, reqwest::Client, reqwest::Client)>, String> {
         endpoints
             .iter()
             .map(|e| {
-                let anon = Config::new(e.base_url.clone());
+                let mut anon = Config::new(e.base_url.clone());
+                anon.timeout = timeout;
                 let authed = match &e.credentials {
                     Some(c) => anon.clone().credentials(c.clone()),
                     None => anon.clone(),
