@@ -20,6 +20,8 @@ use crate::spec::{Api, Operation, SchemaViolation, media_is, spec};
 
 mod adyen;
 pub mod ledger;
+#[cfg(test)]
+mod ledger_props;
 pub mod server;
 mod token;
 pub mod wiremock_adapter;
