@@ -49,7 +49,9 @@ fn main() {
     let capture = adyen(
         "/capture",
         "flood",
-        format!(r#"{{"merchantAccount":"M","originalReference":"{psp}","modificationAmount":{{"value":999999,"currency":"EUR"}}}}"#),
+        format!(
+            r#"{{"merchantAccount":"M","originalReference":"{psp}","modificationAmount":{{"value":999999,"currency":"EUR"}}}}"#
+        ),
     );
     for _ in 0..12_000 {
         twin.handle(&capture);

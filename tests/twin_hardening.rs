@@ -333,14 +333,27 @@ async fn a_bad_chunk_size_is_400_not_413() {
 #[cfg(target_os = "linux")]
 #[test]
 fn descriptor_exhaustion_backs_off_and_keeps_serving() {
+    // Above the descriptor limit on purpose: accept() itself runs out of descriptors.
+    under_64_descriptors(&["--max-connections", "1000"], true);
+}
+
+/// The same with the default connection cap, derived from the descriptor limit: the
+/// twin stops accepting before it runs out, and serves again as soon as clients leave.
+#[cfg(target_os = "linux")]
+#[test]
+fn the_default_connection_cap_follows_the_descriptor_limit() {
+    under_64_descriptors(&[], false);
+}
+
+#[cfg(target_os = "linux")]
+fn under_64_descriptors(extra: &[&str], wait_for_timeouts: bool) {
     use std::io::{BufRead, BufReader, Read, Write};
     use std::os::unix::process::CommandExt;
     use std::process::{Command, Stdio};
 
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_payconform"));
-    cmd.args(["sandbox", "--addr", "127.0.0.1:0", "--header-timeout", "3", "--idle-timeout", "3"]);
-    // Above the descriptor limit on purpose: accept() itself runs out of descriptors.
-    cmd.args(["--max-connections", "1000", "--threads", "1"]);
+    cmd.args(["sandbox", "--addr", "127.0.0.1:0", "--header-timeout", "2", "--idle-timeout", "2", "--threads", "1"]);
+    cmd.args(extra);
     cmd.stdout(Stdio::piped()).stderr(Stdio::null());
     // SAFETY: setrlimit is async-signal-safe and touches only the child.
     unsafe {
@@ -359,7 +372,7 @@ fn descriptor_exhaustion_backs_off_and_keeps_serving() {
     let url = line.split_whitespace().nth(1).expect("a base URL line").to_string();
     let addr = url.trim_start_matches("http://").trim_end_matches('/').to_string();
 
-    let idle: Vec<std::net::TcpStream> = (0..100).map(|_| std::net::TcpStream::connect(&addr).unwrap()).collect();
+    let idle: Vec<std::net::TcpStream> = (0..70).map(|_| std::net::TcpStream::connect(&addr).unwrap()).collect();
     let cpu = || {
         let stat = std::fs::read_to_string(format!("/proc/{}/stat", child.id())).unwrap();
         let fields: Vec<&str> = stat.rsplit_once(')').unwrap().1.split_whitespace().collect();
@@ -373,13 +386,15 @@ fn descriptor_exhaustion_backs_off_and_keeps_serving() {
     let share = used / started.elapsed().as_secs_f64();
     assert!(share < 0.5, "the accept loop spins: {:.0}% of a core while out of descriptors", share * 100.0);
 
-    // A new client is served as the idle ones time out.
+    // A new client is served as the idle ones time out (or leave).
+    if !wait_for_timeouts {
+        drop(idle);
+    }
     let mut s = std::net::TcpStream::connect(&addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
     s.write_all(b"GET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
     let mut answer = String::new();
     let _ = s.read_to_string(&mut answer);
-    drop(idle);
     let _ = child.kill();
     let _ = child.wait();
     assert!(answer.starts_with("HTTP/1.1 404"), "a new client got {answer:?}");
