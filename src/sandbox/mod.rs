@@ -459,9 +459,9 @@ fn parse_body(api: Api, op: &Operation, req: &TwinRequest) -> Result<Value, Twin
 }
 
 /// A JSON integer as the twin holds it. The schemas bound every `int64` field to its
-/// range, so a validated amount always fits; a number written with an exponent or a
-/// fraction of zero (`1e2`) is the integer it equals, where that is exact. `None`
-/// (never silently 0) for anything else.
+/// range (and a float to the integers it holds exactly), so a validated amount always
+/// fits; a number written with an exponent or a fraction of zero (`1e2`) is the integer
+/// it equals. `None` (never silently 0) for anything else.
 pub(crate) fn int64(v: &Value) -> Option<i64> {
     const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
     v.as_i64().or_else(|| v.as_f64().filter(|f| f.fract() == 0.0 && f.abs() <= EXACT).map(|f| f as i64))

@@ -384,6 +384,7 @@ impl Body {
                 .with_draft(jsonschema::Draft::Draft7)
                 .should_validate_formats(true)
                 .with_format("luhn", luhn_valid)
+                .with_keyword(INT64_KEYWORD, |_, _, _| Ok(Box::new(ExactInteger)))
                 .build(&Value::Object(root))
                 .map_err(|e| e.to_string())
         });
@@ -453,6 +454,7 @@ fn flatten_error(e: &jsonschema::ValidationError<'_>, out: &mut Vec<SchemaViolat
         ),
         K::Pattern { pattern } => push(out, at, Rule::Pattern, format!("does not match {pattern}")),
         K::Format { format } if format == "luhn" => push(out, at, Rule::Luhn, "fails the Luhn check".into()),
+        K::Custom { message, .. } => push(out, at, Rule::InvalidValue, message.clone()),
         K::Enum { options } => push(out, at, Rule::InvalidValue, format!("must be one of {options}")),
         K::Minimum { limit } | K::ExclusiveMinimum { limit } => {
             push(out, at, Rule::InvalidValue, format!("is below the minimum {limit}"))
@@ -574,7 +576,9 @@ fn convert(v: &Value) -> Value {
             }
             // `format: int64` (and int32) is a range: a number JSON calls an integer but
             // that does not fit (2^63, 1e20, 1e308) breaks the schema, in the validator,
-            // the checker and the twin alike.
+            // the checker and the twin alike. A parser turns an integer too long for 64
+            // bits into a float (-9223372036854775809 becomes -2^63, inside the range),
+            // so a float must also be one that holds its integer exactly (INT64_KEYWORD).
             let range = match m.get("format").and_then(Value::as_str) {
                 Some("int64") => Some((Value::from(i64::MIN), Value::from(i64::MAX))),
                 Some("int32") => Some((Value::from(i32::MIN), Value::from(i32::MAX))),
@@ -583,6 +587,7 @@ fn convert(v: &Value) -> Value {
             if let Some((min, max)) = range {
                 out.entry("minimum").or_insert(min);
                 out.entry("maximum").or_insert(max);
+                out.insert(INT64_KEYWORD.into(), Value::Bool(true));
             }
             if m.get("nullable").and_then(Value::as_bool) == Some(true) {
                 if let Some(t) = out.get("type").and_then(Value::as_str).map(String::from) {
@@ -596,6 +601,31 @@ fn convert(v: &Value) -> Value {
         }
         Value::Array(a) => Value::Array(a.iter().map(convert).collect()),
         other => other.clone(),
+    }
+}
+
+/// The keyword `convert` adds to integer schemas with a format: a float is accepted
+/// only where it holds its integer exactly (at most 2^53), the way the twin reads it.
+const INT64_KEYWORD: &str = "x-payconform-exact-integer";
+
+struct ExactInteger;
+
+impl<'i> jsonschema::Keyword<'i> for ExactInteger {
+    fn validate(&self, instance: &'i Value) -> Result<(), jsonschema::ValidationError<'i>> {
+        if self.is_valid(instance) {
+            Ok(())
+        } else {
+            Err(jsonschema::ValidationError::custom("is outside the range of a 64-bit integer"))
+        }
+    }
+    fn is_valid(&self, instance: &'i Value) -> bool {
+        const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+        match instance {
+            Value::Number(n) if n.as_i64().is_none() && n.as_u64().is_none() => {
+                n.as_f64().is_some_and(|f| f.abs() <= EXACT)
+            }
+            _ => true,
+        }
     }
 }
 
