@@ -3,24 +3,16 @@
 //! (credentials from the environment, host overrides, event polling) is exercised
 //! against a twin served on its own port through WORLDPAY_URL and ADYEN_URL.
 
+mod common;
+use common::payconform;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 use payconform::sandbox::server::SandboxServer;
 use payconform::sandbox::{Twin, TwinConfig};
 use quick_xml::Reader;
 use quick_xml::events::Event;
 use serde_json::Value;
-
-fn payconform(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_payconform"));
-    cmd.args(args).env_clear();
-    if let Ok(path) = std::env::var("PATH") {
-        cmd.env("PATH", path);
-    }
-    cmd.envs(env.iter().copied());
-    cmd.output().expect("payconform runs")
-}
 
 fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))

@@ -1,7 +1,8 @@
 //! `payconform check` against hostile servers (issue: hardening): redirects, huge and
 //! endless bodies, stalls, unreachable targets, and servers that echo secrets.
 
-use std::process::{Command, Output};
+mod common;
+use common::payconform;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
@@ -141,16 +142,6 @@ async fn a_stalled_body_is_a_transport_error_not_a_violation() {
     );
     let summary = report.summary();
     assert!(summary.contains(", 0 violations") && summary.contains("transport errors:"), "{summary}");
-}
-
-fn payconform(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_payconform"));
-    cmd.args(args).env_clear();
-    if let Ok(path) = std::env::var("PATH") {
-        cmd.env("PATH", path);
-    }
-    cmd.envs(env.iter().copied());
-    cmd.output().expect("payconform runs")
 }
 
 #[tokio::test(flavor = "multi_thread")]
