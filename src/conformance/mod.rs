@@ -109,12 +109,45 @@ pub fn check_exchange(api: Api, ex: &Exchange) -> Vec<Violation> {
                 );
             }
             match serde_json::from_slice::<Value>(&ex.response_body) {
-                Ok(json) => body.validate(&json).into_iter().for_each(|s| v("response", s.json_path, s.message)),
+                Ok(json) => {
+                    body.validate(&json).into_iter().for_each(|s| v("response", s.json_path, s.message));
+                    for (path, rel) in next_actions(api, &json) {
+                        if op.documented_next(status, rel).is_none() {
+                            let documented: Vec<&str> = op.next_for(status).iter().map(|(r, _)| r.as_str()).collect();
+                            v(
+                                "response",
+                                path,
+                                format!(
+                                    "next action {rel:?} is not documented for {} {status} (documented: {})",
+                                    op.operation_id,
+                                    if documented.is_empty() { "none".to_string() } else { documented.join(", ") }
+                                ),
+                            );
+                        }
+                    }
+                }
                 Err(e) => v("response", "$".into(), format!("body is not JSON: {e}")),
             }
         }
     }
     out
+}
+
+/// The next actions a response offers, with their JSONPath: v7 `_links` relations
+/// (but `curies`), Payments API `_actions`. Adyen has none.
+pub fn next_actions(api: Api, body: &Value) -> Vec<(String, &str)> {
+    let (key, skip): (&str, &[&str]) = match api {
+        Api::WorldpayV7 => ("_links", &["curies"]),
+        Api::WorldpayPayments => ("_actions", &[]),
+        Api::Adyen => return Vec::new(),
+    };
+    body.get(key)
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .filter(|(rel, _)| !skip.contains(&rel.as_str()))
+        .map(|(rel, _)| (format!("$.{key}['{rel}']"), rel.as_str()))
+        .collect()
 }
 
 /// A recorder that checks every exchange and keeps what it found.

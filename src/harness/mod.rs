@@ -41,7 +41,9 @@ use world::{ExchangeRecord, RunContext, api_by_name};
 /// The feature files shipped with the crate (`features/`).
 pub static FEATURES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/features");
 
-/// Tag that marks scenarios needing the twin's inspection endpoint.
+/// Tag that marks scenarios asserting what only payconform's twin does (our error
+/// names, exact link sets, the inspection endpoint, immediate events): they run only
+/// against a twin.
 pub const TWIN_TAG: &str = "twin";
 
 const ID_TAG: &str = "payconform-scenario-";
@@ -55,8 +57,9 @@ pub struct CheckOptions {
     pub tags: Option<String>,
     /// Feature files to run instead of the built-in ones.
     pub features: Option<PathBuf>,
-    /// How long an event query keeps polling for the expected event; default 30 s on
-    /// `live`, 0 elsewhere (the twin updates events at once).
+    /// How long an event query keeps polling for the expected event; default 30 s
+    /// wherever the target is not payconform's twin, 0 on a twin (it updates events at
+    /// once).
     pub event_wait: Option<Duration>,
     /// Scenarios in flight at once; default 32 (4 on `live`).
     pub concurrency: Option<usize>,
@@ -194,7 +197,7 @@ fn plan(
     features: &mut Vec<gherkin::Feature>,
     tags: Option<&gherkin::tagexpr::TagOperation>,
     endpoints: &[Endpoint],
-    target: &Target,
+    twin: bool,
 ) -> Vec<Planned> {
     let mut planned = Vec::new();
     let mut decide = |feature: &gherkin::Feature, rule: Option<&gherkin::Rule>, sc: &mut gherkin::Scenario| -> bool {
@@ -207,8 +210,12 @@ fn plan(
         let skip =
             if let Some(why) = api.and_then(|a| endpoints.iter().find(|e| e.api == a)).and_then(|e| e.skip.clone()) {
                 Some(why)
-            } else if *target == Target::Live && all_tags.iter().any(|t| t == TWIN_TAG) {
-                Some("tagged @twin: reads the twin's inspection endpoint, which the vendors do not have".into())
+            } else if !twin && all_tags.iter().any(|t| t == TWIN_TAG) {
+                Some(
+                    "tagged @twin: asserts what only payconform's twin does, and the target is not a twin \
+                     (no answer at /__payconform/twin)"
+                        .into(),
+                )
             } else {
                 None
             };
@@ -396,6 +403,17 @@ async fn preflight(
     Ok(())
 }
 
+/// Whether the target is payconform's twin: it alone answers `GET /__payconform/twin`
+/// (without credentials) with `{"twin": "payconform"}`.
+async fn is_twin(root: &str, http: &[(Api, reqwest::Client, reqwest::Client)]) -> bool {
+    let Some((_, _, anon)) = http.first() else { return false };
+    let probe = anon.get(format!("{}{}", root.trim_end_matches('/'), crate::sandbox::TWIN_PROBE_PATH)).send();
+    match tokio::time::timeout(Duration::from_secs(10), probe).await {
+        Ok(Ok(r)) if r.status() == 200 => r.json::<serde_json::Value>().await.is_ok_and(|v| v["twin"] == "payconform"),
+        _ => false,
+    }
+}
+
 /// Run the suite and report. Errors only when the run cannot start.
 pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
     let started = Instant::now();
@@ -421,19 +439,24 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
     };
     let redactor = Redactor::new(endpoints.iter().flat_map(|e| e.secrets.clone()));
 
-    let planned = Arc::new(plan(&mut features, tags.as_ref(), &endpoints, &opts.target));
-    let to_run = planned.iter().filter(|p| p.skip.is_none()).count();
-    let live = opts.target == Target::Live;
     let http = RunContext::http_clients(&endpoints, opts.request_timeout).map_err(HarnessError::Setup)?;
     if mock.is_none() {
         preflight(&endpoints, &http).await?;
     }
+    let twin = match &opts.target {
+        Target::Sandbox => true,
+        Target::Live => false,
+        Target::Url(root) => is_twin(root, &http).await,
+    };
+    let planned = Arc::new(plan(&mut features, tags.as_ref(), &endpoints, twin));
+    let to_run = planned.iter().filter(|p| p.skip.is_none()).count();
+    let live = opts.target == Target::Live;
     let ctx = Arc::new(RunContext {
         max_response_body: opts.max_response_body,
         http,
         endpoints,
-        event_wait: opts.event_wait.unwrap_or(if live { Duration::from_secs(30) } else { Duration::ZERO }),
-        twin: !live,
+        event_wait: opts.event_wait.unwrap_or(if twin { Duration::ZERO } else { Duration::from_secs(30) }),
+        twin,
         sink: Mutex::new(BTreeMap::new()),
         run_tag: format!("{:x}", rand::random::<u32>()),
     });

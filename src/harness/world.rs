@@ -15,7 +15,7 @@ use crate::client::{
     ActionLink, ClientError, Config, Inner, Wire, adyen, execute, prepare, worldpay_payments as wpp, worldpay_v7 as v7,
 };
 use crate::conformance::{CheckingRecorder, Violation};
-use crate::spec::{Api, spec};
+use crate::spec::{Api, canonical_relation, spec};
 
 use super::target::Endpoint;
 
@@ -110,46 +110,32 @@ impl Action {
         })
     }
 
-    /// The link relation that offers this action, and the operation it must name.
-    pub(crate) fn rel(self, api: Api) -> Option<(&'static str, &'static str)> {
+    /// The operation that performs this action on a Worldpay API (the links the
+    /// responses offer name it; which relation carries it is the spec's business).
+    pub(crate) fn operation(self, api: Api) -> Option<&'static str> {
         match api {
             Api::WorldpayV7 => Some(match self {
-                Action::Settle => ("cardPayments:settle", "settle"),
-                Action::PartialSettle => ("cardPayments:partialSettle", "partialSettlement"),
-                Action::Cancel => ("cardPayments:cancel", "cancel"),
-                Action::PartialCancel => ("cardPayments:partialCancel", "partialCancel"),
-                Action::Refund => ("cardPayments:refund", "refund"),
-                Action::PartialRefund => ("cardPayments:partialRefund", "partialRefund"),
-                Action::Reverse => ("cardPayments:reverse", "reversal"),
-                Action::Events => ("cardPayments:events", "eventQuery"),
+                Action::Settle => "settle",
+                Action::PartialSettle => "partialSettlement",
+                Action::Cancel => "cancel",
+                Action::PartialCancel => "partialCancel",
+                Action::Refund => "refund",
+                Action::PartialRefund => "partialRefund",
+                Action::Reverse => "reversal",
+                Action::Events => "eventQuery",
             }),
             Api::WorldpayPayments => Some(match self {
-                Action::Settle => ("settlePayment", "settle"),
-                Action::PartialSettle => ("partiallySettlePayment", "partialSettle"),
-                Action::Cancel => ("cancelPayment", "cancel"),
+                Action::Settle => "settle",
+                Action::PartialSettle => "partialSettle",
+                Action::Cancel => "cancel",
                 Action::PartialCancel => return None,
-                Action::Refund => ("refundPayment", "refund"),
-                Action::PartialRefund => ("partiallyRefundPayment", "partialRefund"),
-                Action::Reverse => ("reversePayment", "reversal"),
-                Action::Events => ("self", "queryEvents"),
+                Action::Refund => "refund",
+                Action::PartialRefund => "partialRefund",
+                Action::Reverse => "reversal",
+                Action::Events => "queryEvents",
             }),
             Api::Adyen => None,
         }
-    }
-
-    /// The operation whose link carries this relation (for any rel the APIs use).
-    fn operation_of_rel(api: Api, rel: &str) -> Option<&'static str> {
-        const ALL: [Action; 8] = [
-            Action::Settle,
-            Action::PartialSettle,
-            Action::Cancel,
-            Action::PartialCancel,
-            Action::Refund,
-            Action::PartialRefund,
-            Action::Reverse,
-            Action::Events,
-        ];
-        ALL.iter().filter_map(|a| a.rel(api)).find(|(r, _)| *r == rel).map(|(_, op)| op)
     }
 }
 
@@ -205,9 +191,13 @@ pub(crate) struct Reply {
 /// What the scenario knows about its payment.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PaymentState {
-    /// Every link relation seen for the payment (the latest href wins).
+    /// Every link href seen for the payment, by relation (the latest wins): only
+    /// `@twin` steps that test a stale link use these.
     pub(crate) links: BTreeMap<String, String>,
-    /// Relations the latest response offered as next steps.
+    /// The links of the latest successful response, by relation: what the steps follow.
+    pub(crate) latest: BTreeMap<String, String>,
+    /// Relations the latest response offered as next steps (`payments:` read as
+    /// `cardPayments:`).
     pub(crate) offered: Option<Vec<String>>,
     pub(crate) psp_reference: Option<String>,
     pub(crate) reference: String,
@@ -558,9 +548,11 @@ impl ConformanceWorld {
     }
 
     /// Every href a response offers must name an operation of this API on the target,
-    /// and a relation we know must name its operation.
+    /// and a documented next action must name the operation `spec/` declares for it.
+    /// (Whether the relation is documented at all is the checker's.)
     fn link_violations(&self, api: Api, operation: &str, status: Option<u16>, body: &Value) -> Vec<Violation> {
         let mut out = Vec::new();
+        let op = spec(api).operation(operation);
         let mut check = |json_path: String, rel: &str, href: &Value, method: Option<&Value>| {
             let v = |message: String| Violation {
                 api,
@@ -577,7 +569,7 @@ impl ConformanceWorld {
             match self.resolve(href) {
                 Err(e) => out.push(v(format!("action link does not resolve: {e}"))),
                 Ok(link) => {
-                    if let Some(expected) = Action::operation_of_rel(api, rel)
+                    if let Some(expected) = op.zip(status).and_then(|(op, s)| op.documented_next(s, rel))
                         && link.operation_id != expected
                     {
                         out.push(v(format!("{rel:?} must link to {expected}, but links to {}", link.operation_id)));
@@ -605,10 +597,16 @@ impl ConformanceWorld {
 
     /// Remember the links and references a successful response gives.
     fn learn(&mut self, api: Api, body: &Value) {
+        let mut latest = BTreeMap::new();
         for (rel, l) in ["_links", "_actions"].iter().filter_map(|k| body.get(k)?.as_object()).flatten() {
             if let Some(h) = l["href"].as_str() {
+                let rel = canonical_relation(rel).into_owned();
                 self.payment.links.insert(rel.clone(), h.to_string());
+                latest.insert(rel, h.to_string());
             }
+        }
+        if api != Api::Adyen {
+            self.payment.latest = latest;
         }
         // Every Worldpay success is a payment resource: what it links is what is legal now.
         let offered_in = match api {
@@ -618,27 +616,46 @@ impl ConformanceWorld {
         };
         if !offered_in.is_empty() {
             let rels = body.get(offered_in).and_then(Value::as_object).map(|o| o.keys().cloned().collect::<Vec<_>>());
-            self.payment.offered = Some(rels.unwrap_or_default().into_iter().filter(|k| k != "curies").collect());
+            self.payment.offered = Some(
+                rels.unwrap_or_default()
+                    .into_iter()
+                    .filter(|k| k != "curies")
+                    .map(|k| canonical_relation(&k).into_owned())
+                    .collect(),
+            );
         }
         if let Some(total) = body.pointer("/amounts/totalAuthorized").and_then(Value::as_i64) {
             self.payment.amount = total;
         }
     }
 
-    /// Follow the link the payment was given for `action`.
+    /// Follow the link the latest successful response gave for `action`. A link from an
+    /// earlier response is never reused unless `stale` says so (for `@twin` scenarios
+    /// that test what a gateway does with one).
     pub(crate) async fn follow(
         &mut self,
         action: Action,
         body: Option<Value>,
         tweak: Option<Tweak>,
+        stale: bool,
     ) -> Result<(), String> {
         let api = self.api()?;
-        let (rel, op) = action.rel(api).ok_or_else(|| format!("{api} has no {action:?} operation"))?;
-        let href = self.payment.links.get(rel).cloned().ok_or_else(|| {
-            let seen: Vec<&String> = self.payment.links.keys().collect();
-            format!("no {rel:?} link has been offered for this payment (links seen: {seen:?})")
-        })?;
-        let link = self.resolve(&href).and_then(|l| l.expect(op)).map_err(|e| format!("cannot follow {rel:?}: {e}"))?;
+        let op = action.operation(api).ok_or_else(|| format!("{api} has no {action:?} operation"))?;
+        let pool = if stale { &self.payment.links } else { &self.payment.latest };
+        let found = pool.iter().find_map(|(rel, href)| {
+            self.resolve(href).ok().filter(|l| l.operation_id == op).map(|l| (rel.clone(), href.clone(), l))
+        });
+        let Some((_rel, href, link)) = found else {
+            let offered: Vec<&String> = self.payment.latest.keys().collect();
+            return Err(if stale {
+                format!("no response for this payment offered a link to {op}")
+            } else {
+                format!(
+                    "the latest response offered no link to {op} (it offered {offered:?}); \
+                     a link from an earlier response is not reused"
+                )
+            });
+        };
         match tweak {
             Some(t) => self.call_raw(link.operation_id, Some(&href), body, t).await,
             None => self.call(link.operation_id, Some(&link.link_data), body).await,

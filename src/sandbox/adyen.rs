@@ -97,6 +97,8 @@ fn modify(ctx: &Ctx<'_>, p: &Payment, kind: &'static str, op: Op, amount: Option
     let reference = next_psp(t);
     let outcome = match p.status {
         Status::Refused | Status::Pending => Some(Err(RuleError::SettleNotAllowed)),
+        // Adyen documents that a captured payment can no longer be cancelled.
+        _ if kind == "cancel" && p.settled > 0 => Some(Err(RuleError::CancelNotAllowed)),
         _ => t.ledger.apply(ctx.merchant, p.id, op),
     };
     let (success, reason) = match outcome {

@@ -138,9 +138,12 @@ impl Payment {
     pub fn refundable(&self) -> i64 {
         self.settled - self.refunded
     }
-    /// Cancel is legal: authorized, nothing settled, something left.
+    /// Cancel is legal: something authorized is neither settled nor cancelled yet. After
+    /// a partial settle this releases the rest (the vendors' v7 `partialSettle` link list
+    /// and the Payments API `PartialSettleActionList` offer cancel); what was settled
+    /// can only be refunded.
     pub fn can_cancel(&self) -> bool {
-        self.status == Status::Authorized && self.settled == 0 && self.remaining() > 0
+        matches!(self.status, Status::Authorized | Status::Settled) && self.refunded == 0 && self.remaining() > 0
     }
     /// Settle is legal: something authorized is left.
     pub fn can_settle(&self) -> bool {
@@ -155,8 +158,8 @@ impl Payment {
 /// A rule a request would break; the payment is unchanged.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RuleError {
-    /// Only an authorized payment can be cancelled.
-    #[error("only an authorized payment can be cancelled; a settled payment must be refunded instead")]
+    /// Nothing authorized is left to cancel.
+    #[error("nothing authorized is left to cancel; what was settled must be refunded instead")]
     CancelNotAllowed,
     /// Nothing left to settle, or the payment is not authorized.
     #[error("the payment has no authorized amount left to settle")]
@@ -425,7 +428,9 @@ impl Op {
                     return Err(RuleError::CancelNotAllowed);
                 }
                 p.cancelled += p.remaining();
-                p.status = Status::Cancelled;
+                if p.settled == 0 {
+                    p.status = Status::Cancelled;
+                }
                 p.last_event = Event::SentForCancellation;
             }
             Op::CancelPartial(a) => {
@@ -439,7 +444,7 @@ impl Op {
                     return Err(RuleError::ExceedsAuthorized { requested: a, remaining: p.remaining() });
                 }
                 p.cancelled += a;
-                if p.remaining() == 0 {
+                if p.remaining() == 0 && p.settled == 0 {
                     p.status = Status::Cancelled;
                 }
                 p.last_event = Event::SentForCancellation;
@@ -470,7 +475,12 @@ impl Op {
                 p.last_event = Event::SentForRefund;
             }
             Op::Reverse => {
-                return if p.can_cancel() { Op::CancelFull.apply_to(p) } else { Op::RefundFull.apply_to(p) };
+                // Cancel what nothing settled yet; else refund what was settled.
+                return if p.can_cancel() && p.settled == 0 {
+                    Op::CancelFull.apply_to(p)
+                } else {
+                    Op::RefundFull.apply_to(p)
+                };
             }
             Op::Adjust(a) => {
                 if a <= 0 {
@@ -529,14 +539,27 @@ mod tests {
     fn cancel_only_while_authorized_and_refund_only_what_was_settled() {
         let (l, id) = ledger_with(100);
         assert_eq!(l.apply(1, id, Op::RefundFull).unwrap(), Err(RuleError::RefundNotAllowed));
-        l.apply(1, id, Op::SettlePartial(30)).unwrap().unwrap();
+        l.apply(1, id, Op::SettleFull).unwrap().unwrap();
         assert_eq!(l.apply(1, id, Op::CancelFull).unwrap(), Err(RuleError::CancelNotAllowed));
+        let (l, id) = ledger_with(100);
+        l.apply(1, id, Op::SettlePartial(30)).unwrap().unwrap();
         assert_eq!(
             l.apply(1, id, Op::RefundPartial(31)).unwrap(),
             Err(RuleError::ExceedsSettled { requested: 31, refundable: 30 })
         );
         let p = l.apply(1, id, Op::RefundPartial(30)).unwrap().unwrap();
         assert_eq!((p.settled, p.refunded), (30, 30));
+    }
+
+    #[test]
+    fn cancel_after_a_partial_settle_releases_the_rest() {
+        // The vendors' partialSettle link list offers cancel (README: seed-versus-vendor decisions).
+        let (l, id) = ledger_with(100);
+        l.apply(1, id, Op::SettlePartial(30)).unwrap().unwrap();
+        let p = l.apply(1, id, Op::CancelFull).unwrap().unwrap();
+        assert_eq!((p.settled, p.cancelled, p.remaining(), p.status), (30, 70, 0, Status::Settled));
+        assert_eq!(l.apply(1, id, Op::SettlePartial(1)).unwrap(), Err(RuleError::SettleNotAllowed));
+        assert_eq!(l.apply(1, id, Op::RefundFull).unwrap().unwrap().refunded, 30);
     }
 
     #[test]

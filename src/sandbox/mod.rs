@@ -29,6 +29,10 @@ mod worldpay;
 
 pub use ledger::{HISTORY, Ledger, Modification, Payment, Status};
 
+/// The path only payconform's twin answers (`GET`, no credentials needed) with
+/// `{"twin": "payconform"}`: the harness runs `@twin` scenarios only where it does.
+pub const TWIN_PROBE_PATH: &str = "/__payconform/twin";
+
 /// Request bodies larger than this are refused with 413 before parsing.
 pub const MAX_BODY: usize = 1024 * 1024;
 
@@ -178,6 +182,9 @@ impl Twin {
     /// body, so that a caller without credentials never gets to park one in memory.
     pub fn head(&self, req: &TwinRequest) -> Result<Admitted, TwinResponse> {
         let t = &*self.inner;
+        if req.path == TWIN_PROBE_PATH && req.method == "GET" {
+            return Err(TwinResponse::json(200, "application/json", json!({"twin": "payconform"})));
+        }
         let Some((api, rel)) = route(&req.path) else {
             return Err(worldpay::error(
                 Api::WorldpayV7,

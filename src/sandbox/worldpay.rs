@@ -10,7 +10,7 @@ use serde_json::{Map, Value, json};
 use super::ledger::{Event, NewPayment, Op, Payment, RuleError, Status};
 use super::token::Action;
 use super::{Ctx, TwinResponse, V7_MEDIA, int64, worldpay_validation_errors};
-use crate::spec::{Api, Operation, Rule, SchemaViolation};
+use crate::spec::{Api, Operation, Rule, SchemaViolation, spec};
 
 fn media(api: Api) -> &'static str {
     if api == Api::WorldpayV7 { V7_MEDIA } else { "application/json" }
@@ -58,7 +58,7 @@ fn not_found(api: Api) -> TwinResponse {
 pub(crate) fn handle(ctx: &Ctx<'_>, api: Api, op: &Operation, link: Option<&str>, body: &Value) -> TwinResponse {
     let id = op.operation_id.as_str();
     if id == "authorize" || id == "payment" {
-        return authorize(ctx, api, body);
+        return authorize(ctx, api, op, body);
     }
     let Some(token) = link else { return not_found(api) };
     let amount = || amount(api, body);
@@ -86,14 +86,14 @@ pub(crate) fn handle(ctx: &Ctx<'_>, api: Api, op: &Operation, link: Option<&str>
     let Some(pid) = t.keys.verify(token, action, ctx.merchant) else { return not_found(api) };
     let Some(ledger_op) = ledger_op else {
         return match t.ledger.get(ctx.merchant, pid) {
-            Some(p) => events(ctx, api, &p),
+            Some(p) => events(ctx, api, op, &p),
             None => not_found(api),
         };
     };
     match t.ledger.apply(ctx.merchant, pid, ledger_op) {
         None => not_found(api),
         Some(Err(e)) => rule_error(api, &e),
-        Some(Ok(p)) => modified(ctx, api, id, &p),
+        Some(Ok(p)) => modified(ctx, api, op, &p),
     }
 }
 
@@ -114,61 +114,41 @@ fn not_an_integer(api: Api, json_path: &str) -> TwinResponse {
     )
 }
 
-/// The action links that are legal now, as (action, v7 rel, Payments API action name, Payments API path).
-fn legal(p: &Payment, api: Api) -> Vec<(Action, &'static str, &'static str, &'static str)> {
-    let mut out = Vec::new();
-    if p.can_cancel() {
-        out.push((Action::Cancel, "cardPayments:cancel", "cancelPayment", "cancellations"));
-        if api == Api::WorldpayV7 {
-            out.push((Action::PartialCancel, "cardPayments:partialCancel", "", ""));
-        }
-    }
-    if p.can_settle() {
-        if p.settled == 0 {
-            out.push((Action::Settle, "cardPayments:settle", "settlePayment", "settlements"));
-        }
-        out.push((Action::PartialSettle, "cardPayments:partialSettle", "partiallySettlePayment", "partialSettlements"));
-    }
-    if p.can_refund() {
-        if p.refunded == 0 {
-            out.push((Action::Refund, "cardPayments:refund", "refundPayment", "refunds"));
-        }
-        out.push((Action::PartialRefund, "cardPayments:partialRefund", "partiallyRefundPayment", "partialRefunds"));
-    }
-    // Seed 002: after a partial refund only further partial refunds are offered.
-    if p.can_cancel() || (p.can_refund() && p.refunded == 0) {
-        out.push((Action::Reverse, "cardPayments:reverse", "reversePayment", "reversals"));
-    }
-    out
+/// The action behind an operation a link names, and whether the payment allows it now.
+fn action_of(operation: &str, p: &Payment) -> Option<(Action, bool)> {
+    Some(match operation {
+        "cancel" => (Action::Cancel, p.can_cancel()),
+        "partialCancel" => (Action::PartialCancel, p.can_cancel()),
+        // A full settle or refund is offered only before any partial one.
+        "settle" => (Action::Settle, p.can_settle() && p.settled == 0),
+        "partialSettlement" | "partialSettle" => (Action::PartialSettle, p.can_settle()),
+        "refund" => (Action::Refund, p.can_refund() && p.refunded == 0),
+        "partialRefund" => (Action::PartialRefund, p.can_refund()),
+        "reversal" => (Action::Reverse, (p.can_cancel() && p.settled == 0) || (p.can_refund() && p.refunded == 0)),
+        "eventQuery" | "queryEvents" => (Action::Events, true),
+        _ => return None,
+    })
 }
 
-fn v7_path(action: Action) -> &'static str {
-    match action {
-        Action::Settle => "/payments/settlements/full/",
-        Action::PartialSettle => "/payments/settlements/partials/",
-        Action::Refund => "/payments/settlements/refunds/full/",
-        Action::PartialRefund => "/payments/settlements/refunds/partials/",
-        Action::Cancel => "/payments/authorizations/cancellations/",
-        Action::PartialCancel => "/payments/authorizations/cancellations/partials/",
-        Action::Reverse => "/payments/sales/reversals/",
-        Action::Events => "/payments/events/",
-    }
-}
-
-/// `_links` for v7 (with curies) or `_links` + `_actions` for the Payments API.
-fn links(ctx: &Ctx<'_>, api: Api, p: &Payment) -> Map<String, Value> {
+/// The links a response of `op` with `status` carries for `p`: exactly the next
+/// actions `spec/` documents for that response (`x-payconform-next`), those the money
+/// rules allow now. v7 puts them in `_links` with curies; the Payments API in `_actions`
+/// beside `_links.self`.
+fn links(ctx: &Ctx<'_>, api: Api, op: &Operation, status: u16, p: &Payment) -> Map<String, Value> {
     let keys = &ctx.twin.keys;
+    let s = spec(api);
+    let href = |target: &str, action: Action| {
+        let path = s.operation(target).map(|o| o.path.as_str()).unwrap_or("");
+        format!("{}{}", ctx.base, path.replace("{linkData}", &keys.issue(p.id, action, p.merchant)))
+    };
+    let offered = op.next_for(status).iter().filter_map(|(rel, target)| match action_of(target, p) {
+        Some((action, true)) => Some((rel, href(target, action))),
+        _ => None,
+    });
     let mut out = Map::new();
     match api {
         Api::WorldpayV7 => {
-            let mut l = Map::new();
-            for (action, rel, _, _) in legal(p, api) {
-                let href = format!("{}{}{}", ctx.base, v7_path(action), keys.issue(p.id, action, p.merchant));
-                l.insert(rel.into(), json!({"href": href}));
-            }
-            let events =
-                format!("{}{}{}", ctx.base, v7_path(Action::Events), keys.issue(p.id, Action::Events, p.merchant));
-            l.insert("cardPayments:events".into(), json!({"href": events}));
+            let mut l: Map<String, Value> = offered.map(|(rel, h)| (rel.clone(), json!({"href": h}))).collect();
             l.insert(
                 "curies".into(),
                 json!([{"name": "cardPayments", "href": format!("{}/rels/cardPayments/{{rel}}", ctx.base), "templated": true}]),
@@ -176,16 +156,9 @@ fn links(ctx: &Ctx<'_>, api: Api, p: &Payment) -> Map<String, Value> {
             out.insert("_links".into(), Value::Object(l));
         }
         _ => {
-            let me = format!("{}/api/payments/{}", ctx.base, keys.issue(p.id, Action::Events, p.merchant));
-            out.insert("_links".into(), json!({"self": {"href": me}}));
-            let mut a = Map::new();
-            for (action, _, name, suffix) in legal(p, api) {
-                if name.is_empty() {
-                    continue;
-                }
-                let href = format!("{}/api/payments/{}/{suffix}", ctx.base, keys.issue(p.id, action, p.merchant));
-                a.insert(name.into(), json!({"href": href, "method": "POST"}));
-            }
+            let a: Map<String, Value> =
+                offered.map(|(rel, h)| (rel.clone(), json!({"href": h, "method": "POST"}))).collect();
+            out.insert("_links".into(), json!({"self": {"href": href("queryEvents", Action::Events)}}));
             out.insert("_actions".into(), Value::Object(a));
         }
     }
@@ -196,8 +169,9 @@ fn respond(api: Api, status: u16, body: Map<String, Value>) -> TwinResponse {
     TwinResponse::json(status, media(api), Value::Object(body))
 }
 
-fn modified(ctx: &Ctx<'_>, api: Api, op: &str, p: &Payment) -> TwinResponse {
-    let mut body = links(ctx, api, p);
+fn modified(ctx: &Ctx<'_>, api: Api, operation: &Operation, p: &Payment) -> TwinResponse {
+    let mut body = links(ctx, api, operation, 202, p);
+    let op = operation.operation_id.as_str();
     if api == Api::WorldpayPayments {
         let outcome = match (op, p.last_event) {
             ("partialRefund", _) => "sentForPartialRefund",
@@ -212,25 +186,42 @@ fn modified(ctx: &Ctx<'_>, api: Api, op: &str, p: &Payment) -> TwinResponse {
     respond(api, 202, body)
 }
 
-fn events(ctx: &Ctx<'_>, api: Api, p: &Payment) -> TwinResponse {
-    let mut body = links(ctx, api, p);
+fn events(ctx: &Ctx<'_>, api: Api, op: &Operation, p: &Payment) -> TwinResponse {
+    let mut body = links(ctx, api, op, 200, p);
     body.insert("lastEvent".into(), json!(p.last_event.worldpay_name()));
     respond(api, 200, body)
 }
 
-/// `REFUSED` → 5, `REFUSED33` → 33, as on Worldpay's testing pages.
-fn refusal(holder: &str) -> Option<(String, &'static str)> {
-    let rest = holder.strip_prefix("REFUSED")?;
-    let code = if rest.is_empty() { "5".to_string() } else { rest.to_string() };
-    if !code.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    let text = match code.as_str() {
-        "33" => "CARD EXPIRED",
-        "51" => "LIMIT EXCEEDED",
-        _ => "REFUSED",
-    };
-    Some((code, text))
+/// Worldpay's issuer-response test values (its card payment testing pages): a
+/// `cardHolderName` magic value, its result code and its result description.
+const TEST_VALUES: &[(&str, Option<&str>, &str)] = &[
+    ("ERROR", None, "ERROR"),
+    // The page publishes no code for plain REFUSED ("N/A"); 5 is the twin's choice,
+    // pinned only by an @twin scenario.
+    ("REFUSED", Some("5"), "REFUSED"),
+    ("REFUSED4", Some("4"), "HOLD CARD"),
+    ("REFUSED5", Some("5"), "REFUSED"),
+    ("REFUSED8", Some("8"), "APPROVE AFTER IDENTIFICATION"),
+    ("REFUSED13", Some("13"), "INVALID AMOUNT"),
+    ("REFUSED15", Some("15"), "INVALID CARD ISSUER"),
+    ("REFUSED17", Some("17"), "ANNULATION BY CLIENT"),
+    ("REFUSED28", Some("28"), "ACCESS DENIED"),
+    ("REFUSED29", Some("29"), "IMPOSSIBLE REFERENCE NUMBER"),
+    ("REFUSED33", Some("33"), "CARD EXPIRED"),
+    ("REFUSED34", Some("34"), "FRAUD SUSPICION"),
+    ("REFUSED38", Some("38"), "SECURITY CODE EXPIRED"),
+    ("REFUSED41", Some("41"), "LOST CARD"),
+    ("REFUSED43", Some("43"), "STOLEN CARD, PICK UP"),
+    ("REFUSED51", Some("51"), "LIMIT EXCEEDED"),
+    ("REFUSED55", Some("55"), "INVALID SECURITY CODE"),
+];
+
+/// The refusal a card holder name asks for: its code (if published) and description.
+/// Every name the table does not list (`AUTHORISED`, `Bob`, `REFUSED99`) is authorized,
+/// as the page says. `ERROR` has no published HTTP effect; the twin refuses it with the
+/// description "ERROR" and no code.
+fn refusal(holder: &str) -> Option<(Option<&'static str>, &'static str)> {
+    TEST_VALUES.iter().find(|(name, _, _)| *name == holder).map(|(_, code, text)| (*code, *text))
 }
 
 fn brand(pan: &str) -> &'static str {
@@ -242,7 +233,7 @@ fn brand(pan: &str) -> &'static str {
     }
 }
 
-fn authorize(ctx: &Ctx<'_>, api: Api, body: &Value) -> TwinResponse {
+fn authorize(ctx: &Ctx<'_>, api: Api, op: &Operation, body: &Value) -> TwinResponse {
     let instr = &body["instruction"];
     let value = &instr["value"];
     let Some(amount) = int64(&value["amount"]) else {
@@ -272,15 +263,6 @@ fn authorize(ctx: &Ctx<'_>, api: Api, body: &Value) -> TwinResponse {
     }
     let pi = &instr["paymentInstrument"];
     let holder = pi["cardHolderName"].as_str().unwrap_or("");
-    if holder == "ERROR" {
-        return error(
-            api,
-            500,
-            "internalErrorOccurred",
-            "We cannot currently process your request. Please contact support.",
-            None,
-        );
-    }
     let refused = refusal(holder);
     let authorized = if partial_ok && amount == 1706 { 123 } else { amount };
     let t = ctx.twin;
@@ -326,7 +308,9 @@ fn authorize(ctx: &Ctx<'_>, api: Api, body: &Value) -> TwinResponse {
     }
     if let Some((code, text)) = refused {
         out.insert("outcome".into(), json!("refused"));
-        out.insert("refusalCode".into(), json!(code));
+        if let Some(code) = code {
+            out.insert("refusalCode".into(), json!(code));
+        }
         out.insert("refusalDescription".into(), json!(text));
         out.insert("advice".into(), json!({"code": "01"}));
         return respond(api, 201, out);
@@ -343,13 +327,13 @@ fn authorize(ctx: &Ctx<'_>, api: Api, body: &Value) -> TwinResponse {
             json!({"requested": amount, "totalAuthorized": authorized, "currency": currency, "partialAuthorization": authorized < amount}),
         );
     }
-    out.extend(links(ctx, api, &p));
     let (status, outcome) = match (api, auto) {
         (Api::WorldpayV7, true) => (201, "Sent for Settlement"),
         (Api::WorldpayV7, false) => (201, "authorized"),
         (_, true) => (202, "sentForSettlement"),
         (_, false) => (201, "authorized"),
     };
+    out.extend(links(ctx, api, op, status, &p));
     out.insert("outcome".into(), json!(outcome));
     respond(api, status, out)
 }

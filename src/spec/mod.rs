@@ -123,12 +123,18 @@ pub struct Operation {
     pub http_method: String,
     /// Path template relative to the API base path.
     pub path: String,
+    /// Other templates of the same operation (`x-payconform-path-aliases`).
+    pub path_aliases: Vec<String>,
     /// The request body, if documented.
     pub request: Option<Body>,
     /// Documented responses by status (`"201"`, `"default"`), with their body if any.
     pub responses: BTreeMap<String, Option<Body>>,
     /// Documented header parameters.
     pub headers: Vec<HeaderParam>,
+    /// Per documented status, the next actions its response may carry
+    /// (`x-payconform-next`): each relation (v7 `_links`) or action name (Payments API
+    /// `_actions`) with the operationId its link names. Absent: the response carries none.
+    pub next: BTreeMap<String, Vec<(String, String)>>,
     /// The twin's protective answers (`x-payconform-twin-responses`), shared by every
     /// operation of the API: accepted after the documented responses, never counted
     /// as documented.
@@ -143,12 +149,40 @@ impl Operation {
         self.responses.get(&key).or_else(|| self.responses.get("default")).or_else(|| self.twin_responses.get(&key))
     }
 
+    /// The next actions documented for the response with this status: `(relation,
+    /// operationId)`. `payments:` relations (seed 003) count as `cardPayments:` ones.
+    pub fn next_for(&self, status: u16) -> &[(String, String)] {
+        self.next.get(&status.to_string()).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// The operationId a relation of this response names, if it is documented there.
+    pub fn documented_next(&self, status: u16, relation: &str) -> Option<&str> {
+        let relation = canonical_relation(relation);
+        self.next_for(status).iter().find(|(r, _)| *r == relation).map(|(_, op)| op.as_str())
+    }
+
     /// Match a concrete path (relative to the API base path) against this operation's
-    /// template; returns the path parameters.
+    /// template or one of its aliases; returns the path parameters.
     pub fn match_path(&self, path: &str) -> Option<Vec<(String, String)>> {
+        std::iter::once(&self.path).chain(&self.path_aliases).find_map(|t| match_template(t, path))
+    }
+}
+
+/// A relation as the specs declare it: seed 003's `payments:` prefix is an alias of
+/// `cardPayments:`.
+pub fn canonical_relation(relation: &str) -> std::borrow::Cow<'_, str> {
+    match relation.strip_prefix("payments:") {
+        Some(rest) => std::borrow::Cow::Owned(format!("cardPayments:{rest}")),
+        None => std::borrow::Cow::Borrowed(relation),
+    }
+}
+
+/// Match a path against one template; returns the path parameters.
+fn match_template(template: &str, path: &str) -> Option<Vec<(String, String)>> {
+    {
         // Compare segment by segment without collecting: this runs for every operation
         // on every request the twin serves.
-        let (mut t, mut p) = (self.path.split('/'), path.split('/'));
+        let (mut t, mut p) = (template.split('/'), path.split('/'));
         let mut params = Vec::new();
         loop {
             match (t.next(), p.next()) {
@@ -312,10 +346,18 @@ pub fn load(api: Api, yaml: &str) -> Result<Spec, SpecLoadError> {
                 .map(|b| deref(&raw, b))
                 .and_then(|b| body_of(b.get("content"), b.get("required").and_then(Value::as_bool).unwrap_or(false)));
             let mut responses = BTreeMap::new();
+            let mut next = BTreeMap::new();
             if let Some(rs) = op_raw.get("responses").and_then(Value::as_object) {
                 for (status, r) in rs {
                     let r = deref(&raw, r);
                     responses.insert(status.clone(), body_of(r.get("content"), true));
+                    if let Some(n) = r.get("x-payconform-next").and_then(Value::as_object) {
+                        let pairs = n
+                            .iter()
+                            .map(|(rel, target)| (rel.clone(), target.as_str().unwrap_or("").to_string()))
+                            .collect();
+                        next.insert(status.clone(), pairs);
+                    }
                 }
             }
             let mut headers = Vec::new();
@@ -341,11 +383,30 @@ pub fn load(api: Api, yaml: &str) -> Result<Spec, SpecLoadError> {
                 operation_id: id,
                 http_method: method.to_uppercase(),
                 path: path.clone(),
+                path_aliases: op_raw
+                    .get("x-payconform-path-aliases")
+                    .and_then(Value::as_array)
+                    .map(|a| a.iter().filter_map(Value::as_str).map(String::from).collect())
+                    .unwrap_or_default(),
+                next,
                 request,
                 responses,
                 headers,
                 twin_responses: twin_responses.clone(),
             });
+        }
+    }
+    for op in &operations {
+        for (status, pairs) in &op.next {
+            for (rel, target) in pairs {
+                if !operations.iter().any(|o| &o.operation_id == target) {
+                    return Err(fail(format!(
+                        "operation {}: response {status} declares next action {rel:?} naming {target:?}, \
+                         which is not an operation of this spec",
+                        op.operation_id
+                    )));
+                }
+            }
         }
     }
     Ok(Spec { api, operations })

@@ -14,7 +14,7 @@ async fn last_event(w: &mut ConformanceWorld, expected: String) -> Result<(), St
     let wait = w.ctx()?.event_wait;
     let deadline = Instant::now() + wait;
     loop {
-        w.follow(Action::Events, None, None).await?;
+        w.follow(Action::Events, None, None, false).await?;
         let got = w.field("lastEvent")?.and_then(Value::as_str).map(str::to_string);
         if got.as_deref() == Some(expected.as_str()) {
             return Ok(());

@@ -44,6 +44,16 @@ async fn act(
     amount: Option<i64>,
     tweak: Option<Tweak>,
 ) -> Result<(), String> {
+    act_with(w, action, amount, tweak, false).await
+}
+
+async fn act_with(
+    w: &mut ConformanceWorld,
+    action: Action,
+    amount: Option<i64>,
+    tweak: Option<Tweak>,
+    stale: bool,
+) -> Result<(), String> {
     match w.api()? {
         Api::Adyen => {
             let (op, b) = adyen_request(w, action, amount)?;
@@ -62,7 +72,7 @@ async fn act(
                 Some(a) => Some(w.amount_body(a)?),
                 None => None,
             };
-            w.follow(action, body, tweak).await
+            w.follow(action, body, tweak, stale).await
         }
     }
 }
@@ -72,6 +82,19 @@ async fn act(
 #[when(expr = "I {word} the payment")]
 async fn full(w: &mut ConformanceWorld, action: String) -> Result<(), String> {
     act(w, Action::parse(&action, false)?, None, None).await
+}
+
+/// `When I settle the payment with an earlier link` (`@twin`: follows a link from an
+/// earlier response that the latest one no longer offers, to see the rule enforced)
+#[when(expr = "I {word} the payment with an earlier link")]
+async fn full_stale(w: &mut ConformanceWorld, action: String) -> Result<(), String> {
+    act_with(w, Action::parse(&action, false)?, None, None, true).await
+}
+
+/// `When I partially settle 1 with an earlier link` (`@twin`, as above)
+#[when(expr = "I partially {word} {int} with an earlier link")]
+async fn partial_stale(w: &mut ConformanceWorld, action: String, amount: i64) -> Result<(), String> {
+    act_with(w, Action::parse(&action, true)?, Some(amount), None, true).await
 }
 
 /// `When I partially settle 100` (also cancel, refund)
