@@ -68,6 +68,10 @@ enum Command {
         /// Seconds one request may take, its answer's body included.
         #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
         request_timeout: u64,
+        /// With `--target sandbox`: start the twin in vendor-variance mode with this
+        /// seed (then `@twin` scenarios are skipped, as on a vendor's sandbox).
+        #[arg(long, value_name = "SEED")]
+        variance: Option<u64>,
     },
     /// Load every spec, resolve every $ref, and check example bodies against the schemas.
     ///
@@ -119,6 +123,11 @@ enum Command {
         /// MiB of request bodies held in memory at once, across all connections.
         #[arg(long, value_name = "MIB", default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=65_536))]
         body_budget: u64,
+        /// Vendor-variance mode: vary, per seed, every choice the vendors' documents
+        /// leave open (rule-error names, unpublished refusal codes, extra fields, event
+        /// lag, pspReference digits).
+        #[arg(long, value_name = "SEED")]
+        variance: Option<u64>,
     },
 }
 
@@ -171,6 +180,7 @@ fn main() -> ExitCode {
             quiet,
             max_response_body,
             request_timeout,
+            variance,
         } => {
             let mut opts = payconform::harness::CheckOptions::new(target);
             opts.tags = tags;
@@ -180,6 +190,7 @@ fn main() -> ExitCode {
             opts.progress = !quiet;
             opts.max_response_body = (max_response_body as usize).saturating_mul(1024 * 1024);
             opts.request_timeout = std::time::Duration::from_secs(request_timeout);
+            opts.variance = variance;
             check(opts, Reports { junit, json, html })
         }
         Command::Lint { dir } => lint(dir),
@@ -195,12 +206,14 @@ fn main() -> ExitCode {
             idle_timeout,
             max_connections,
             body_budget,
+            variance,
         } => {
             let config = payconform::sandbox::TwinConfig {
                 credentials: credential,
                 api_keys: api_key,
                 public_url: public_url.map(|u| u.to_string()),
                 max_payments,
+                variance,
             };
             let secs = std::time::Duration::from_secs;
             let limits = payconform::sandbox::server::Limits {

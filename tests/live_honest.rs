@@ -62,3 +62,66 @@ async fn the_twin_is_detected_behind_a_url() {
     assert!(report.passed(), "{}", report.summary());
     assert_eq!(report.skipped_count(), 0);
 }
+
+/// Seeds `cargo test` runs the live-safe suite against (vendor-variance mode).
+const SEEDS: [u64; 4] = [1, 2, 3, 20261122];
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_live_safe_suite_passes_in_every_variance_seed() {
+    for seed in SEEDS {
+        let mut opts = CheckOptions::new(Target::Sandbox);
+        opts.env = Env::new();
+        opts.variance = Some(seed);
+        let report = run(&opts).await.expect("the run starts");
+        assert!(report.passed(), "seed {seed}:\n{}", report.summary());
+        for s in report.scenarios.iter().filter(|s| s.status == Status::Skipped) {
+            assert!(s.tags.iter().any(|t| t == "twin"), "seed {seed}: {} skipped without @twin", s.name);
+        }
+        assert_eq!(report.skipped_count(), 19, "seed {seed}: every @twin scenario, and only those, is skipped");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn variance_changes_what_the_documents_leave_open() {
+    use payconform::sandbox::variance::Variance;
+    use payconform::sandbox::{TwinConfig, TwinRequest};
+    use serde_json::json;
+    // A seed whose rule-error name differs from the plain twin's, so a @twin-only
+    // assertion would break on it.
+    let v = Variance::new(SEEDS[0]);
+    let twin = Twin::new(TwinConfig { variance: Some(SEEDS[0]), ..TwinConfig::default() });
+    let auth = "Basic bTpwdw=="; // m:pw
+    let req = |method: &str, path: &str, body: serde_json::Value| TwinRequest {
+        method: method.into(),
+        path: path.into(),
+        headers: vec![
+            ("authorization".into(), auth.into()),
+            ("content-type".into(), "application/json".into()),
+            ("wp-api-version".into(), "2024-06-01".into()),
+            ("host".into(), "h".into()),
+        ],
+        body: if body.is_null() { vec![] } else { serde_json::to_vec(&body).unwrap() },
+    };
+    let r = twin.handle(&req(
+        "POST",
+        "/api/payments",
+        json!({"transactionReference": "t", "merchant": {"entity": "default"},
+            "instruction": {"method": "card", "narrative": {"line1": "x"}, "value": {"amount": 100, "currency": "GBP"},
+              "paymentInstrument": {"type": "plain", "cardNumber": "4444333322221111", "expiryDate": {"month": 1, "year": 2035}}}}),
+    ));
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body[v.extra_field.as_str()], json!(SEEDS[0]), "an undocumented extra field");
+    let href = r.body["_actions"]["settlePayment"]["href"].as_str().unwrap().trim_start_matches("http://h").to_string();
+    assert_eq!(twin.handle(&req("POST", &href, serde_json::Value::Null)).status, 202);
+    let again = twin.handle(&req("POST", &href, serde_json::Value::Null));
+    assert_eq!((again.status, again.body["errorName"].as_str()), (400, Some(v.rule_error_name)));
+    assert_ne!(v.rule_error_name, "settlementNotAllowed");
+    // Events lag behind the change for the seed's number of queries.
+    let events = r.body["_links"]["self"]["href"].as_str().unwrap().trim_start_matches("http://h").to_string();
+    let mut seen = Vec::new();
+    for _ in 0..=v.event_lag {
+        seen.push(twin.handle(&req("GET", &events, serde_json::Value::Null)).body["lastEvent"].clone());
+    }
+    assert_eq!(seen.first(), Some(&json!("Authorized")), "{seen:?}");
+    assert_eq!(seen.last(), Some(&json!("Sent for Settlement")), "{seen:?}");
+}

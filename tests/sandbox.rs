@@ -448,6 +448,7 @@ async fn two_hundred_racing_partial_settles_never_exceed_the_authorization() {
 #[tokio::test]
 async fn strict_mode_accepts_only_configured_credentials_and_public_url_shapes_links() {
     let srv = server(TwinConfig {
+        variance: None,
         credentials: vec!["shop:secret".into()],
         api_keys: vec!["AQEkey".into()],
         public_url: Some("https://twin.example.test".into()),

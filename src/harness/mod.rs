@@ -72,6 +72,8 @@ pub struct CheckOptions {
     pub max_response_body: usize,
     /// How long one request may take, answer body included; default 30 s.
     pub request_timeout: Duration,
+    /// With [`Target::Sandbox`]: start the twin in vendor-variance mode with this seed.
+    pub variance: Option<u64>,
 }
 
 impl CheckOptions {
@@ -87,6 +89,7 @@ impl CheckOptions {
             progress: false,
             max_response_body: crate::client::DEFAULT_MAX_RESPONSE_BODY,
             request_timeout: Duration::from_secs(30),
+            variance: None,
         }
     }
 }
@@ -213,7 +216,7 @@ fn plan(
             } else if !twin && all_tags.iter().any(|t| t == TWIN_TAG) {
                 Some(
                     "tagged @twin: asserts what only payconform's twin does, and the target is not a twin \
-                     (no answer at /__payconform/twin)"
+                     (no answer at /__payconform/twin, or a twin in variance mode)"
                         .into(),
                 )
             } else {
@@ -403,13 +406,15 @@ async fn preflight(
     Ok(())
 }
 
-/// Whether the target is payconform's twin: it alone answers `GET /__payconform/twin`
-/// (without credentials) with `{"twin": "payconform"}`.
+/// Whether the target is payconform's twin, not in variance mode: it alone answers
+/// `GET /__payconform/twin` (without credentials) with `{"twin": "payconform"}`.
 async fn is_twin(root: &str, http: &[(Api, reqwest::Client, reqwest::Client)]) -> bool {
     let Some((_, _, anon)) = http.first() else { return false };
     let probe = anon.get(format!("{}{}", root.trim_end_matches('/'), crate::sandbox::TWIN_PROBE_PATH)).send();
     match tokio::time::timeout(Duration::from_secs(10), probe).await {
-        Ok(Ok(r)) if r.status() == 200 => r.json::<serde_json::Value>().await.is_ok_and(|v| v["twin"] == "payconform"),
+        Ok(Ok(r)) if r.status() == 200 => {
+            r.json::<serde_json::Value>().await.is_ok_and(|v| v["twin"] == "payconform" && v["variance"].is_null())
+        }
         _ => false,
     }
 }
@@ -427,8 +432,21 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
     let mut features = parse_features(load_sources(opts.features.as_deref())?)?;
 
     // The target.
+    if opts.variance.is_some() && opts.target != Target::Sandbox {
+        return Err(HarnessError::Usage(
+            "--variance starts a varied twin, so it needs --target sandbox; \
+             for a twin elsewhere, start it with payconform sandbox --variance SEED"
+                .into(),
+        ));
+    }
     let mock = match opts.target {
-        Target::Sandbox => Some(Twin::start_mock().await.0),
+        Target::Sandbox => {
+            let server = wiremock::MockServer::start().await;
+            Twin::new(crate::sandbox::TwinConfig { variance: opts.variance, ..Default::default() })
+                .mount(&server)
+                .await;
+            Some(server)
+        }
         _ => None,
     };
     let endpoints = target::endpoints(&opts.target, mock.as_ref().map(|m| m.uri()).as_deref(), &opts.env)
@@ -443,8 +461,10 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
     if mock.is_none() {
         preflight(&endpoints, &http).await?;
     }
+    // A twin in variance mode stands in for a vendor's sandbox: it is no twin to @twin
+    // scenarios, and its events are asynchronous.
     let twin = match &opts.target {
-        Target::Sandbox => true,
+        Target::Sandbox => opts.variance.is_none(),
         Target::Live => false,
         Target::Url(root) => is_twin(root, &http).await,
     };

@@ -46,7 +46,8 @@ pub(crate) fn validation_error(_op: &Operation, violations: &[SchemaViolation]) 
 /// counter by it is one-to-one for the first 10^14 references.
 fn next_psp(t: &TwinInner) -> String {
     let n = t.references.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    format!("88{:014}", (u128::from(n) * 7_919 % 100_000_000_000_000) as u64)
+    let prefix = t.variance.as_ref().map_or(88, |v| v.psp_prefix);
+    format!("{prefix:02}{:014}", (u128::from(n) * 7_919 % 100_000_000_000_000) as u64)
 }
 
 fn ok(body: Value) -> TwinResponse {
@@ -143,6 +144,9 @@ fn authorise(ctx: &Ctx<'_>, body: &Value) -> TwinResponse {
         |_| psp_reference.clone(),
     );
     let mut out = json!({"pspReference": p.external_id, "resultCode": result});
+    if let Some(v) = &ctx.twin.variance {
+        out[v.extra_field.as_str()] = json!(v.seed);
+    }
     match refusal {
         Some(r) => out["refusalReason"] = json!(r),
         None if result == "Authorised" => out["authCode"] = json!(format!("{:06}", p.id % 1_000_000)),

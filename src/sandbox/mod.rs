@@ -24,6 +24,7 @@ pub mod ledger;
 mod ledger_props;
 pub mod server;
 mod token;
+pub mod variance;
 pub mod wiremock_adapter;
 mod worldpay;
 
@@ -98,6 +99,9 @@ pub struct TwinConfig {
     pub public_url: Option<String>,
     /// Payments kept before the oldest is evicted; 0 means [`DEFAULT_MAX_PAYMENTS`].
     pub max_payments: usize,
+    /// Vendor-variance mode: vary every choice the vendors' documents leave open, per
+    /// seed ([`variance::Variance`]).
+    pub variance: Option<u64>,
 }
 
 impl std::fmt::Debug for TwinConfig {
@@ -107,6 +111,7 @@ impl std::fmt::Debug for TwinConfig {
             .field("api_keys", &format!("{} configured", self.api_keys.len()))
             .field("public_url", &self.public_url)
             .field("max_payments", &self.max_payments)
+            .field("variance", &self.variance)
             .finish()
     }
 }
@@ -124,6 +129,11 @@ pub(crate) struct TwinInner {
     public_url: Option<String>,
     /// Counter behind Adyen pspReferences (payments and modifications).
     pub(crate) references: std::sync::atomic::AtomicU64,
+    /// The seed's choices, in vendor-variance mode.
+    pub(crate) variance: Option<variance::Variance>,
+    /// Variance mode: per payment, the event shown before its last change and how many
+    /// more queries still show it.
+    pub(crate) lagging: std::sync::Mutex<std::collections::HashMap<ledger::PaymentId, (ledger::Event, u8)>>,
 }
 
 impl Default for Twin {
@@ -152,6 +162,8 @@ impl Twin {
                 strict,
                 public_url: config.public_url.map(|u| u.trim_end_matches('/').to_string()),
                 references: std::sync::atomic::AtomicU64::new(1),
+                variance: config.variance.map(variance::Variance::new),
+                lagging: std::sync::Mutex::new(std::collections::HashMap::new()),
             }),
         }
     }
@@ -183,7 +195,11 @@ impl Twin {
     pub fn head(&self, req: &TwinRequest) -> Result<Admitted, TwinResponse> {
         let t = &*self.inner;
         if req.path == TWIN_PROBE_PATH && req.method == "GET" {
-            return Err(TwinResponse::json(200, "application/json", json!({"twin": "payconform"})));
+            let mut body = json!({"twin": "payconform"});
+            if let Some(v) = &t.variance {
+                body["variance"] = json!(v.seed);
+            }
+            return Err(TwinResponse::json(200, "application/json", body));
         }
         let Some((api, rel)) = route(&req.path) else {
             return Err(worldpay::error(

@@ -34,7 +34,10 @@ pub(crate) fn validation_error(api: Api, violations: &[SchemaViolation]) -> Twin
     TwinResponse::json(400, media(api), body)
 }
 
-fn rule_error(api: Api, e: &RuleError) -> TwinResponse {
+fn rule_error(ctx: &Ctx<'_>, api: Api, e: &RuleError) -> TwinResponse {
+    if let Some(v) = &ctx.twin.variance {
+        return error(api, 400, v.rule_error_name, &format!("{}: {e}", v.rule_error_message), None);
+    }
     let name = match e {
         RuleError::CancelNotAllowed => "cancelNotAllowed",
         RuleError::SettleNotAllowed | RuleError::AdjustNotAllowed => "settlementNotAllowed",
@@ -90,10 +93,36 @@ pub(crate) fn handle(ctx: &Ctx<'_>, api: Api, op: &Operation, link: Option<&str>
             None => not_found(api),
         };
     };
+    // Variance mode: the event before this change stays visible for a few queries.
+    let before = t.variance.as_ref().and_then(|_| t.ledger.get(ctx.merchant, pid)).map(|p| p.last_event);
     match t.ledger.apply(ctx.merchant, pid, ledger_op) {
         None => not_found(api),
-        Some(Err(e)) => rule_error(api, &e),
-        Some(Ok(p)) => modified(ctx, api, op, &p),
+        Some(Err(e)) => rule_error(ctx, api, &e),
+        Some(Ok(p)) => {
+            if let (Some(v), Some(before)) = (&t.variance, before) {
+                t.lagging.lock().unwrap_or_else(|e| e.into_inner()).insert(p.id, (before, v.event_lag));
+            }
+            modified(ctx, api, op, &p)
+        }
+    }
+}
+
+/// The event an events query shows: in variance mode, the one before the last change
+/// for the first few queries after it.
+fn shown_event(ctx: &Ctx<'_>, p: &Payment) -> Event {
+    if ctx.twin.variance.is_none() {
+        return p.last_event;
+    }
+    let mut lagging = ctx.twin.lagging.lock().unwrap_or_else(|e| e.into_inner());
+    match lagging.get_mut(&p.id) {
+        Some((before, left)) if *left > 0 => {
+            *left -= 1;
+            *before
+        }
+        _ => {
+            lagging.remove(&p.id);
+            p.last_event
+        }
     }
 }
 
@@ -165,6 +194,14 @@ fn links(ctx: &Ctx<'_>, api: Api, op: &Operation, status: u16, p: &Payment) -> M
     out
 }
 
+/// A successful answer; in variance mode with an extra, undocumented field.
+fn success(ctx: &Ctx<'_>, api: Api, status: u16, mut body: Map<String, Value>) -> TwinResponse {
+    if let Some(v) = &ctx.twin.variance {
+        body.insert(v.extra_field.clone(), json!(v.seed));
+    }
+    respond(api, status, body)
+}
+
 fn respond(api: Api, status: u16, body: Map<String, Value>) -> TwinResponse {
     TwinResponse::json(status, media(api), Value::Object(body))
 }
@@ -183,13 +220,13 @@ fn modified(ctx: &Ctx<'_>, api: Api, operation: &Operation, p: &Payment) -> Twin
         body.insert("outcome".into(), json!(outcome));
     }
     body.insert("paymentId".into(), json!(p.external_id));
-    respond(api, 202, body)
+    success(ctx, api, 202, body)
 }
 
 fn events(ctx: &Ctx<'_>, api: Api, op: &Operation, p: &Payment) -> TwinResponse {
     let mut body = links(ctx, api, op, 200, p);
-    body.insert("lastEvent".into(), json!(p.last_event.worldpay_name()));
-    respond(api, 200, body)
+    body.insert("lastEvent".into(), json!(shown_event(ctx, p).worldpay_name()));
+    success(ctx, api, 200, body)
 }
 
 /// Worldpay's issuer-response test values (its card payment testing pages): a
@@ -263,7 +300,17 @@ fn authorize(ctx: &Ctx<'_>, api: Api, op: &Operation, body: &Value) -> TwinRespo
     }
     let pi = &instr["paymentInstrument"];
     let holder = pi["cardHolderName"].as_str().unwrap_or("");
-    let refused = refusal(holder);
+    let mut refused = refusal(holder);
+    if let Some(v) = &ctx.twin.variance {
+        // What the vendor leaves open: plain REFUSED's code, and ERROR's HTTP effect.
+        if holder == "REFUSED" {
+            refused = Some((v.plain_refused_code, "REFUSED"));
+        }
+        if holder == "ERROR" && v.error_is_500 {
+            let message = "We cannot currently process your request. Please contact support.";
+            return error(api, 500, "internalErrorOccurred", message, None);
+        }
+    }
     let authorized = if partial_ok && amount == 1706 { 123 } else { amount };
     let t = ctx.twin;
     let p = t.ledger.create(
@@ -313,7 +360,7 @@ fn authorize(ctx: &Ctx<'_>, api: Api, op: &Operation, body: &Value) -> TwinRespo
         }
         out.insert("refusalDescription".into(), json!(text));
         out.insert("advice".into(), json!({"code": "01"}));
-        return respond(api, 201, out);
+        return success(ctx, api, 201, out);
     }
     out.insert("issuer".into(), json!({"authorizationCode": format!("T{:05}", p.id % 100_000)}));
     if api == Api::WorldpayV7 {
@@ -335,5 +382,5 @@ fn authorize(ctx: &Ctx<'_>, api: Api, op: &Operation, body: &Value) -> TwinRespo
     };
     out.extend(links(ctx, api, op, status, &p));
     out.insert("outcome".into(), json!(outcome));
-    respond(api, status, out)
+    success(ctx, api, status, out)
 }
