@@ -444,3 +444,28 @@ fn sigterm_drains_the_request_in_flight_and_exits_zero() {
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0), "{status:?}");
 }
+
+#[test]
+fn adyen_is_served_on_every_sdk_version_path_and_answers_in_its_own_shape_elsewhere() {
+    let twin = Twin::default();
+    let body = json!({"merchantAccount": "M", "reference": "r", "amount": {"value": 1000, "currency": "EUR"},
+        "card": {"number": "4111111111111111", "expiryMonth": "03", "expiryYear": "2030", "cvc": "737", "holderName": "A"}});
+    for version in [40, 49, 52, 64, 68] {
+        let r = twin.handle(&req(
+            "POST",
+            &format!("/pal/servlet/Payment/v{version}/authorise"),
+            &[("x-api-key", "k"), ("content-type", "application/json")],
+            &body,
+        ));
+        assert_eq!((r.status, r.body["resultCode"].as_str()), (200, Some("Authorised")), "v{version}");
+    }
+    for path in [
+        "/pal/servlet/Payment/V40/authorise",
+        "/pal/servlet/Payment/v69/authorise",
+        "/pal/servlet/Checkout/v70/payments",
+    ] {
+        let r = twin.handle(&req("POST", path, &[("x-api-key", "k"), ("content-type", "application/json")], &body));
+        assert_eq!((r.status, r.content_type), (404, "application/json"), "{path}");
+        assert_eq!(r.body["status"], json!(404), "Adyen's error shape for {path}: {}", r.body);
+    }
+}

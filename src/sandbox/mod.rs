@@ -307,8 +307,17 @@ pub enum Protective {
 
 /// Which API a path belongs to, and the path relative to its base.
 fn route(path: &str) -> Option<(Api, &str)> {
-    if let Some(rest) = path.strip_prefix(Api::Adyen.base_path()) {
-        return Some((Api::Adyen, rest));
+    if let Some(after) = path.strip_prefix("/pal/") {
+        // Classic Payment under every version path Adyen's official SDKs have used
+        // (v40 through v68, the SDKs' default), all with the v40 behaviour. Anything
+        // else under /pal/ is Adyen's, and gets Adyen's 404.
+        let versioned = after.strip_prefix("servlet/Payment/v").and_then(|v| {
+            let digits = v.bytes().take_while(u8::is_ascii_digit).count();
+            let version: u32 = v[..digits].parse().ok()?;
+            let rest = &v[digits..];
+            ((40..=68).contains(&version) && (rest.is_empty() || rest.starts_with('/'))).then_some(rest)
+        });
+        return Some((Api::Adyen, versioned.unwrap_or(path)));
     }
     if path == "/api/payments" || path.starts_with("/api/payments/") {
         return Some((Api::WorldpayPayments, path));
