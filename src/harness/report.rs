@@ -333,8 +333,24 @@ impl RunReport {
             let _ = writeln!(s, "skipped {n}: {why}");
         }
         for sc in self.scenarios.iter().filter(|s| s.status == Status::Failed) {
-            let first = sc.reason.as_deref().unwrap_or("").lines().take(4).collect::<Vec<_>>().join("\n    ");
-            let _ = writeln!(s, "FAILED {}:{} {}\n    {first}", sc.path, sc.line, sc.name);
+            let _ = writeln!(s, "FAILED {}:{} {}", sc.path, sc.line, sc.name);
+            let reason = sc.reason.as_deref().unwrap_or("");
+            if sc.violations.is_empty() {
+                let first = reason.lines().take(4).collect::<Vec<_>>().join("\n    ");
+                let _ = writeln!(s, "    {first}");
+            } else {
+                // Every violation the summary counts is listed, each once.
+                let step = reason.split_once(": ").map_or(reason, |(step, _)| step);
+                let _ = writeln!(s, "    {step}: {} spec violation(s)", sc.violations.len());
+                for v in &sc.violations {
+                    let status = v.status.map(|s| s.to_string()).unwrap_or_else(|| "-".into());
+                    let _ = writeln!(
+                        s,
+                        "    - {} {} {status} {} {}: {}",
+                        v.api, v.operation, v.side, v.json_path, v.message
+                    );
+                }
+            }
         }
         if self.scenarios.is_empty() {
             let _ = writeln!(s, "no scenario matched: nothing ran, which is not a pass");
@@ -477,3 +493,47 @@ pre{margin:0;white-space:pre-wrap;max-width:60em}tr.failed td:first-child,.faile
 tr.passed td:first-child,.passed{color:#1b7f3b}tr.skipped td:first-child,.skipped{color:#8a6d00}\
 .coverage td{text-align:center;min-width:2.5em}td.hit{background:#d7f5dd}td.miss{color:#999}\
 td.undocumented{background:#f8d7da;color:#b00020;font-weight:bold}td.none{background:#f4f4f4}";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_console_lists_every_violation_it_counts() {
+        let violation = |n: usize| ViolationRecord {
+            api: "adyen-payment-v40".into(),
+            operation: "post-authorise".into(),
+            status: Some(200),
+            side: "response".into(),
+            json_path: format!("$.field{n}"),
+            message: format!("problem {n}"),
+        };
+        let report = RunReport {
+            target: "t".into(),
+            duration_ms: 1,
+            exchanges: 1,
+            coverage: vec![],
+            scenarios: vec![ScenarioResult {
+                api: None,
+                feature: "f".into(),
+                path: "a.feature".into(),
+                line: 3,
+                name: "s".into(),
+                tags: vec![],
+                status: Status::Failed,
+                reason: Some("When I authorize 1 EUR: 5 spec violation(s):\n  - one\n  - two".into()),
+                steps: vec![],
+                exchanges: 1,
+                violations: (1..=5).map(violation).collect(),
+                transport_errors: vec![],
+                duration_ms: 1,
+            }],
+        };
+        let summary = report.summary();
+        assert!(summary.contains("exchanges: 1 checked against the spec, 5 violations"), "{summary}");
+        assert!(summary.contains("When I authorize 1 EUR: 5 spec violation(s)"), "{summary}");
+        for n in 1..=5 {
+            assert!(summary.contains(&format!("$.field{n}: problem {n}")), "violation {n} missing:\n{summary}");
+        }
+    }
+}
