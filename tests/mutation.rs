@@ -142,3 +142,36 @@ async fn illegal_next_action_is_caught() {
         r.summary()
     );
 }
+
+#[tokio::test]
+async fn a_schema_break_is_reported_once_and_the_scenario_goes_on() {
+    // authCode as a number: the Background's authorisation breaks the schema, yet the
+    // modifications after it still run on the pspReference from the raw JSON.
+    fn m(req: &TwinRequest, _: &mut u16, _: &mut String, body: &mut Value) {
+        if req.path.ends_with("/authorise") && body.get("authCode").is_some() {
+            body["authCode"] = json!(123456);
+        }
+    }
+    let r = run_against(m, "@adyen").await;
+    let auth_code: Vec<_> = r
+        .scenarios
+        .iter()
+        .flat_map(|s| &s.violations)
+        .filter(|v| v.operation == "post-authorise" && v.json_path == "$.authCode")
+        .collect();
+    assert!(!auth_code.is_empty(), "{}", r.summary());
+    let per_scenario = r.scenarios.iter().filter(|s| !s.violations.is_empty()).all(|s| {
+        s.violations.iter().filter(|v| v.operation == "post-authorise").count()
+            == s.violations.iter().filter(|v| v.operation == "post-authorise" && v.json_path == "$.authCode").count()
+    });
+    assert!(per_scenario, "the decode failure is not reported again: {}", r.summary());
+    let adyen = r.coverage.iter().find(|c| c.api == "adyen-payment-v40").unwrap();
+    let captured: usize = adyen
+        .rows
+        .iter()
+        .filter(|row| row.operation == "post-capture")
+        .flat_map(|row| &row.cells)
+        .map(|c| c.count)
+        .sum();
+    assert!(captured > 0, "no capture ran after the broken authorisation:\n{}", r.summary());
+}

@@ -1,7 +1,8 @@
 //! The conformance harness: Gherkin scenarios (`features/`) run by cucumber-rs through
 //! the generated clients against a target (the twin, the vendors' test hosts or any
-//! URL). Every exchange is checked against the spec and every step fails on a
-//! violation, so each scenario implicitly asserts that all its exchanges conform.
+//! URL). Every exchange is checked against the spec, and a scenario fails on any
+//! violation (its steps go on from the raw JSON, so one bad field hides nothing after
+//! it), so each scenario implicitly asserts that all its exchanges conform.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), payconform::harness::HarnessError> {
@@ -279,6 +280,8 @@ pub(crate) struct Seen {
 /// A cucumber writer that collects results by scenario id and prints progress.
 struct Collector {
     seen: Arc<Mutex<BTreeMap<usize, Seen>>>,
+    /// The run's context, whose sink holds each finished scenario's exchanges.
+    ctx: Arc<RunContext>,
     planned: Arc<Vec<Planned>>,
     redactor: Redactor,
     progress: bool,
@@ -340,8 +343,20 @@ impl Collector {
                 self.done += 1;
                 if self.progress {
                     let failed = entry.steps.iter().find(|s| s.status == Status::Failed);
+                    // The after hook has put the scenario's exchanges in the sink.
+                    let violations: Vec<String> = self
+                        .ctx
+                        .sink
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .get(&id)
+                        .into_iter()
+                        .flatten()
+                        .flat_map(|e| &e.violations)
+                        .map(|v| self.redactor.clean(&v.to_string()))
+                        .collect();
                     let p = &self.planned[id];
-                    let mark = if failed.is_some() { "FAIL" } else { "ok  " };
+                    let mark = if failed.is_some() || !violations.is_empty() { "FAIL" } else { "ok  " };
                     eprintln!(
                         "[{:>3}/{}] {mark} {}:{} {}",
                         self.done,
@@ -354,6 +369,9 @@ impl Collector {
                         let msg = self.redactor.clean(f.message.as_deref().unwrap_or(""));
                         let text = self.redactor.clean(&f.text);
                         eprintln!("           {text}\n           {}", msg.replace('\n', "\n           "));
+                    }
+                    for v in &violations {
+                        eprintln!("           - {v}");
                     }
                 }
             }
@@ -484,6 +502,7 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
 
     if to_run > 0 {
         let collector = Collector {
+            ctx: ctx.clone(),
             seen: seen.clone(),
             planned: planned.clone(),
             redactor: redactor.clone(),

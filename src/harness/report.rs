@@ -173,6 +173,10 @@ impl RunReport {
                 (Status::Failed, Some(format!("{}: {}", f.text, f.message.clone().unwrap_or_default())))
             } else if !s.finished {
                 (Status::Failed, Some("the scenario did not finish".into()))
+            } else if let Some(first) = records.iter().flat_map(|e| &e.violations).next() {
+                // Every step ran (they go on past a violation); the violations fail it.
+                let n: usize = records.iter().map(|e| e.violations.len()).sum();
+                (Status::Failed, Some(r.clean(&format!("{n} spec violation(s), the first: {first}"))))
             } else {
                 (Status::Passed, None)
             };
