@@ -1,5 +1,6 @@
 //! The `payconform` command line. Thin: parsing here, work in the library.
 
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -338,9 +339,14 @@ fn sandbox(
         };
         let stop = stop_signal();
         let root = public.map(|u| u.trim_end_matches('/').to_string()).unwrap_or_else(|| server.url());
+        // Whoever started us may stop reading stdout: a closed pipe must not take the
+        // twin down, so write errors are ignored rather than panicking in println!.
+        let mut out = std::io::stdout().lock();
         for (api, url) in payconform::sandbox::wiremock_adapter::base_urls(&root) {
-            println!("{api} {url}");
+            let _ = writeln!(out, "{api} {url}");
         }
+        let _ = out.flush();
+        drop(out);
         // Ctrl-C or SIGTERM (as from `docker stop` or a CI service): stop accepting, let
         // requests in flight finish, exit 0.
         stop.await;

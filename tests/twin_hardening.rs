@@ -423,17 +423,23 @@ fn sigterm_drains_the_request_in_flight_and_exits_zero() {
         .spawn()
         .unwrap();
     let mut line = String::new();
+    // Reading one line and dropping the pipe also checks that a closed stdout does not
+    // take the twin down (it used to panic printing the other base URLs).
     BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let addr = line.split_whitespace().nth(1).unwrap().trim_start_matches("http://").to_string();
-    // A request whose body is still on its way when the signal comes.
+    // A request whose body is still on its way when the signal comes. `Expect:
+    // 100-continue` tells us when the twin has started reading the body.
     let mut s = std::net::TcpStream::connect(&addr).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let auth = basic("m");
     let head = format!(
-        "POST /api/payments HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\nContent-Type: application/json\r\nWP-Api-Version: 2024-06-01\r\nContent-Length: 2\r\n\r\n{{"
+        "POST /api/payments HTTP/1.1\r\nHost: x\r\nAuthorization: {auth}\r\nContent-Type: application/json\r\nWP-Api-Version: 2024-06-01\r\nContent-Length: 2\r\nExpect: 100-continue\r\n\r\n"
     );
     s.write_all(head.as_bytes()).unwrap();
-    std::thread::sleep(Duration::from_millis(200));
+    let mut interim = [0u8; 25];
+    s.read_exact(&mut interim).unwrap();
+    assert!(interim.starts_with(b"HTTP/1.1 100 Continue"), "{:?}", String::from_utf8_lossy(&interim));
+    s.write_all(b"{").unwrap();
     // SAFETY: kill only sends a signal to our own child.
     assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) }, 0);
     std::thread::sleep(Duration::from_millis(200));
