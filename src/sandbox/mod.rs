@@ -19,6 +19,7 @@ use serde_json::{Value, json};
 use crate::spec::{Api, Operation, SchemaViolation, media_is, spec};
 
 mod adyen;
+mod conn;
 pub mod ledger;
 #[cfg(test)]
 mod ledger_props;
