@@ -475,3 +475,35 @@ fn adyen_is_served_on_every_sdk_version_path_and_answers_in_its_own_shape_elsewh
         assert_eq!(r.body["status"], json!(404), "Adyen's error shape for {path}: {}", r.body);
     }
 }
+
+#[test]
+fn an_adyen_modification_in_another_currency_is_acknowledged_then_fails_and_moves_no_money() {
+    let twin = Twin::default();
+    let (_, auth) = adyen_authorise(&twin, "k", json!(1000));
+    let psp = auth["pspReference"].as_str().unwrap().to_string();
+    let modify = |op: &str, value: i64, currency: &str| {
+        let body = json!({"merchantAccount": "M", "originalReference": psp,
+            "modificationAmount": {"value": value, "currency": currency}});
+        let (status, body) = adyen(&twin, "k", op, &body);
+        assert_eq!(status, 200, "acknowledged: {body}");
+    };
+    let view = || {
+        let path = format!("/pal/servlet/Payment/v40/__twin/payments/{psp}");
+        twin.handle(&req("GET", &path, &[("x-api-key", "k")], &Value::Null)).body
+    };
+    modify("capture", 500, "USD");
+    modify("adjustAuthorisation", 2000, "GBP");
+    modify("capture", 600, "EUR");
+    modify("refund", 100, "JPY");
+    let v = view();
+    assert_eq!((&v["authorised"], &v["captured"], &v["refunded"]), (&json!(1000), &json!(600), &json!(0)), "{v}");
+    let outcomes: Vec<(bool, String)> = v["modifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["success"].as_bool().unwrap(), m["reason"].as_str().unwrap_or("").to_string()))
+        .collect();
+    assert_eq!(outcomes.iter().map(|o| o.0).collect::<Vec<_>>(), [false, false, true, false], "{outcomes:?}");
+    assert!(outcomes[0].1.contains("USD is not the authorisation's EUR"), "{outcomes:?}");
+    assert!(outcomes[3].1.contains("JPY"), "{outcomes:?}");
+}

@@ -11,19 +11,54 @@ Feature: Adyen classic Payment API v40 authorisation
     And the outcome is "Authorised"
     And the response field "pspReference" has 16 characters
 
-  Scenario Outline: Holder names drive the result code
+  # Adyen's classic-API testing page: every card.holderName and response code it lists.
+  Scenario Outline: Holder names drive the result code and refusal reason
     When I authorize 1000 EUR for card holder "<holder>"
+    Then the status is 200
+    And the outcome is "<result>"
+    And the response field "refusalReason" is "<reason>"
+
+    Examples:
+      | holder               | result   | reason               |
+      | UNKNOWN              | Error    | Unknown              |
+      | DECLINED             | Refused  | Refused              |
+      | REFERRAL             | Refused  | Referral             |
+      | ERROR                | Error    | Acquirer Error       |
+      | BLOCK_CARD           | Refused  | Blocked Card         |
+      | CARD_EXPIRED         | Refused  | Expired Card         |
+      | INVALID_AMOUNT       | Refused  | Invalid Amount       |
+      | INVALID_CARD_NUMBER  | Refused  | Invalid Card Number  |
+      | ISSUER_UNAVAILABLE   | Refused  | Issuer Unavailable   |
+      | NOT_SUPPORTED        | Refused  | Not supported        |
+      | NOT_3D_AUTHENTICATED | Refused  | 3D Not Authenticated |
+      | NOT_ENOUGH_BALANCE   | Refused  | Not enough balance   |
+      | ACQUIRER_FRAUD       | Refused  | Acquirer Fraud       |
+      | CANCELLED            | Refused  | Cancelled            |
+      | SHOPPER_CANCELLED    | Refused  | Shopper Cancelled    |
+
+  Scenario Outline: Holder names that are no refusal
+    When I authorize 1000 EUR for card holder "<holder>"
+    Then the status is 200
+    And the outcome is "<result>"
+    And the response has no field "refusalReason"
+
+    Examples:
+      | holder   | result     |
+      | APPROVED | Authorised |
+      | PENDING  | Received   |
+
+  Scenario Outline: RequestedTestAcquirerResponseCode drives the result too
+    When I authorize 1000 EUR with the field "additionalData" set to the JSON '{"RequestedTestAcquirerResponseCode": "<code>"}'
     Then the status is 200
     And the outcome is "<result>"
 
     Examples:
-      | holder             | result     |
-      | APPROVED           | Authorised |
-      | DECLINED           | Refused    |
-      | CARD_EXPIRED       | Refused    |
-      | NOT_ENOUGH_BALANCE | Refused    |
-      | ERROR              | Error      |
-      | PENDING            | Received   |
+      | code | result     |
+      | 0    | Error      |
+      | 1    | Authorised |
+      | 4    | Error      |
+      | 13   | Received   |
+      | 16   | Refused    |
 
   Scenario: A missing required field is named (130)
     When I authorize 1000 EUR without the field "reference"

@@ -60,7 +60,7 @@ pub(crate) fn handle(ctx: &Ctx<'_>, op: &Operation, body: &Value) -> TwinRespons
         "post-technicalCancel" => {
             let reference = body["originalMerchantReference"].as_str().unwrap_or("");
             match ctx.twin.ledger.find_reference(ctx.merchant, reference) {
-                Some(p) => modify(ctx, &p, "technicalCancel", Op::Reverse, None, "[technical-cancel-received]"),
+                Some(p) => modify(ctx, &p, "technicalCancel", Op::Reverse, None, None, "[technical-cancel-received]"),
                 None => error(422, "167", "Original merchant reference not found for this operation", "validation"),
             }
         }
@@ -88,15 +88,31 @@ pub(crate) fn handle(ctx: &Ctx<'_>, op: &Operation, body: &Value) -> TwinRespons
                 }
                 _ => return error(404, "000", "Requested endpoint was not found", "validation"),
             };
-            modify(ctx, &p, kind, op, amount, ack)
+            let currency = body["modificationAmount"]["currency"].as_str();
+            modify(ctx, &p, kind, op, amount, currency, ack)
         }
     }
 }
 
-fn modify(ctx: &Ctx<'_>, p: &Payment, kind: &'static str, op: Op, amount: Option<i64>, ack: &str) -> TwinResponse {
+/// Acknowledge a modification, then decide it: a broken rule is recorded as a failed
+/// modification and moves no money, as Adyen reports it later in a notification.
+fn modify(
+    ctx: &Ctx<'_>,
+    p: &Payment,
+    kind: &'static str,
+    op: Op,
+    amount: Option<i64>,
+    currency: Option<&str>,
+    ack: &str,
+) -> TwinResponse {
     let t = ctx.twin;
     let reference = next_psp(t);
     let outcome = match p.status {
+        // Adyen's v40 document: the modification's currency must match the authorisation's.
+        _ if currency.is_some_and(|c| c != p.currency) => Some(Err(RuleError::CurrencyMismatch {
+            requested: currency.unwrap_or_default().to_string(),
+            authorised: p.currency.clone(),
+        })),
         Status::Refused | Status::Pending => Some(Err(RuleError::SettleNotAllowed)),
         // Adyen documents that a captured payment can no longer be cancelled.
         _ if kind == "cancel" && p.settled > 0 => Some(Err(RuleError::CancelNotAllowed)),
@@ -111,21 +127,43 @@ fn modify(ctx: &Ctx<'_>, p: &Payment, kind: &'static str, op: Op, amount: Option
     ok(json!({"pspReference": reference, "response": ack}))
 }
 
+/// Adyen's classic-API test values ("Testing result codes and refusal reasons"): the
+/// `RequestedTestAcquirerResponseCode`, the `card.holderName` that asks for the same,
+/// the `resultCode` and the `refusalReason`.
+const TEST_VALUES: [(&str, &str, &str, Option<&str>); 17] = [
+    ("0", "UNKNOWN", "Error", Some("Unknown")),
+    ("1", "APPROVED", "Authorised", None),
+    ("2", "DECLINED", "Refused", Some("Refused")),
+    ("3", "REFERRAL", "Refused", Some("Referral")),
+    ("4", "ERROR", "Error", Some("Acquirer Error")),
+    ("5", "BLOCK_CARD", "Refused", Some("Blocked Card")),
+    ("6", "CARD_EXPIRED", "Refused", Some("Expired Card")),
+    ("7", "INVALID_AMOUNT", "Refused", Some("Invalid Amount")),
+    ("8", "INVALID_CARD_NUMBER", "Refused", Some("Invalid Card Number")),
+    ("9", "ISSUER_UNAVAILABLE", "Refused", Some("Issuer Unavailable")),
+    ("10", "NOT_SUPPORTED", "Refused", Some("Not supported")),
+    ("11", "NOT_3D_AUTHENTICATED", "Refused", Some("3D Not Authenticated")),
+    ("12", "NOT_ENOUGH_BALANCE", "Refused", Some("Not enough balance")),
+    ("13", "PENDING", "Received", None),
+    ("14", "ACQUIRER_FRAUD", "Refused", Some("Acquirer Fraud")),
+    ("15", "CANCELLED", "Refused", Some("Cancelled")),
+    ("16", "SHOPPER_CANCELLED", "Refused", Some("Shopper Cancelled")),
+];
+
 fn authorise(ctx: &Ctx<'_>, body: &Value) -> TwinResponse {
+    // The response code wins over the holder name; anything the table does not list
+    // is authorised.
+    let code = body["additionalData"]["RequestedTestAcquirerResponseCode"].as_str();
     let holder = body["card"]["holderName"].as_str().unwrap_or("");
-    let requested = body["additionalData"]["RequestedTestAcquirerResponseCode"]
-        .as_str()
-        .map(|code| if code == "0" || code == "1" { "APPROVED" } else { "DECLINED" });
-    let magic = requested.unwrap_or(holder);
-    let (status, result, refusal) = match magic {
-        "ERROR" => (Status::Refused, "Error", Some("Acquirer Error")),
-        "PENDING" => (Status::Pending, "Received", None),
-        "DECLINED" => (Status::Refused, "Refused", Some("Refused")),
-        "BLOCK_CARD" => (Status::Refused, "Refused", Some("Blocked Card")),
-        "CARD_EXPIRED" => (Status::Refused, "Refused", Some("Expired Card")),
-        "INVALID_AMOUNT" => (Status::Refused, "Refused", Some("Invalid Amount")),
-        "NOT_ENOUGH_BALANCE" => (Status::Refused, "Refused", Some("Not enough balance")),
-        _ => (Status::Authorized, "Authorised", None),
+    let row = match code {
+        Some(code) => TEST_VALUES.iter().find(|r| r.0 == code),
+        None => TEST_VALUES.iter().find(|r| r.1 == holder),
+    };
+    let (result, refusal) = row.map_or(("Authorised", None), |r| (r.2, r.3));
+    let status = match result {
+        "Authorised" => Status::Authorized,
+        "Received" => Status::Pending,
+        _ => Status::Refused,
     };
     let Some(amount) = int64(&body["amount"]["value"]) else {
         return error(422, "100", "Field 'amount.value' must be an integer", "validation");

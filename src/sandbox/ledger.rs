@@ -189,6 +189,14 @@ pub enum RuleError {
     /// A settled authorization can no longer be changed.
     #[error("an authorization that is settled can no longer be adjusted")]
     AdjustNotAllowed,
+    /// A modification in another currency than the authorisation's (Adyen).
+    #[error("the currency {requested} is not the authorisation's {authorised}")]
+    CurrencyMismatch {
+        /// The modification's currency.
+        requested: String,
+        /// The authorisation's.
+        authorised: String,
+    },
 }
 
 /// The ledger: every payment, bounded, under one short lock.

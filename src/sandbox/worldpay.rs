@@ -41,6 +41,7 @@ fn rule_error(ctx: &Ctx<'_>, api: Api, e: &RuleError) -> TwinResponse {
     let name = match e {
         RuleError::CancelNotAllowed => "cancelNotAllowed",
         RuleError::SettleNotAllowed | RuleError::AdjustNotAllowed => "settlementNotAllowed",
+        RuleError::CurrencyMismatch { .. } => "currencyMismatch",
         RuleError::ExceedsAuthorized { .. } => "amountExceedsAuthorizedAmount",
         RuleError::RefundNotAllowed => "refundNotAllowed",
         RuleError::ExceedsSettled { .. } => "amountExceedsSettledAmount",
