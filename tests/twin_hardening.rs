@@ -507,3 +507,19 @@ fn an_adyen_modification_in_another_currency_is_acknowledged_then_fails_and_move
     assert!(outcomes[0].1.contains("USD is not the authorisation's EUR"), "{outcomes:?}");
     assert!(outcomes[3].1.contains("JPY"), "{outcomes:?}");
 }
+
+#[test]
+fn adyen_splits_follow_adyens_document() {
+    // Adyen requires only `type` and lists 16 types (seed 001's Verification is kept).
+    let twin = Twin::default();
+    for split in
+        [json!({"type": "BalanceAccount", "account": "BA1"}), json!({"type": "TopUp"}), json!({"type": "Verification"})]
+    {
+        let body = json!({"merchantAccount": "M", "reference": "r", "amount": {"value": 1, "currency": "EUR"}, "splits": [split]});
+        let (status, body) = adyen(&twin, "k", "authorise", &body);
+        assert_eq!(status, 200, "{body}");
+    }
+    let body = json!({"merchantAccount": "M", "reference": "r", "amount": {"value": 1, "currency": "EUR"},
+        "splits": [{"type": "Bonus"}]});
+    assert_eq!(adyen(&twin, "k", "authorise", &body).0, 422, "an unlisted type is refused");
+}
