@@ -40,9 +40,10 @@ enum Command {
         /// Tag expression selecting scenarios, e.g. `@adyen and not @twin`.
         #[arg(long, value_name = "EXPR")]
         tags: Option<String>,
-        /// Run these feature files (searched recursively) with the built-in steps.
-        #[arg(long, value_name = "DIR")]
-        features: Option<PathBuf>,
+        /// Run these feature files, or every .feature file under these directories, with
+        /// the built-in steps instead of the built-in features (repeatable).
+        #[arg(long, value_name = "FILE|DIR")]
+        features: Vec<PathBuf>,
         /// Write a JUnit XML report.
         #[arg(long, value_name = "FILE")]
         junit: Option<PathBuf>,

@@ -190,3 +190,31 @@ fn user_features_run_with_the_built_in_vocabulary_and_card_numbers_are_masked() 
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("broken.feature: not valid Gherkin"), "{}", text(&o));
 }
+
+#[test]
+fn features_take_files_and_directories_repeatably() {
+    let dir = tempfile::tempdir().unwrap();
+    let one = dir.path().join("one.feature");
+    let sub = dir.path().join("more");
+    std::fs::create_dir(&sub).unwrap();
+    let scenario = |name: &str| {
+        format!(
+            "Feature: {name}\n\n  Scenario: {name} authorizes\n    Given the worldpay-v7 API\n    When I authorize 100 GBP\n    Then the status is 201\n"
+        )
+    };
+    std::fs::write(&one, scenario("One")).unwrap();
+    std::fs::write(sub.join("two.feature"), scenario("Two")).unwrap();
+    std::fs::write(sub.join("three.feature"), scenario("Three")).unwrap();
+    let o = payconform(&["check", "--features", one.to_str().unwrap()], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("1 passed, 0 failed"), "{}", text(&o));
+    // A file and a directory together; the file named twice counts once.
+    let (one, sub) = (one.to_str().unwrap(), sub.to_str().unwrap());
+    let o = payconform(&["check", "--features", one, "--features", sub, "--features", one], &[]);
+    assert!(text(&o).contains("3 passed, 0 failed"), "{}", text(&o));
+    let not_gherkin = dir.path().join("notes.txt");
+    std::fs::write(&not_gherkin, "x").unwrap();
+    let o = payconform(&["check", "--features", not_gherkin.to_str().unwrap()], &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("is not a .feature file"), "{}", text(&o));
+}

@@ -56,8 +56,9 @@ pub struct CheckOptions {
     pub target: Target,
     /// A tag expression (`@adyen and not @slow`); scenarios that do not match are left out.
     pub tags: Option<String>,
-    /// Feature files to run instead of the built-in ones.
-    pub features: Option<PathBuf>,
+    /// Feature files and directories (searched recursively) to run instead of the
+    /// built-in features; empty runs the built-in ones.
+    pub features: Vec<PathBuf>,
     /// How long an event query keeps polling for the expected event; default 30 s
     /// wherever the target is not payconform's twin, 0 on a twin (it updates events at
     /// once).
@@ -83,7 +84,7 @@ impl CheckOptions {
         CheckOptions {
             target,
             tags: None,
-            features: None,
+            features: Vec::new(),
             event_wait: None,
             concurrency: None,
             env: std::env::vars().collect(),
@@ -116,48 +117,62 @@ struct Source {
     text: String,
 }
 
-fn load_sources(dir: Option<&Path>) -> Result<Vec<Source>, HarnessError> {
+/// The built-in features, or the given feature files and directories (searched
+/// recursively), each path at most once.
+fn load_sources(paths: &[PathBuf]) -> Result<Vec<Source>, HarnessError> {
     let mut out = Vec::new();
-    match dir {
-        None => {
-            fn walk(d: &Dir<'static>, out: &mut Vec<Source>) {
-                for f in d.files() {
-                    if f.path().extension().is_some_and(|e| e == "feature") {
-                        out.push(Source {
-                            path: format!("features/{}", f.path().display()),
-                            text: f.contents_utf8().unwrap_or_default().to_string(),
-                        });
-                    }
-                }
-                for sub in d.dirs() {
-                    walk(sub, out);
+    if paths.is_empty() {
+        fn walk(d: &Dir<'static>, out: &mut Vec<Source>) {
+            for f in d.files() {
+                if f.path().extension().is_some_and(|e| e == "feature") {
+                    out.push(Source {
+                        path: format!("features/{}", f.path().display()),
+                        text: f.contents_utf8().unwrap_or_default().to_string(),
+                    });
                 }
             }
-            walk(&FEATURES, &mut out);
+            for sub in d.dirs() {
+                walk(sub, out);
+            }
         }
-        Some(dir) => {
-            if !dir.is_dir() {
-                return Err(HarnessError::Usage(format!("features directory {} does not exist", dir.display())));
+        walk(&FEATURES, &mut out);
+    }
+    fn walk(d: &Path, out: &mut Vec<Source>) -> std::io::Result<()> {
+        for entry in std::fs::read_dir(d)? {
+            let p = entry?.path();
+            if p.is_dir() {
+                walk(&p, out)?;
+            } else if p.extension().is_some_and(|e| e == "feature") {
+                out.push(Source { path: p.display().to_string(), text: std::fs::read_to_string(&p)? });
             }
-            fn walk(d: &Path, out: &mut Vec<Source>) -> std::io::Result<()> {
-                for entry in std::fs::read_dir(d)? {
-                    let p = entry?.path();
-                    if p.is_dir() {
-                        walk(&p, out)?;
-                    } else if p.extension().is_some_and(|e| e == "feature") {
-                        out.push(Source { path: p.display().to_string(), text: std::fs::read_to_string(&p)? });
-                    }
-                }
-                Ok(())
+        }
+        Ok(())
+    }
+    for path in paths {
+        let unreadable = |e: std::io::Error| HarnessError::Usage(format!("cannot read {}: {e}", path.display()));
+        if path.is_dir() {
+            let before = out.len();
+            walk(path, &mut out).map_err(unreadable)?;
+            if out.len() == before {
+                return Err(HarnessError::Usage(format!("no .feature files under {}", path.display())));
             }
-            walk(dir, &mut out)
-                .map_err(|e| HarnessError::Usage(format!("cannot read features from {}: {e}", dir.display())))?;
-            if out.is_empty() {
-                return Err(HarnessError::Usage(format!("no .feature files under {}", dir.display())));
+        } else if path.is_file() {
+            if path.extension().is_none_or(|e| e != "feature") {
+                return Err(HarnessError::Usage(format!("{} is not a .feature file", path.display())));
             }
+            out.push(Source {
+                path: path.display().to_string(),
+                text: std::fs::read_to_string(path).map_err(unreadable)?,
+            });
+        } else {
+            return Err(HarnessError::Usage(format!(
+                "{} does not exist (give feature files or directories)",
+                path.display()
+            )));
         }
     }
     out.sort_by(|a, b| a.path.cmp(&b.path));
+    out.dedup_by(|a, b| a.path == b.path);
     Ok(out)
 }
 
@@ -447,7 +462,7 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
         ),
         None => None,
     };
-    let mut features = parse_features(load_sources(opts.features.as_deref())?)?;
+    let mut features = parse_features(load_sources(&opts.features)?)?;
 
     // The target.
     if opts.variance.is_some() && opts.target != Target::Sandbox {
