@@ -301,12 +301,16 @@ fn lint(dir: Option<PathBuf>) -> ExitCode {
     }
     let source = dir.as_ref().map(|d| d.display().to_string()).unwrap_or_else(|| "built-in vendor examples".into());
     eprintln!(
-        "lint {source}: {} example(s) checked, {} allow-listed, {} skipped (operation not in our specs), {} problem(s)",
+        "lint {source}: {} example(s) checked, {} allow-listed, {} skipped (operations outside our specs), {} problem(s)",
         report.checked,
         report.allowed.len(),
         report.skipped.len(),
         report.problems.len()
     );
+    if report.checked == 0 {
+        eprintln!("lint {source}: no example was checked, which is not a pass");
+        return ExitCode::FAILURE;
+    }
     if report.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
 }
 

@@ -218,3 +218,35 @@ fn features_take_files_and_directories_repeatably() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(text(&o).contains("is not a .feature file"), "{}", text(&o));
 }
+
+#[test]
+fn lint_names_unknown_folders_and_prefixes_and_accepts_short_api_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let put = |rel: &str, body: &str| {
+        let p = dir.path().join(rel);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, body).unwrap();
+    };
+    let authorise = r#"{"merchantAccount": "M", "reference": "r", "amount": {"value": 1, "currency": "EUR"}}"#;
+    // A short API folder name works.
+    put("adyen/post-authorise/request.ok.json", authorise);
+    let root = dir.path().to_str().unwrap();
+    let o = payconform(&["lint", root], &[]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert!(text(&o).contains("1 example(s) checked"), "{}", text(&o));
+
+    // A misspelled operation folder, a misspelled prefix and an unknown API folder are
+    // errors that say what is valid.
+    put("adyen/post-authorize/request.x.json", authorise);
+    put("adyen/post-authorise/requests.x.json", authorise);
+    put("worldpay/authorize/request.x.json", "{}");
+    let o = payconform(&["lint", root], &[]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains(r#"unknown operation folder "post-authorize""#) && out.contains("post-authorise, "), "{out}");
+    assert!(out.contains(r#"unknown example kind "requests""#), "{out}");
+    assert!(
+        out.contains(r#"unknown API folder "worldpay""#) && out.contains("worldpay-card-payments-v7 (worldpay-v7)"),
+        "{out}"
+    );
+}

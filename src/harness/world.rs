@@ -71,12 +71,7 @@ pub(crate) struct ExchangeRecord {
 
 /// The short names the vocabulary uses for the APIs.
 pub(crate) fn api_by_name(name: &str) -> Option<Api> {
-    match name {
-        "worldpay-v7" => Some(Api::WorldpayV7),
-        "worldpay-payments" => Some(Api::WorldpayPayments),
-        "adyen" => Some(Api::Adyen),
-        other => Api::from_name(other),
-    }
+    Api::from_any_name(name)
 }
 
 /// Management actions, named as the vocabulary names them for every API.

@@ -90,7 +90,7 @@ pub fn lint_examples(dir: &Path) -> std::io::Result<LintReport> {
             format!("no <api>/<operationId>/<kind>.<name>.json files under {}", dir.display()),
         ));
     }
-    Ok(lint_files(files.iter().map(|(n, b)| (n.as_str(), b.as_slice()))))
+    Ok(lint_files(files.iter().map(|(n, b)| (n.as_str(), b.as_slice())), true))
 }
 
 static EMBEDDED: include_dir::Dir<'static> =
@@ -101,7 +101,7 @@ pub fn lint_embedded_examples() -> LintReport {
     let mut files = Vec::new();
     collect(&EMBEDDED, &mut files);
     files.sort_by(|a, b| a.0.cmp(b.0));
-    lint_files(files.into_iter())
+    lint_files(files.into_iter(), false)
 }
 
 /// The embedded vendor examples as (relative path, bytes).
@@ -123,7 +123,15 @@ fn collect(dir: &'static include_dir::Dir<'static>, out: &mut Vec<(&'static str,
     }
 }
 
-fn lint_files<'a>(files: impl Iterator<Item = (&'a str, &'a [u8])>) -> LintReport {
+/// The valid API folder names, long and short.
+fn api_folders() -> String {
+    Api::ALL.iter().map(|a| format!("{} ({})", a.name(), a.short_name())).collect::<Vec<_>>().join(", ")
+}
+
+/// Lint example files. `strict` (your own folder): an operation folder or a file
+/// prefix that names nothing is an error listing the valid ones. Otherwise (the
+/// vendors' examples, which include operations out of our scope) it is skipped.
+fn lint_files<'a>(files: impl Iterator<Item = (&'a str, &'a [u8])>, strict: bool) -> LintReport {
     let mut report = LintReport::default();
     for (rel, bytes) in files {
         let parts: Vec<&str> = rel.split('/').collect();
@@ -131,12 +139,23 @@ fn lint_files<'a>(files: impl Iterator<Item = (&'a str, &'a [u8])>) -> LintRepor
             report.skipped.push((rel.to_string(), "not at <api>/<operationId>/<file>".into()));
             continue;
         };
-        let Some(api) = Api::from_name(api_name) else {
-            report.problems.push(LintProblem { file: rel.into(), message: format!("unknown API folder {api_name:?}") });
+        let Some(api) = Api::from_any_name(api_name) else {
+            report.problems.push(LintProblem {
+                file: rel.into(),
+                message: format!("unknown API folder {api_name:?}; the API folders are {}", api_folders()),
+            });
             continue;
         };
         let Some(op) = spec(api).operation(op_id) else {
-            report.skipped.push((rel.to_string(), format!("operation {op_id} is not in spec/{api_name}.yaml")));
+            if strict {
+                let ids: Vec<&str> = spec(api).operations.iter().map(|o| o.operation_id.as_str()).collect();
+                report.problems.push(LintProblem {
+                    file: rel.into(),
+                    message: format!("unknown operation folder {op_id:?}; {} has {}", api.name(), ids.join(", ")),
+                });
+            } else {
+                report.skipped.push((rel.to_string(), format!("operation {op_id} is not in spec/{}.yaml", api.name())));
+            }
             continue;
         };
         let kind = file_name.split('.').next().unwrap_or("");
@@ -169,7 +188,14 @@ fn lint_files<'a>(files: impl Iterator<Item = (&'a str, &'a [u8])>) -> LintRepor
                 }
             }
         } else {
-            report.skipped.push((rel.to_string(), format!("unknown example kind {kind:?}")));
+            let message = format!(
+                "unknown example kind {kind:?}: a file is request.<name>.json or response-<status>.<name>.json"
+            );
+            if strict {
+                report.problems.push(LintProblem { file: rel.into(), message });
+            } else {
+                report.skipped.push((rel.to_string(), message));
+            }
             continue;
         };
         let value: serde_json::Value = match serde_json::from_slice(bytes) {

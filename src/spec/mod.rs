@@ -48,6 +48,20 @@ impl Api {
         Api::ALL.into_iter().find(|a| a.name() == name)
     }
 
+    /// The short name the step vocabulary uses (`worldpay-v7`, `worldpay-payments`, `adyen`).
+    pub fn short_name(self) -> &'static str {
+        match self {
+            Api::WorldpayV7 => "worldpay-v7",
+            Api::WorldpayPayments => "worldpay-payments",
+            Api::Adyen => "adyen",
+        }
+    }
+
+    /// The API for its spec stem or its short name.
+    pub fn from_any_name(name: &str) -> Option<Api> {
+        Api::ALL.into_iter().find(|a| a.name() == name || a.short_name() == name)
+    }
+
     /// Path prefix of the API on a gateway host (what the spec's server URL adds).
     pub fn base_path(self) -> &'static str {
         match self {
