@@ -84,6 +84,12 @@ enum Command {
         /// Folder of example bodies (default: the built-in vendor examples).
         dir: Option<PathBuf>,
     },
+    /// Print a shell completion script, e.g. `payconform completions bash >
+    /// ~/.local/share/bash-completion/completions/payconform`.
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
     /// Serve the stateful sandbox twin of all three APIs until Ctrl-C or SIGTERM.
     ///
     /// Worldpay answers at /cardPayments/..., /payments/... and /api/payments/...;
@@ -196,6 +202,11 @@ fn main() -> ExitCode {
             check(opts, Reports { junit, json, html })
         }
         Command::Lint { dir } => lint(dir),
+        Command::Completions { shell } => {
+            use clap::CommandFactory;
+            clap_complete::generate(shell, &mut Cli::command(), "payconform", &mut std::io::stdout());
+            ExitCode::SUCCESS
+        }
         Command::Sandbox {
             addr,
             public_url,

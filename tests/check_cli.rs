@@ -250,3 +250,15 @@ fn lint_names_unknown_folders_and_prefixes_and_accepts_short_api_names() {
         "{out}"
     );
 }
+
+#[test]
+fn completions_for_each_shell() {
+    for shell in ["bash", "zsh", "fish"] {
+        let o = payconform(&["completions", shell], &[]);
+        assert_eq!(o.status.code(), Some(0), "{shell}: {}", text(&o));
+        let script = String::from_utf8_lossy(&o.stdout);
+        assert!(script.contains("payconform") && script.contains("sandbox") && script.contains("--target"), "{shell}");
+    }
+    let o = payconform(&["completions", "tcsh"], &[]);
+    assert_eq!(o.status.code(), Some(2));
+}

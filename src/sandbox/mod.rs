@@ -195,6 +195,9 @@ impl Twin {
     /// body, so that a caller without credentials never gets to park one in memory.
     pub fn head(&self, req: &TwinRequest) -> Result<Admitted, TwinResponse> {
         let t = &*self.inner;
+        if req.path == "/" && req.method == "GET" {
+            return Err(TwinResponse::json(200, "application/json", index(t, req)));
+        }
         if req.path == TWIN_PROBE_PATH && req.method == "GET" {
             let mut body = json!({"twin": "payconform"});
             if let Some(v) = &t.variance {
@@ -280,6 +283,32 @@ impl Twin {
             ),
         }
     }
+}
+
+/// `GET /`: each API with its base URL and operations, and where to read more.
+fn index(t: &TwinInner, req: &TwinRequest) -> Value {
+    let root = match &t.public_url {
+        Some(u) => u.clone(),
+        None => format!("http://{}", req.header("host").unwrap_or("localhost")),
+    };
+    let apis: Vec<Value> = Api::ALL
+        .iter()
+        .map(|&api| {
+            let ops: Vec<Value> = spec(api)
+                .operations
+                .iter()
+                .map(|o| json!({"operationId": o.operation_id, "method": o.http_method, "path": o.path}))
+                .collect();
+            json!({"api": api.name(), "shortName": api.short_name(), "title": api.title(),
+                   "baseUrl": format!("{root}{}", api.base_path()), "operations": ops})
+        })
+        .collect();
+    json!({
+        "twin": "payconform",
+        "about": "A stateful sandbox twin of Worldpay Card Payments v7, the Worldpay Payments API and Adyen's classic Payment API. Any well-formed credential is its own merchant unless the twin was started with --credential or --api-key.",
+        "readme": "https://crates.io/crates/payconform (README: The sandbox twin)",
+        "apis": apis,
+    })
 }
 
 /// A request [`Twin::head`] let through: which API and operation, and whose it is.
