@@ -16,6 +16,7 @@
 mod redact;
 pub mod report;
 mod steps;
+mod suggest;
 pub mod target;
 mod world;
 
@@ -324,13 +325,9 @@ impl Collector {
             match ev {
                 event::Step::Started => None,
                 event::Step::Passed(..) => Some(StepResult { text, status: Status::Passed, message: None }),
-                event::Step::Skipped => Some(StepResult {
-                    text,
-                    status: Status::Failed,
-                    message: Some(
-                        "no step definition matches this step (see the step vocabulary in the README)".into(),
-                    ),
-                }),
+                event::Step::Skipped => {
+                    Some(StepResult { message: Some(suggest::help(&s.value)), text, status: Status::Failed })
+                }
                 event::Step::Failed(_, _, _, err) => {
                     let message = match err {
                         event::StepError::Panic(info) => panic_message(info),

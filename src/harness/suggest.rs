@@ -1,0 +1,120 @@
+//! Help for a step that matches no definition: the closest entry of the vocabulary
+//! (read from the step definitions themselves), and hints for common slips.
+
+use std::sync::LazyLock;
+
+use cucumber::codegen::{StepConstructor as _, WorldInventory};
+use regex::Regex;
+
+use super::ConformanceWorld;
+
+/// Every step definition as a readable pattern (`I authorize {} {}`).
+pub(crate) fn vocabulary() -> &'static [String] {
+    static VOCABULARY: LazyLock<Vec<String>> = LazyLock::new(|| {
+        type W = ConformanceWorld;
+        let mut out: Vec<String> = Vec::new();
+        let regexes = cucumber::codegen::inventory::iter::<<W as WorldInventory>::Given>
+            .into_iter()
+            .map(|s| (s.inner().1)())
+            .chain(
+                cucumber::codegen::inventory::iter::<<W as WorldInventory>::When>.into_iter().map(|s| (s.inner().1)()),
+            )
+            .chain(
+                cucumber::codegen::inventory::iter::<<W as WorldInventory>::Then>.into_iter().map(|s| (s.inner().1)()),
+            );
+        for re in regexes {
+            let shape = readable(re.as_str());
+            if !out.contains(&shape) {
+                out.push(shape);
+            }
+        }
+        out.sort();
+        out
+    });
+    &VOCABULARY
+}
+
+/// `^I authorize (-?\d+) (\S+)$` → `I authorize {} {}`.
+fn readable(regex: &str) -> String {
+    let body = regex.trim_start_matches('^').trim_end_matches('$');
+    let mut out = String::new();
+    let mut depth = 0usize;
+    let mut chars = body.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some(n) = chars.next()
+                    && depth == 0
+                {
+                    out.push(n);
+                }
+            }
+            '(' => {
+                if depth == 0 {
+                    out.push_str("{}");
+                }
+                depth += 1;
+            }
+            ')' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The step text with its values replaced by `{}`: numbers and quoted strings.
+fn shape_of(text: &str) -> String {
+    static VALUES: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(r#""[^"]*"|'[^']*'|-?\d+(\.\d+)?"#).expect("valid regex"));
+    VALUES.replace_all(text, "{}").into_owned()
+}
+
+/// What to tell the author of a step that matches nothing.
+pub(crate) fn help(step: &str) -> String {
+    static DECIMAL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\b\d+\.\d+\b").expect("valid regex"));
+    let mut out = String::from("no step definition matches this step");
+    if DECIMAL.is_match(step) {
+        out.push_str("; amounts are integers in minor units (10.00 GBP is written 1000 GBP)");
+    }
+    let shape = shape_of(step).replace("authorise", "authorize").replace("Authorise", "authorize");
+    let best = vocabulary()
+        .iter()
+        .map(|v| (strsim::normalized_levenshtein(&shape.to_lowercase(), &v.to_lowercase()), v))
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    if let Some((score, entry)) = best
+        && score >= 0.6
+    {
+        out.push_str(&format!("; did you mean `{entry}`?"));
+    }
+    out.push_str(" (the step vocabulary is in the README)");
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_vocabulary_comes_from_the_definitions() {
+        let v = vocabulary();
+        assert!(v.iter().any(|s| s == "I authorize {} {}"), "{v:?}");
+        assert!(v.iter().any(|s| s == "the status is {}"), "{v:?}");
+        assert_eq!(readable(r"^the response field (.+) is (.+)$"), "the response field {} is {}");
+    }
+
+    #[test]
+    fn near_misses_get_the_closest_entry() {
+        for (typed, expected) in [
+            ("I authorise 100 GBP", "I authorize {} {}"),
+            ("authorise 100 GBP", "I authorize {} {}"),
+            ("settle the payment", "I {} the payment"),
+            ("the status was 201", "the status is {}"),
+        ] {
+            let h = help(typed);
+            assert!(h.contains(&format!("did you mean `{expected}`")), "{typed}: {h}");
+        }
+        assert!(help("I authorize 10.00 GBP").contains("integers in minor units"));
+        assert!(!help("the moon is made of cheese and stars").contains("did you mean"));
+    }
+}
