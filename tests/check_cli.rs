@@ -185,10 +185,25 @@ fn user_features_run_with_the_built_in_vocabulary_and_card_numbers_are_masked() 
     assert!(!out.contains("5555555555554444") && !report.contains("5555555555554444"));
     assert!(report.contains("Mastercard ****4444 authorizes"), "{report}");
 
+    let typo = dir.path().join("typo");
+    std::fs::create_dir(&typo).unwrap();
+    std::fs::write(
+        typo.join("t.feature"),
+        "Feature: T\n\n  Scenario: t\n    Given the adyen API\n    Wen I authorize 1 EUR\n",
+    )
+    .unwrap();
+    let o = payconform(&["check", "--features", typo.to_str().unwrap()], &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(
+        text(&o).contains("t.feature:5: not valid Gherkin: `Wen` is not a Gherkin keyword; did you mean `When`?"),
+        "{}",
+        text(&o)
+    );
+
     std::fs::write(features.join("broken.feature"), "Scenario without a feature\n  Given nothing\n").unwrap();
     let o = payconform(&["check", "--features", features.to_str().unwrap()], &[]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(text(&o).contains("broken.feature: not valid Gherkin"), "{}", text(&o));
+    assert!(text(&o).contains("broken.feature:1: not valid Gherkin"), "{}", text(&o));
 }
 
 #[test]

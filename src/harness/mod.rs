@@ -181,8 +181,20 @@ fn parse_features(sources: Vec<Source>) -> Result<Vec<gherkin::Feature>, Harness
     sources
         .into_iter()
         .map(|s| {
-            let mut f = gherkin::Feature::parse(&s.text, GherkinEnv::default())
-                .map_err(|e| HarnessError::Usage(format!("{}: not valid Gherkin: {e}", s.path)))?;
+            let mut f = gherkin::Feature::parse(&s.text, GherkinEnv::default()).map_err(|e| {
+                HarnessError::Usage(match suggest::misspelled_keyword(&s.text) {
+                    Some((line, hint)) => format!("{}:{line}: not valid Gherkin: {hint}", s.path),
+                    None => format!("{}: not valid Gherkin: {e}", s.path),
+                })
+            })?;
+            // A misspelled `Scenario:` parses as description text: say so rather than
+            // run a feature without scenarios.
+            if f.scenarios.is_empty()
+                && f.rules.iter().all(|r| r.scenarios.is_empty())
+                && let Some((line, hint)) = suggest::misspelled_keyword(&s.text)
+            {
+                return Err(HarnessError::Usage(format!("{}:{line}: no scenario found: {hint}", s.path)));
+            }
             f.path = Some(PathBuf::from(&s.path));
             f.expand_examples().map_err(|e| HarnessError::Usage(format!("{}: {e}", s.path)))
         })

@@ -91,6 +91,47 @@ pub(crate) fn help(step: &str) -> String {
     out
 }
 
+/// The first line (1-based) whose first word looks like a misspelled Gherkin keyword,
+/// with what to say about it.
+pub(crate) fn misspelled_keyword(text: &str) -> Option<(usize, String)> {
+    const KEYWORDS: [&str; 12] = [
+        "Feature:",
+        "Background:",
+        "Scenario:",
+        "Scenario Outline:",
+        "Scenario Template:",
+        "Rule:",
+        "Examples:",
+        "Given",
+        "When",
+        "Then",
+        "And",
+        "But",
+    ];
+    text.lines().enumerate().find_map(|(i, line)| {
+        let line = line.trim_start();
+        if line.starts_with(['#', '@', '|', '"', '*']) || line.is_empty() {
+            return None;
+        }
+        // A header keyword runs to its colon; a step keyword is the first word.
+        let head = match line.find(':') {
+            Some(colon) if !line[..colon].contains(' ') || line[..colon].split(' ').count() == 2 => &line[..=colon],
+            _ => line.split(' ').next().unwrap_or(""),
+        };
+        if head.len() < 3 || KEYWORDS.contains(&head) {
+            return None;
+        }
+        // One edit for the short step words (so a description's "Adds" is no "And"),
+        // two for the headers.
+        let distance = |k: &str| strsim::damerau_levenshtein(&head.to_lowercase(), &k.to_lowercase());
+        KEYWORDS
+            .iter()
+            .filter(|k| distance(k) <= if k.len() <= 5 { 1 } else { 2 })
+            .min_by_key(|k| distance(k))
+            .map(|k| (i + 1, format!("`{head}` is not a Gherkin keyword; did you mean `{k}`?")))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -101,6 +142,17 @@ mod tests {
         assert!(v.iter().any(|s| s == "I authorize {} {}"), "{v:?}");
         assert!(v.iter().any(|s| s == "the status is {}"), "{v:?}");
         assert_eq!(readable(r"^the response field (.+) is (.+)$"), "the response field {} is {}");
+    }
+
+    #[test]
+    fn misspelled_keywords_are_named_with_their_line() {
+        let text =
+            "Feature: x\n  A description line.\n\n  Scenario: ok\n    Given the adyen API\n    Wen I authorize 1 EUR\n";
+        assert_eq!(misspelled_keyword(text), Some((6, "`Wen` is not a Gherkin keyword; did you mean `When`?".into())));
+        let text = "Feature: x\n\n  Scenari: typo\n    Given the adyen API\n";
+        assert_eq!(misspelled_keyword(text).map(|(l, _)| l), Some(3));
+        let fine = "Feature: x\n  Adds text\n  Scenario: a\n    Given the adyen API\n    And I authorize 1 EUR\n";
+        assert_eq!(misspelled_keyword(fine), None);
     }
 
     #[test]
