@@ -32,6 +32,10 @@ enum Command {
     /// ADYEN_USERNAME and ADYEN_PASSWORD, and ADYEN_MERCHANT_ACCOUNT. Hosts for `live`:
     /// WORLDPAY_URL (default https://try.access.worldpay.com) and ADYEN_URL (default
     /// https://pal-test.adyen.com/pal/servlet/Payment/v40). Production hosts are refused.
+    ///
+    /// APIs, by spec name (short name for steps and lint folders):
+    /// worldpay-card-payments-v7 (worldpay-v7), worldpay-payments-2024-06-01
+    /// (worldpay-payments), adyen-payment-v40 (adyen).
     Check {
         /// `sandbox` (a twin started in-process), `live` (the vendors' test hosts) or a
         /// base URL serving all three APIs (e.g. `payconform sandbox` elsewhere).
