@@ -8,6 +8,8 @@
 #   REPEAT=5 DURATION=20s bash benches/load.sh
 #   THREADS=1 bash benches/load.sh       # the twin's worker threads (default: one per core)
 #   SOAK=1 bash benches/load.sh          # then about 2,000,000 more requests, RSS after each step
+#   LOG='--log-format text' bash benches/load.sh   # with the request log on (to /dev/null);
+#                                        # by default the twin runs with --quiet
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "install wrk: apt-get install -y wrk" >&2; exit 1; }
@@ -16,7 +18,7 @@ DURATION=${DURATION:-10s}
 REPEAT=${REPEAT:-3}
 WARMUP=${WARMUP:-5s}
 port=$((20000 + RANDOM % 20000))
-./target/release/payconform sandbox --addr "127.0.0.1:$port" --max-payments 100000 ${THREADS:+--threads $THREADS} >/dev/null &
+./target/release/payconform sandbox --addr "127.0.0.1:$port" --max-payments 100000 ${THREADS:+--threads $THREADS} ${LOG:---quiet} >/dev/null 2>/dev/null &
 pid=$!
 tmp=$(mktemp)
 trap 'kill $pid 2>/dev/null; rm -f "$tmp"' EXIT

@@ -140,7 +140,37 @@ enum Command {
         /// lag, pspReference digits).
         #[arg(long, value_name = "SEED")]
         variance: Option<u64>,
+        /// Request log format on stderr: one line per request (method, path, API,
+        /// operation, status, latency, a short merchant tag; never a credential).
+        /// RUST_LOG filters it (target payconform::request).
+        #[arg(long, value_enum, default_value = "text")]
+        log_format: LogFormat,
+        /// No request log.
+        #[arg(long, short)]
+        quiet: bool,
     },
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The sandbox's log on stderr. `RUST_LOG` wins where it is set; `--quiet` keeps only
+/// warnings and errors.
+fn init_log(format: LogFormat, quiet: bool) {
+    use tracing_subscriber::EnvFilter;
+    let default = if quiet { "warn" } else { "info" };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none());
+    let _ = match format {
+        LogFormat::Text => builder.compact().try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
 }
 
 fn parse_target(s: &str) -> Result<payconform::harness::Target, String> {
@@ -224,7 +254,10 @@ fn main() -> ExitCode {
             max_connections,
             body_budget,
             variance,
+            log_format,
+            quiet,
         } => {
+            init_log(log_format, quiet);
             let config = payconform::sandbox::TwinConfig {
                 credentials: credential,
                 api_keys: api_key,

@@ -537,3 +537,55 @@ fn get_root_is_an_index_of_the_apis() {
     assert!(v7_ops.contains(&"authorize") && v7_ops.contains(&"eventQuery"), "{v7_ops:?}");
     assert!(r.body["readme"].as_str().unwrap().contains("README"));
 }
+
+/// The standalone twin's request log: one line per request, never a credential.
+#[cfg(unix)]
+#[test]
+fn the_sandbox_logs_one_line_per_request_without_credentials() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::process::{Command, Stdio};
+    let run = |extra: &[&str]| -> String {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_payconform"))
+            .args(["sandbox", "--addr", "127.0.0.1:0"])
+            .args(extra)
+            .env_remove("RUST_LOG")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let mut line = String::new();
+        out.read_line(&mut line).unwrap();
+        let addr = line.split_whitespace().nth(1).unwrap().trim_start_matches("http://").to_string();
+        let body = r#"{"merchantAccount":"M","reference":"r","amount":{"value":1,"currency":"EUR"}}"#;
+        let request = format!(
+            "POST /pal/servlet/Payment/v40/authorise HTTP/1.1\r\nHost: x\r\nX-API-Key: AQE-very-secret-key\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let mut s = std::net::TcpStream::connect(&addr).unwrap();
+        s.write_all(request.as_bytes()).unwrap();
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).unwrap();
+        assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+        // SAFETY: kill only sends a signal to our own child.
+        unsafe { libc::kill(child.id() as libc::pid_t, libc::SIGTERM) };
+        let mut log = String::new();
+        child.stderr.take().unwrap().read_to_string(&mut log).unwrap();
+        child.wait().unwrap();
+        log
+    };
+    let text = run(&[]);
+    let lines: Vec<&str> = text.lines().filter(|l| l.contains("payconform::request")).collect();
+    assert_eq!(lines.len(), 1, "{text}");
+    for field in [r#"method="POST""#, r#"operation="post-authorise""#, "status=200", "latency_us=", "merchant="] {
+        assert!(lines[0].contains(field), "{field} in {}", lines[0]);
+    }
+    assert!(!text.contains("AQE-very-secret-key"), "{text}");
+
+    let json = run(&["--log-format", "json"]);
+    let entry: serde_json::Value = serde_json::from_str(json.lines().next().unwrap()).expect("a JSON line");
+    assert_eq!((entry["operation"].as_str(), entry["status"].as_u64()), (Some("post-authorise"), Some(200)));
+    assert_eq!(entry["api"], "adyen-payment-v40");
+
+    assert_eq!(run(&["--quiet"]).trim(), "", "--quiet logs no request");
+}

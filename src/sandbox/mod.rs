@@ -311,6 +311,22 @@ fn index(t: &TwinInner, req: &TwinRequest) -> Value {
     })
 }
 
+impl Admitted {
+    /// The API.
+    pub fn api(&self) -> Api {
+        self.api
+    }
+    /// The operationId (`__twin` for the twin's inspection endpoint).
+    pub fn operation_id(&self) -> &str {
+        self.op.map_or("__twin", |o| o.operation_id.as_str())
+    }
+    /// A short tag of the merchant for logs: a hash of the credential, never the
+    /// credential itself.
+    pub fn merchant_tag(&self) -> String {
+        format!("{:06x}", self.merchant >> 40)
+    }
+}
+
 /// A request [`Twin::head`] let through: which API and operation, and whose it is.
 #[derive(Debug, Clone)]
 pub struct Admitted {

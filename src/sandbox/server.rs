@@ -288,7 +288,34 @@ async fn read_body<'a>(
     Ok((out, held))
 }
 
+/// One line per request (target `payconform::request`, level info): method, path, API,
+/// operation, status, latency and a short merchant tag; never a credential or a body.
+fn log(method: &str, path: &str, admitted: Option<&super::Admitted>, status: u16, started: std::time::Instant) {
+    tracing::info!(
+        target: "payconform::request",
+        method,
+        path,
+        api = admitted.map_or("-", |a| a.api().name()),
+        operation = admitted.map_or("-", |a| a.operation_id()),
+        status,
+        latency_us = started.elapsed().as_micros() as u64,
+        merchant = admitted.map(|a| a.merchant_tag()).as_deref().unwrap_or("-"),
+    );
+}
+
 async fn serve_one(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+    let started = std::time::Instant::now();
+    // Nothing is copied for the log unless a subscriber wants the line.
+    let line = tracing::enabled!(target: "payconform::request", tracing::Level::INFO)
+        .then(|| (req.method().to_string(), req.uri().path().to_string()));
+    let (response, admitted) = answer(&shared, req).await;
+    if let Some((method, path)) = line {
+        log(&method, &path, admitted.as_ref(), response.status().as_u16(), started);
+    }
+    Ok(response)
+}
+
+async fn answer(shared: &Shared, req: Request<Incoming>) -> (Response<Full<Bytes>>, Option<super::Admitted>) {
     let (parts, body) = req.into_parts();
     let twin = &shared.twin;
     let mut twin_req = TwinRequest {
@@ -304,14 +331,14 @@ async fn serve_one(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Respon
     // Route, method and credentials first: nobody parks a body without credentials.
     let admitted = match twin.head(&twin_req) {
         Ok(a) => a,
-        Err(r) => return Ok(closing_unless_empty(reply(&r), &parts.headers)),
+        Err(r) => return (closing_unless_empty(reply(&r), &parts.headers), None),
     };
     let declared = parts
         .headers
         .get(hyper::header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<usize>().ok());
-    let refuse = |kind| Ok(closing(reply(&twin.protective(&twin_req.path, kind))));
+    let refuse = |kind| (closing(reply(&twin.protective(&twin_req.path, kind))), Some(admitted.clone()));
     if declared.is_some_and(|n| n > MAX_BODY) {
         return refuse(Protective::TooLarge);
     }
@@ -327,7 +354,7 @@ async fn serve_one(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Respon
     // No input may take a worker down: a panic is the vendor's 500, never an empty reply.
     let answer = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| twin.finish(&admitted, &twin_req)))
         .unwrap_or_else(|_| twin.internal_error(&twin_req.path));
-    Ok(reply(&answer))
+    (reply(&answer), Some(admitted))
 }
 
 /// An answer given before the body was read: close the connection if a body may
