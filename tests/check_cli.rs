@@ -78,6 +78,18 @@ fn check_against_the_embedded_twin_passes_and_writes_valid_reports() {
     let scenarios = report["scenarios"].as_array().unwrap();
     assert!(scenarios.len() >= 60, "the built-in suite has at least 60 scenarios");
     assert!(scenarios.iter().all(|s| s["status"] == "passed"));
+    let summary = &report["summary"];
+    assert_eq!(summary["passed"].as_u64(), Some(scenarios.len() as u64), "{summary}");
+    assert_eq!(
+        (&summary["failed"], &summary["violations"], &summary["transport_errors"]),
+        (&0.into(), &0.into(), &0.into())
+    );
+    assert_eq!(report["version"], env!("CARGO_PKG_VERSION"));
+    assert!(
+        chrono::DateTime::parse_from_rfc3339(report["started_at"].as_str().unwrap()).is_ok(),
+        "{}",
+        report["started_at"]
+    );
     assert!(report["exchanges"].as_u64().unwrap() >= 100);
     // Every API's operations show in the coverage matrix; authorize got its 201.
     let v7 = &report["coverage"][0];

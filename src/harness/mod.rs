@@ -32,7 +32,7 @@ use cucumber::{World as _, event, writer};
 use futures::FutureExt as _;
 use include_dir::{Dir, include_dir};
 
-pub use report::{Redactor, RunReport, ScenarioResult, Status, StepResult};
+pub use report::{Redactor, RunReport, ScenarioResult, Status, StepResult, Summary};
 pub use target::{Endpoint, Env, Target};
 pub use world::ConformanceWorld;
 
@@ -464,6 +464,7 @@ async fn is_twin(root: &str, http: &[(Api, reqwest::Client, reqwest::Client)]) -
 /// Run the suite and report. Errors only when the run cannot start.
 pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
     let started = Instant::now();
+    let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let tags = match opts.tags.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
         Some(t) => Some(
             t.parse::<gherkin::tagexpr::TagOperation>()
@@ -559,5 +560,5 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
     drop(mock);
     let seen = std::mem::take(&mut *seen.lock().unwrap_or_else(|p| p.into_inner()));
     let sink = std::mem::take(&mut *ctx.sink.lock().unwrap_or_else(|p| p.into_inner()));
-    Ok(RunReport::build(target_label, &planned, seen, sink, started.elapsed(), &redactor))
+    Ok(RunReport::build(target_label, &planned, seen, sink, started.elapsed(), started_at, &redactor))
 }

@@ -125,6 +125,12 @@ pub struct Coverage {
 /// Everything a run found.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
+    /// payconform's version.
+    pub version: String,
+    /// When the run started (RFC 3339, UTC).
+    pub started_at: String,
+    /// The counts a dashboard wants first.
+    pub summary: Summary,
     /// What was targeted.
     pub target: String,
     /// Wall time of the whole run.
@@ -135,6 +141,21 @@ pub struct RunReport {
     pub exchanges: usize,
     /// Coverage matrix per API.
     pub coverage: Vec<Coverage>,
+}
+
+/// A run's counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Scenarios that passed.
+    pub passed: usize,
+    /// Scenarios that failed.
+    pub failed: usize,
+    /// Scenarios that were skipped.
+    pub skipped: usize,
+    /// Spec violations found.
+    pub violations: usize,
+    /// Transport failures (no answer, or one that broke off), not counted as violations.
+    pub transport_errors: usize,
 }
 
 fn statuses_documented(api: Api, operation: &str) -> Vec<u16> {
@@ -151,6 +172,7 @@ impl RunReport {
         mut seen: BTreeMap<usize, Seen>,
         mut sink: BTreeMap<usize, Vec<ExchangeRecord>>,
         elapsed: Duration,
+        started_at: String,
         r: &Redactor,
     ) -> RunReport {
         let mut scenarios = Vec::new();
@@ -250,7 +272,18 @@ impl RunReport {
                 Coverage { api: api.name().into(), title: api.title().into(), statuses, rows }
             })
             .collect();
+        let count = |st: Status| scenarios.iter().filter(|s: &&ScenarioResult| s.status == st).count();
+        let summary = Summary {
+            passed: count(Status::Passed),
+            failed: count(Status::Failed),
+            skipped: count(Status::Skipped),
+            violations: scenarios.iter().map(|s| s.violations.len()).sum(),
+            transport_errors: scenarios.iter().map(|s| s.transport_errors.len()).sum(),
+        };
         RunReport {
+            version: env!("CARGO_PKG_VERSION").into(),
+            started_at,
+            summary,
             target: r.clean(&target),
             duration_ms: elapsed.as_millis() as u64,
             scenarios,
@@ -513,6 +546,9 @@ mod tests {
             message: format!("problem {n}"),
         };
         let report = RunReport {
+            version: "0".into(),
+            started_at: "2026-01-01T00:00:00Z".into(),
+            summary: Summary { passed: 0, failed: 1, skipped: 0, violations: 5, transport_errors: 0 },
             target: "t".into(),
             duration_ms: 1,
             exchanges: 1,
