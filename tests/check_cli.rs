@@ -101,6 +101,24 @@ fn check_against_the_embedded_twin_passes_and_writes_valid_reports() {
     assert_eq!((cases, failures, skipped), (scenarios.len(), 0, 0));
 
     assert!(page.starts_with("<!DOCTYPE html>"));
+    // Read as a browser would (html5ever, through scraper).
+    let doc = scraper::Html::parse_document(&page);
+    let select = |css: &str| scraper::Selector::parse(css).unwrap();
+    let text_of = |e: scraper::ElementRef<'_>| e.text().collect::<String>();
+    let failed: Vec<_> = doc.select(&select("p.summary span")).map(text_of).collect();
+    assert!(failed.contains(&"0 failed".to_string()), "{failed:?}");
+    assert_eq!(doc.select(&select("p.summary span.failed")).count(), 0, "0 failed is not painted red");
+    assert_eq!(doc.select(&select("p.summary span.neutral")).count(), 1);
+    let percents: Vec<String> = doc.select(&select("p.percent")).map(text_of).collect();
+    assert_eq!(percents.len(), 3, "{percents:?}");
+    assert!(
+        percents.iter().all(|p| p.contains("documented (operation, status) pairs exercised (") && p.ends_with("%)")),
+        "{percents:?}"
+    );
+    assert!(doc.select(&select("p.legend")).map(text_of).any(|l| l.contains("grey cell")));
+    // The status cell carries the colour, not the row.
+    assert_eq!(doc.select(&select("tr[class]")).count(), 0);
+    assert_eq!(doc.select(&select("td.status.passed")).count(), scenarios.len());
     assert!(page.contains("Coverage: operations × documented statuses"));
     assert!(page.contains("Scenarios: adyen-payment-v40") && page.contains("td class=\"hit\""));
 }

@@ -122,6 +122,14 @@ pub struct Coverage {
     pub rows: Vec<CoverageRow>,
 }
 
+impl Coverage {
+    /// Documented (operation, status) pairs that some exchange got, and all documented pairs.
+    pub fn exercised(&self) -> (usize, usize) {
+        let cells = self.rows.iter().flat_map(|r| &r.cells).filter(|c| c.documented);
+        cells.fold((0, 0), |(hit, all), c| (hit + usize::from(c.count > 0), all + 1))
+    }
+}
+
 /// Everything a run found.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
@@ -468,7 +476,10 @@ impl RunReport {
                     p { "Target: " code { (self.target) } }
                     p.summary {
                         span.passed { (self.passed_count()) " passed" } ", "
-                        span.failed { (self.failed_count()) " failed" } ", "
+                        // "0 failed" is no alarm: neutral, not red.
+                        span class=(if self.failed_count() > 0 { "failed" } else { "neutral" }) {
+                            (self.failed_count()) " failed"
+                        } ", "
                         span.skipped { (self.skipped_count()) " skipped" }
                         " · " (self.exchanges) " exchanges checked in " (format!("{:.2}", self.duration_ms as f64 / 1000.0)) " s"
                     }
@@ -486,8 +497,10 @@ impl RunReport {
                             table {
                                 tr { th { "Status" } th { "Scenario" } th { "File" } th { "Exchanges" } th { "Details" } }
                                 @for s in list {
-                                    tr class=(format!("{:?}", s.status).to_lowercase()) {
-                                        td { (format!("{:?}", s.status).to_lowercase()) }
+                                    tr {
+                                        td class=(format!("status {:?}", s.status).to_lowercase()) {
+                                            (format!("{:?}", s.status).to_lowercase())
+                                        }
                                         td { (s.feature) " › " (s.name) }
                                         td { code { (s.path) ":" (s.line) } }
                                         td { (s.exchanges) }
@@ -498,10 +511,17 @@ impl RunReport {
                         }
                     }
                     h2 { "Coverage: operations × documented statuses" }
-                    p { "A number is how many exchanges got that status; · is documented but not exercised; "
-                        "a red cell is a status the spec does not document." }
+                    p.legend { "A number is how many exchanges got that status (green). "
+                        "· is a status the spec documents for the operation that no exchange got. "
+                        "A grey cell is a status the operation does not document, so there is nothing to exercise. "
+                        "A red cell is a status the spec does not document that an exchange got anyway." }
                     @for c in &self.coverage {
+                        @let (exercised, documented) = c.exercised();
                         h3 { (c.title) }
+                        p.percent {
+                            (exercised) " of " (documented) " documented (operation, status) pairs exercised"
+                            @if documented > 0 { " (" (exercised * 100 / documented) "%)" }
+                        }
                         table.coverage {
                             tr { th { "Operation" } @for s in &c.statuses { th { (s) } } }
                             @for row in &c.rows {
@@ -526,8 +546,8 @@ impl RunReport {
 
 const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222}\
 table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.25em .5em;text-align:left;vertical-align:top}\
-pre{margin:0;white-space:pre-wrap;max-width:60em}tr.failed td:first-child,.failed{color:#b00020;font-weight:bold}\
-tr.passed td:first-child,.passed{color:#1b7f3b}tr.skipped td:first-child,.skipped{color:#8a6d00}\
+pre{margin:0;white-space:pre-wrap;max-width:60em}.failed{color:#b00020;font-weight:bold}\
+.passed{color:#1b7f3b}.skipped{color:#8a6d00}.neutral{color:#555}.legend,.percent{color:#444}\
 .coverage td{text-align:center;min-width:2.5em}td.hit{background:#d7f5dd}td.miss{color:#999}\
 td.undocumented{background:#f8d7da;color:#b00020;font-weight:bold}td.none{background:#f4f4f4}";
 
