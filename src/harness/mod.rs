@@ -482,20 +482,22 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
                 .into(),
         ));
     }
+    // The embedded twin is served by the same hyper server as `payconform sandbox` (not
+    // wiremock, whose drop blocks on its state inside the runtime and could hang a run).
     let mock = match opts.target {
         Target::Sandbox => {
-            let server = wiremock::MockServer::start().await;
-            Twin::new(crate::sandbox::TwinConfig { variance: opts.variance, ..Default::default() })
-                .mount(&server)
-                .await;
+            let twin = Twin::new(crate::sandbox::TwinConfig { variance: opts.variance, ..Default::default() });
+            let server = crate::sandbox::server::SandboxServer::start(twin, ([127, 0, 0, 1], 0).into())
+                .await
+                .map_err(|e| HarnessError::Setup(format!("cannot start the embedded twin: {e}")))?;
             Some(server)
         }
         _ => None,
     };
-    let endpoints = target::endpoints(&opts.target, mock.as_ref().map(|m| m.uri()).as_deref(), &opts.env)
+    let endpoints = target::endpoints(&opts.target, mock.as_ref().map(|m| m.url()).as_deref(), &opts.env)
         .map_err(HarnessError::Usage)?;
     let target_label = match &mock {
-        Some(m) => format!("sandbox ({})", m.uri()),
+        Some(m) => format!("sandbox ({})", m.url()),
         None => opts.target.to_string(),
     };
     let redactor = Redactor::new(endpoints.iter().flat_map(|e| e.secrets.clone()));
@@ -557,7 +559,9 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
             .run(())
             .await;
     }
-    drop(mock);
+    if let Some(server) = mock {
+        server.shutdown().await;
+    }
     let seen = std::mem::take(&mut *seen.lock().unwrap_or_else(|p| p.into_inner()));
     let sink = std::mem::take(&mut *ctx.sink.lock().unwrap_or_else(|p| p.into_inner()));
     Ok(RunReport::build(target_label, &planned, seen, sink, started.elapsed(), started_at, &redactor))
