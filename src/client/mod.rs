@@ -398,15 +398,17 @@ pub(crate) async fn execute(
             r.record(ex);
         }
     };
+    // A transport failure is recorded, described, and handed back as it came.
+    let failed = |mut exchange: Option<Exchange>, e: reqwest::Error| {
+        if let Some(ex) = exchange.as_mut() {
+            ex.error = Some(describe_transport(&e, Some(&url)));
+        }
+        finish(exchange);
+        Err(e)
+    };
     let mut response = match http.execute(request).await {
         Ok(r) => r,
-        Err(e) => {
-            if let Some(ex) = exchange.as_mut() {
-                ex.error = Some(describe_transport(&e, Some(&url)));
-            }
-            finish(exchange);
-            return Err(e);
-        }
+        Err(e) => return failed(exchange, e),
     };
     let status = response.status();
     let version = response.version();
@@ -429,13 +431,7 @@ pub(crate) async fn execute(
                 body.extend_from_slice(&chunk);
             }
             Ok(None) => break,
-            Err(e) => {
-                if let Some(ex) = exchange.as_mut() {
-                    ex.error = Some(describe_transport(&e, Some(&url)));
-                }
-                finish(exchange);
-                return Err(e);
-            }
+            Err(e) => return failed(exchange, e),
         }
     }
     drop(response);
