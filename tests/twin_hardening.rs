@@ -44,7 +44,7 @@ fn v7(twin: &Twin, body: &Value) -> (u16, Value) {
     let r = twin.handle(&req(
         "POST",
         "/cardPayments/customerInitiatedTransactions",
-        &[("authorization", &auth), ("content-type", V7), ("host", "h")],
+        &[("authorization", &auth), ("content-type", V7), ("accept", V7), ("host", "h")],
         body,
     ));
     (r.status, r.body)
@@ -589,4 +589,58 @@ fn the_sandbox_logs_one_line_per_request_without_credentials() {
     assert_eq!(entry["api"], "adyen-payment-v40");
 
     assert_eq!(run(&["--quiet"]).trim(), "", "--quiet logs no request");
+}
+
+/// Worldpay marks `Content-Type` and `Accept` required on every v7 operation, GET and
+/// body-less POST included (tests/fixtures/vendor-facts, the `parameters` of each
+/// operation); 415 is the status it documents. The twin enforces both; the checker
+/// flags a request without them; the generated clients send both (tests/clients.rs).
+#[test]
+fn v7_media_type_headers_are_required_on_every_operation() {
+    let twin = Twin::default();
+    let (status, body) = v7(&twin, &v7_authorize(json!(100), card()));
+    assert_eq!(status, 201, "{body}");
+    let settle = body["_links"]["cardPayments:settle"]["href"].as_str().unwrap().to_string();
+    let events = body["_links"]["cardPayments:events"]["href"].as_str().unwrap().to_string();
+    let path = |href: &str| url::Url::parse(href).unwrap().path().to_string();
+    let auth = basic("m");
+    let call = |method: &str, href: &str, headers: &[(&str, &str)]| {
+        let mut all = vec![("authorization", auth.as_str())];
+        all.extend_from_slice(headers);
+        let r = twin.handle(&req(method, &path(href), &all, &Value::Null));
+        (r.status, r.body["errorName"].as_str().map(String::from))
+    };
+    for (method, href) in [("GET", &events), ("POST", &settle)] {
+        assert_eq!(call(method, href, &[("accept", V7)]), (415, Some("headerIsMissing".into())), "{method}");
+        assert_eq!(call(method, href, &[("content-type", V7)]), (415, Some("headerIsMissing".into())), "{method}");
+        assert_eq!(
+            call(method, href, &[("content-type", "application/json"), ("accept", V7)]),
+            (415, Some("headerHasInvalidValue".into())),
+            "{method}"
+        );
+        assert_eq!(
+            call(method, href, &[("content-type", V7), ("accept", "text/html")]),
+            (415, Some("headerHasInvalidValue".into())),
+            "{method}"
+        );
+    }
+    assert_eq!(call("GET", &events, &[("content-type", V7), ("accept", V7)]).0, 200);
+    assert_eq!(call("POST", &settle, &[("content-type", V7), ("accept", "*/*")]).0, 202);
+
+    let ex = |headers: Vec<(&str, &str)>| Exchange {
+        operation: "event_query".into(),
+        method: "GET".into(),
+        url: events.clone(),
+        request_headers: headers.into_iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
+        request_body: None,
+        status: Some(200),
+        response_headers: vec![("content-type".into(), V7.into())],
+        response_body: br#"{"lastEvent":"Authorized","_links":{}}"#.to_vec(),
+        error: None,
+        oversized: None,
+        elapsed: Duration::ZERO,
+    };
+    let v = check_exchange(Api::WorldpayV7, &ex(vec![("accept", V7)]));
+    assert!(v.iter().any(|v| v.json_path == "Content-Type" && v.message.contains("missing")), "{v:?}");
+    assert_eq!(check_exchange(Api::WorldpayV7, &ex(vec![("accept", V7), ("content-type", V7)])), vec![]);
 }

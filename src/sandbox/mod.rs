@@ -447,9 +447,31 @@ fn authenticate(t: &TwinInner, api: Api, req: &TwinRequest) -> Result<ledger::Me
 fn check_headers(api: Api, op: &Operation, req: &TwinRequest) -> Option<TwinResponse> {
     let has_body = !req.body.is_empty();
     match api {
+        // Worldpay documents both media-type headers as required on every v7 operation,
+        // GET and body-less POST included (spec: components/parameters), and 415 as the
+        // answer; the generated clients send both on every request.
         Api::WorldpayV7 => {
-            if (op.request.is_some() || has_body) && !media_is(req.header("content-type"), V7_MEDIA) {
+            let content_type = req.header("content-type");
+            if content_type.is_none()
+                && op.headers.iter().any(|h| h.required && h.name.eq_ignore_ascii_case("content-type"))
+            {
+                return Some(worldpay::error(api, 415, "headerIsMissing", "The Content-Type header is missing", None));
+            }
+            if (content_type.is_some() || has_body) && !media_is(content_type, V7_MEDIA) {
                 return Some(worldpay::error(api, 415, "headerHasInvalidValue", "Bad content type", None));
+            }
+            match req.header("accept") {
+                None if op.headers.iter().any(|h| h.required && h.name.eq_ignore_ascii_case("accept")) => {
+                    return Some(worldpay::error(api, 415, "headerIsMissing", "The Accept header is missing", None));
+                }
+                Some(accept)
+                    if !accept
+                        .split(',')
+                        .any(|m| [V7_MEDIA, "*/*", "application/*"].iter().any(|x| media_is(Some(m), x))) =>
+                {
+                    return Some(worldpay::error(api, 415, "headerHasInvalidValue", "Bad accept type", None));
+                }
+                _ => {}
             }
         }
         Api::WorldpayPayments => {

@@ -752,7 +752,7 @@ mod tests {
             "transactionReference": "t", "merchant": {"entity": "default"}, "channel": "ecom",
             "instruction": {"requestAutoSettlement": {"enabled": false}, "narrative": {"line1": "x"},
               "value": {"amount": 1, "currency": "GBP"},
-              "paymentInstrument": {"type": "card/plain", "cardNumber": "12ab", "expiryDate": {"month": 1, "year": 2030}}}
+              "paymentInstrument": {"type": "card/plain", "cardNumber": "4444abcd33332222", "expiryDate": {"month": 1, "year": 2030}}}
         });
         let v = op.request.as_ref().unwrap().validate(&body);
         assert_eq!(v.len(), 1, "{v:?}");
