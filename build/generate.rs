@@ -371,6 +371,7 @@ fn strip_unsupported_keywords(v: &mut Value) {
             m.remove("x-payconform-twin-responses");
             m.remove("x-payconform-path-aliases");
             m.remove("x-payconform-next");
+            m.remove("x-payconform-action");
             for child in m.values_mut() {
                 strip_unsupported_keywords(child);
             }

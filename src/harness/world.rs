@@ -105,31 +105,27 @@ impl Action {
         })
     }
 
-    /// The operation that performs this action on a Worldpay API (the links the
-    /// responses offer name it; which relation carries it is the spec's business).
+    /// The action's word in the spec's vocabulary (`x-payconform-action`).
+    pub(crate) fn word(self) -> &'static str {
+        match self {
+            Action::Settle => "settle",
+            Action::PartialSettle => "partialSettle",
+            Action::Cancel => "cancel",
+            Action::PartialCancel => "partialCancel",
+            Action::Refund => "refund",
+            Action::PartialRefund => "partialRefund",
+            Action::Reverse => "reverse",
+            Action::Events => "events",
+        }
+    }
+
+    /// The operation that performs this action on a Worldpay API, as the spec declares
+    /// it (`x-payconform-action`); the links the responses offer name it, and which
+    /// relation carries it is the spec's business too (`x-payconform-next`).
     pub(crate) fn operation(self, api: Api) -> Option<&'static str> {
         match api {
-            Api::WorldpayV7 => Some(match self {
-                Action::Settle => "settle",
-                Action::PartialSettle => "partialSettlement",
-                Action::Cancel => "cancel",
-                Action::PartialCancel => "partialCancel",
-                Action::Refund => "refund",
-                Action::PartialRefund => "partialRefund",
-                Action::Reverse => "reversal",
-                Action::Events => "eventQuery",
-            }),
-            Api::WorldpayPayments => Some(match self {
-                Action::Settle => "settle",
-                Action::PartialSettle => "partialSettle",
-                Action::Cancel => "cancel",
-                Action::PartialCancel => return None,
-                Action::Refund => "refund",
-                Action::PartialRefund => "partialRefund",
-                Action::Reverse => "reversal",
-                Action::Events => "queryEvents",
-            }),
             Api::Adyen => None,
+            _ => crate::spec::spec(api).operation_for(self.word()).map(|o| o.operation_id.as_str()),
         }
     }
 }

@@ -144,18 +144,19 @@ fn not_an_integer(api: Api, json_path: &str) -> TwinResponse {
     )
 }
 
-/// The action behind an operation a link names, and whether the payment allows it now.
-fn action_of(operation: &str, p: &Payment) -> Option<(Action, bool)> {
-    Some(match operation {
+/// What an operation a link names does (its `x-payconform-action`), and whether the
+/// money rules allow it on `p` now.
+fn action_of(target: &Operation, p: &Payment) -> Option<(Action, bool)> {
+    Some(match target.action.as_deref()? {
         "cancel" => (Action::Cancel, p.can_cancel()),
         "partialCancel" => (Action::PartialCancel, p.can_cancel()),
         // A full settle or refund is offered only before any partial one.
         "settle" => (Action::Settle, p.can_settle() && p.settled == 0),
-        "partialSettlement" | "partialSettle" => (Action::PartialSettle, p.can_settle()),
+        "partialSettle" => (Action::PartialSettle, p.can_settle()),
         "refund" => (Action::Refund, p.can_refund() && p.refunded == 0),
         "partialRefund" => (Action::PartialRefund, p.can_refund()),
-        "reversal" => (Action::Reverse, (p.can_cancel() && p.settled == 0) || (p.can_refund() && p.refunded == 0)),
-        "eventQuery" | "queryEvents" => (Action::Events, true),
+        "reverse" => (Action::Reverse, (p.can_cancel() && p.settled == 0) || (p.can_refund() && p.refunded == 0)),
+        "events" => (Action::Events, true),
         _ => return None,
     })
 }
@@ -167,13 +168,15 @@ fn action_of(operation: &str, p: &Payment) -> Option<(Action, bool)> {
 fn links(ctx: &Ctx<'_>, api: Api, op: &Operation, status: u16, p: &Payment) -> Map<String, Value> {
     let keys = &ctx.twin.keys;
     let s = spec(api);
-    let href = |target: &str, action: Action| {
-        let path = s.operation(target).map(|o| o.path.as_str()).unwrap_or("");
-        format!("{}{}", ctx.base, path.replace("{linkData}", &keys.issue(p.id, action, p.merchant)))
+    let href = |target: &Operation, action: Action| {
+        format!("{}{}", ctx.base, target.path.replace("{linkData}", &keys.issue(p.id, action, p.merchant)))
     };
-    let offered = op.next_for(status).iter().filter_map(|(rel, target)| match action_of(target, p) {
-        Some((action, true)) => Some((rel, href(target, action))),
-        _ => None,
+    let offered = op.next_for(status).iter().filter_map(|(rel, target)| {
+        let target = s.operation(target)?;
+        match action_of(target, p) {
+            Some((action, true)) => Some((rel, href(target, action))),
+            _ => None,
+        }
     });
     let mut out = Map::new();
     match api {
@@ -188,7 +191,8 @@ fn links(ctx: &Ctx<'_>, api: Api, op: &Operation, status: u16, p: &Payment) -> M
         _ => {
             let a: Map<String, Value> =
                 offered.map(|(rel, h)| (rel.clone(), json!({"href": h, "method": "POST"}))).collect();
-            out.insert("_links".into(), json!({"self": {"href": href("queryEvents", Action::Events)}}));
+            let events = s.operation_for("events").map(|o| href(o, Action::Events)).unwrap_or_default();
+            out.insert("_links".into(), json!({"self": {"href": events}}));
             out.insert("_actions".into(), Value::Object(a));
         }
     }

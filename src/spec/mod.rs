@@ -145,6 +145,12 @@ pub struct Operation {
     pub responses: BTreeMap<String, Option<Body>>,
     /// Documented header parameters.
     pub headers: Vec<HeaderParam>,
+    /// What the operation does to a payment, in the vocabulary shared by every API
+    /// (`x-payconform-action`): `authorize`, `settle`, `partialSettle`, `cancel`,
+    /// `partialCancel`, `refund`, `partialRefund`, `reverse`, `events`, and Adyen's
+    /// `cancelOrRefund`, `technicalCancel`, `adjustAuthorisation`. The harness finds the
+    /// operation for a step by it; the twin applies the money rules of it.
+    pub action: Option<String>,
     /// Per documented status, the next actions its response may carry
     /// (`x-payconform-next`): each relation (v7 `_links`) or action name (Payments API
     /// `_actions`) with the operationId its link names. Absent: the response carries none.
@@ -397,6 +403,7 @@ pub fn load(api: Api, yaml: &str) -> Result<Spec, SpecLoadError> {
                 operation_id: id,
                 http_method: method.to_uppercase(),
                 path: path.clone(),
+                action: op_raw.get("x-payconform-action").and_then(Value::as_str).map(String::from),
                 path_aliases: op_raw
                     .get("x-payconform-path-aliases")
                     .and_then(Value::as_array)
@@ -423,10 +430,48 @@ pub fn load(api: Api, yaml: &str) -> Result<Spec, SpecLoadError> {
             }
         }
     }
+    let mut seen = std::collections::BTreeSet::new();
+    for op in &operations {
+        if let Some(action) = &op.action {
+            if !ACTIONS.contains(&action.as_str()) {
+                return Err(fail(format!(
+                    "operation {}: x-payconform-action {action:?} is not one of {ACTIONS:?}",
+                    op.operation_id
+                )));
+            }
+            if !seen.insert(action.clone()) {
+                return Err(fail(format!(
+                    "operation {}: x-payconform-action {action:?} is already another operation's",
+                    op.operation_id
+                )));
+            }
+        }
+    }
     Ok(Spec { api, operations })
 }
 
+/// The action vocabulary of `x-payconform-action`, shared by every API.
+pub const ACTIONS: [&str; 12] = [
+    "authorize",
+    "settle",
+    "partialSettle",
+    "cancel",
+    "partialCancel",
+    "refund",
+    "partialRefund",
+    "reverse",
+    "events",
+    "cancelOrRefund",
+    "technicalCancel",
+    "adjustAuthorisation",
+];
+
 impl Spec {
+    /// The operation that performs `action` (`x-payconform-action`), if this API has one.
+    pub fn operation_for(&self, action: &str) -> Option<&Operation> {
+        self.operations.iter().find(|o| o.action.as_deref() == Some(action))
+    }
+
     /// An operation by vendor operationId or by generated method name.
     pub fn operation(&self, id: &str) -> Option<&Operation> {
         self.operations.iter().find(|o| o.operation_id == id || o.method_name == id)
@@ -743,6 +788,19 @@ mod tests {
         for w in crate::client::adyen::WIRE {
             assert_eq!(spec(Api::Adyen).operation(w.operation_id).map(|o| o.method_name.as_str()), Some(w.method));
         }
+    }
+
+    #[test]
+    fn an_unknown_or_repeated_action_word_is_named() {
+        let src = Api::WorldpayV7.source();
+        let typo = src.replace("x-payconform-action: settle\n", "x-payconform-action: setle\n");
+        let e = load(Api::WorldpayV7, &typo).unwrap_err();
+        assert!(e.message.contains("operation settle") && e.message.contains("\"setle\""), "{e:?}");
+        let twice = src.replace("x-payconform-action: cancel\n", "x-payconform-action: settle\n");
+        let e = load(Api::WorldpayV7, &twice).unwrap_err();
+        assert!(e.message.contains("already another operation's"), "{e:?}");
+        assert_eq!(spec(Api::WorldpayPayments).operation_for("partialSettle").unwrap().operation_id, "partialSettle");
+        assert_eq!(spec(Api::WorldpayV7).operation_for("partialSettle").unwrap().operation_id, "partialSettlement");
     }
 
     #[test]
