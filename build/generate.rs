@@ -372,6 +372,7 @@ fn strip_unsupported_keywords(v: &mut Value) {
             m.remove("x-payconform-path-aliases");
             m.remove("x-payconform-next");
             m.remove("x-payconform-action");
+            m.remove("x-payconform-webhooks");
             for child in m.values_mut() {
                 strip_unsupported_keywords(child);
             }

@@ -39,6 +39,7 @@
 pub mod client;
 pub mod conformance;
 pub mod harness;
+pub mod notification;
 
 /// The README's Rust examples, compiled as doctests so they stay true.
 #[cfg(doctest)]

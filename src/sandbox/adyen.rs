@@ -178,6 +178,7 @@ fn authorise(ctx: &Ctx<'_>, body: &Value) -> TwinResponse {
             authorized: if status == Status::Authorized { amount } else { 0 },
             settle_now: false,
             reference: body["reference"].as_str().unwrap_or("").to_string(),
+            fails: None,
         },
         |_| psp_reference.clone(),
     );

@@ -112,6 +112,9 @@ pub struct Payment {
     pub reference: String,
     /// Adyen pspReference or Worldpay paymentId.
     pub external_id: String,
+    /// A documented test value asked for a later modification of this kind to fail
+    /// after it was acknowledged (Adyen's holder names `capture failed`, `refund failed`).
+    pub fails: Option<&'static str>,
 }
 
 /// A payment's modifications: the last [`HISTORY`] of them, and how many there were.
@@ -256,6 +259,8 @@ pub struct NewPayment {
     pub settle_now: bool,
     /// Merchant reference.
     pub reference: String,
+    /// See [`Payment::fails`].
+    pub fails: Option<&'static str>,
 }
 
 impl Ledger {
@@ -303,6 +308,7 @@ impl Ledger {
             refunded: 0,
             reference: new.reference,
             external_id: external_id(id),
+            fails: new.fails,
         };
         if new.settle_now && p.status == Status::Authorized {
             p.settled = p.authorized;
@@ -520,6 +526,7 @@ mod tests {
             authorized: amount,
             settle_now: false,
             reference: reference.into(),
+            fails: None,
         }
     }
 

@@ -30,6 +30,7 @@ fn new_payment(authorized: i64, settle_now: bool) -> NewPayment {
         authorized,
         settle_now,
         reference: "r".into(),
+        fails: None,
     }
 }
 

@@ -327,6 +327,7 @@ fn authorize(ctx: &Ctx<'_>, api: Api, op: &Operation, body: &Value) -> TwinRespo
             authorized: if refused.is_some() { 0 } else { authorized },
             settle_now: auto && refused.is_none(),
             reference: body["transactionReference"].as_str().unwrap_or("").to_string(),
+            fails: None,
         },
         |id| {
             use base64::Engine;

@@ -230,6 +230,8 @@ pub struct Spec {
     pub api: Api,
     /// Operations in document order.
     pub operations: Vec<Operation>,
+    /// Bodies the vendor sends to the merchant (`x-payconform-webhooks`), by name.
+    pub webhooks: BTreeMap<String, Body>,
 }
 
 /// Why a spec could not be loaded.
@@ -349,6 +351,14 @@ pub fn load(api: Api, yaml: &str) -> Result<Spec, SpecLoadError> {
         }
     }
     let twin_responses = Arc::new(twin_responses);
+    let mut webhooks = BTreeMap::new();
+    if let Some(ws) = raw.get("x-payconform-webhooks").and_then(Value::as_object) {
+        for (name, w) in ws {
+            let body = body_of(deref(&raw, w).get("content"), true)
+                .ok_or_else(|| fail(format!("x-payconform-webhooks/{name}: no content")))?;
+            webhooks.insert(name.clone(), body);
+        }
+    }
     let mut operations = Vec::new();
     for (path, item) in &typed.paths.paths {
         let openapiv3::ReferenceOr::Item(item) = item else {
@@ -447,7 +457,7 @@ pub fn load(api: Api, yaml: &str) -> Result<Spec, SpecLoadError> {
             }
         }
     }
-    Ok(Spec { api, operations })
+    Ok(Spec { api, operations, webhooks })
 }
 
 /// The action vocabulary of `x-payconform-action`, shared by every API.
@@ -467,6 +477,12 @@ pub const ACTIONS: [&str; 12] = [
 ];
 
 impl Spec {
+    /// A body the vendor sends to the merchant (`x-payconform-webhooks`), e.g. Adyen's
+    /// `notification`.
+    pub fn webhook(&self, name: &str) -> Option<&Body> {
+        self.webhooks.get(name)
+    }
+
     /// The operation that performs `action` (`x-payconform-action`), if this API has one.
     pub fn operation_for(&self, action: &str) -> Option<&Operation> {
         self.operations.iter().find(|o| o.action.as_deref() == Some(action))
