@@ -140,6 +140,21 @@ enum Command {
         /// lag, pspReference digits).
         #[arg(long, value_name = "SEED")]
         variance: Option<u64>,
+        /// POST Adyen standard notifications (AUTHORISATION, CAPTURE, REFUND, …) for
+        /// every Adyen event to this URL, retried with backoff until it answers
+        /// `[accepted]`.
+        #[arg(long, value_name = "URL")]
+        webhook_url: Option<url::Url>,
+        /// Sign each notification item with this hex HMAC key, as Adyen does
+        /// (additionalData.hmacSignature).
+        #[arg(long, value_name = "HEX", env = "ADYEN_HMAC_KEY", hide_env_values = true, value_parser = hex_key, requires = "webhook_url")]
+        hmac_key: Option<String>,
+        /// Basic credentials for the notification receiver.
+        #[arg(long, value_name = "USER:PASSWORD", value_parser = user_password, requires = "webhook_url")]
+        webhook_user: Option<String>,
+        /// Wait before a notification's first delivery attempt.
+        #[arg(long, value_name = "MS", default_value_t = 200)]
+        webhook_delay_ms: u64,
         /// Request log format on stderr: one line per request (method, path, API,
         /// operation, status, latency, a short merchant tag; never a credential).
         /// RUST_LOG filters it (target payconform::request).
@@ -254,16 +269,28 @@ fn main() -> ExitCode {
             max_connections,
             body_budget,
             variance,
+            webhook_url,
+            hmac_key,
+            webhook_user,
+            webhook_delay_ms,
             log_format,
             quiet,
         } => {
             init_log(log_format, quiet);
+            let webhook = webhook_url.map(|url| payconform::sandbox::webhook::WebhookConfig {
+                url: url.to_string(),
+                hmac_key,
+                basic: webhook_user,
+                delay: std::time::Duration::from_millis(webhook_delay_ms),
+                ..Default::default()
+            });
             let config = payconform::sandbox::TwinConfig {
                 credentials: credential,
                 api_keys: api_key,
                 public_url: public_url.map(|u| u.to_string()),
                 max_payments,
                 variance,
+                webhook,
             };
             let secs = std::time::Duration::from_secs;
             let limits = payconform::sandbox::server::Limits {
@@ -360,6 +387,21 @@ fn lint(dir: Option<PathBuf>) -> ExitCode {
         return ExitCode::FAILURE;
     }
     if report.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+fn hex_key(s: &str) -> Result<String, String> {
+    match hex::decode(s.trim()) {
+        Ok(k) if !k.is_empty() => Ok(s.trim().to_string()),
+        _ => Err("an HMAC key is hexadecimal, as Adyen's Customer Area shows it".into()),
+    }
+}
+
+fn user_password(s: &str) -> Result<String, String> {
+    if s.split_once(':').is_some_and(|(u, _)| !u.is_empty()) {
+        Ok(s.to_string())
+    } else {
+        Err("expected USER:PASSWORD".into())
+    }
 }
 
 fn sandbox(

@@ -453,6 +453,7 @@ async fn strict_mode_accepts_only_configured_credentials_and_public_url_shapes_l
         api_keys: vec!["AQEkey".into()],
         public_url: Some("https://twin.example.test".into()),
         max_payments: 0,
+        webhook: None,
     })
     .await;
     let good = v7::Client::connect(

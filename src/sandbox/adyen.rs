@@ -60,7 +60,7 @@ pub(crate) fn handle(ctx: &Ctx<'_>, op: &Operation, body: &Value) -> TwinRespons
         "post-technicalCancel" => {
             let reference = body["originalMerchantReference"].as_str().unwrap_or("");
             match ctx.twin.ledger.find_reference(ctx.merchant, reference) {
-                Some(p) => modify(ctx, &p, "technicalCancel", Op::Reverse, None, None, "[technical-cancel-received]"),
+                Some(p) => modify(ctx, body, &p, "technicalCancel", Op::Reverse, None, "[technical-cancel-received]"),
                 None => error(422, "167", "Original merchant reference not found for this operation", "validation"),
             }
         }
@@ -88,8 +88,7 @@ pub(crate) fn handle(ctx: &Ctx<'_>, op: &Operation, body: &Value) -> TwinRespons
                 }
                 _ => return error(404, "000", "Requested endpoint was not found", "validation"),
             };
-            let currency = body["modificationAmount"]["currency"].as_str();
-            modify(ctx, &p, kind, op, amount, currency, ack)
+            modify(ctx, body, &p, kind, op, amount, ack)
         }
     }
 }
@@ -98,15 +97,28 @@ pub(crate) fn handle(ctx: &Ctx<'_>, op: &Operation, body: &Value) -> TwinRespons
 /// modification and moves no money, as Adyen reports it later in a notification.
 fn modify(
     ctx: &Ctx<'_>,
+    body: &Value,
     p: &Payment,
     kind: &'static str,
     op: Op,
     amount: Option<i64>,
-    currency: Option<&str>,
     ack: &str,
 ) -> TwinResponse {
     let t = ctx.twin;
     let reference = next_psp(t);
+    let currency = body["modificationAmount"]["currency"].as_str();
+    // Adyen's failed-modification test values: acknowledged, then failed, no money moved.
+    if p.fails == Some(kind) {
+        let reason = format!("{kind} failed (test holder name \"{kind} failed\")");
+        t.ledger.record(
+            ctx.merchant,
+            p.id,
+            Modification { kind, reference: reference.clone(), amount, success: false, reason: Some(reason.clone()) },
+        );
+        let event = if kind == "capture" { "CAPTURE_FAILED" } else { "REFUND_FAILED" };
+        notify(ctx, body, p, event, &reference, amount, false, Some(&reason));
+        return ok(json!({"pspReference": reference, "response": ack}));
+    }
     let outcome = match p.status {
         // Adyen's v40 document: the modification's currency must match the authorisation's.
         _ if currency.is_some_and(|c| c != p.currency) => Some(Err(RuleError::CurrencyMismatch {
@@ -123,8 +135,52 @@ fn modify(
         Some(Err(e)) => (false, Some(e.to_string())),
         None => (false, Some("payment no longer known".into())),
     };
+    let event = match kind {
+        "capture" => "CAPTURE",
+        "cancel" => "CANCELLATION",
+        "refund" => "REFUND",
+        "cancelOrRefund" => "CANCEL_OR_REFUND",
+        "technicalCancel" => "TECHNICAL_CANCEL",
+        _ => "AUTHORISATION_ADJUSTMENT",
+    };
+    notify(ctx, body, p, event, &reference, amount, success, reason.as_deref());
     t.ledger.record(ctx.merchant, p.id, Modification { kind, reference: reference.clone(), amount, success, reason });
     ok(json!({"pspReference": reference, "response": ack}))
+}
+
+/// Queue an Adyen standard notification for this event, if webhooks are configured.
+#[allow(clippy::too_many_arguments)]
+fn notify(
+    ctx: &Ctx<'_>,
+    body: &Value,
+    p: &Payment,
+    event: &str,
+    psp_reference: &str,
+    amount: Option<i64>,
+    success: bool,
+    reason: Option<&str>,
+) {
+    let Some(w) = &ctx.twin.webhooks else { return };
+    let modification = event != "AUTHORISATION";
+    let currency = body["modificationAmount"]["currency"].as_str().unwrap_or(&p.currency);
+    let mut item = json!({
+        "pspReference": psp_reference,
+        "merchantAccountCode": body["merchantAccount"].as_str().unwrap_or(""),
+        "merchantReference": body["reference"].as_str().unwrap_or(&p.reference),
+        "eventCode": event,
+        "eventDate": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        "success": if success { "true" } else { "false" },
+        "amount": {"value": amount.unwrap_or(if modification { p.authorized } else { p.requested }), "currency": currency},
+        "paymentMethod": "visa",
+        "additionalData": {},
+    });
+    if modification {
+        item["originalReference"] = json!(p.external_id);
+    }
+    if let Some(r) = reason {
+        item["reason"] = json!(r);
+    }
+    w.send(item);
 }
 
 /// Adyen's classic-API test values ("Testing result codes and refusal reasons"): the
@@ -178,13 +234,23 @@ fn authorise(ctx: &Ctx<'_>, body: &Value) -> TwinResponse {
             authorized: if status == Status::Authorized { amount } else { 0 },
             settle_now: false,
             reference: body["reference"].as_str().unwrap_or("").to_string(),
-            fails: None,
+            // Adyen's failed-modification holder names (its testing page).
+            fails: match holder {
+                "capture failed" => Some("capture"),
+                "refund failed" => Some("refund"),
+                _ => None,
+            },
         },
         |_| psp_reference.clone(),
     );
     let mut out = json!({"pspReference": p.external_id, "resultCode": result});
     if let Some(v) = &ctx.twin.variance {
         out[v.extra_field.as_str()] = json!(v.seed);
+    }
+    // A Received (pending) authorisation is notified when it is decided; the twin
+    // never decides it.
+    if result != "Received" {
+        notify(ctx, body, &p, "AUTHORISATION", &p.external_id, Some(amount), result == "Authorised", refusal);
     }
     match refusal {
         Some(r) => out["refusalReason"] = json!(r),

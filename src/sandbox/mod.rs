@@ -26,6 +26,7 @@ mod ledger_props;
 pub mod server;
 mod token;
 pub mod variance;
+pub mod webhook;
 pub mod wiremock_adapter;
 mod worldpay;
 
@@ -103,6 +104,9 @@ pub struct TwinConfig {
     /// Vendor-variance mode: vary every choice the vendors' documents leave open, per
     /// seed ([`variance::Variance`]).
     pub variance: Option<u64>,
+    /// Send Adyen standard notifications ([`webhook::WebhookConfig`]). Needs a tokio
+    /// runtime when the twin is made.
+    pub webhook: Option<webhook::WebhookConfig>,
 }
 
 impl std::fmt::Debug for TwinConfig {
@@ -113,6 +117,7 @@ impl std::fmt::Debug for TwinConfig {
             .field("public_url", &self.public_url)
             .field("max_payments", &self.max_payments)
             .field("variance", &self.variance)
+            .field("webhook", &self.webhook)
             .finish()
     }
 }
@@ -135,6 +140,8 @@ pub(crate) struct TwinInner {
     /// Variance mode: per payment, the event shown before its last change and how many
     /// more queries still show it.
     pub(crate) lagging: std::sync::Mutex<std::collections::HashMap<ledger::PaymentId, (ledger::Event, u8)>>,
+    /// Adyen notifications, when configured.
+    pub(crate) webhooks: Option<webhook::Webhooks>,
 }
 
 impl Default for Twin {
@@ -165,6 +172,7 @@ impl Twin {
                 references: std::sync::atomic::AtomicU64::new(1),
                 variance: config.variance.map(variance::Variance::new),
                 lagging: std::sync::Mutex::new(std::collections::HashMap::new()),
+                webhooks: config.webhook.and_then(webhook::Webhooks::start),
             }),
         }
     }

@@ -1,0 +1,142 @@
+//! Adyen standard notifications from the twin: every authorisation and modification is
+//! reported to a configured URL, signed as Adyen signs them, after a short delay, and
+//! retried with backoff until the receiver answers `[accepted]`.
+//!
+//! Request handling only ever `try_send`s into a bounded queue: a slow or dead receiver
+//! never slows the twin; when the queue is full the notification is dropped with a log
+//! line. Each delivery (its final outcome) gets one log line.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+use tokio::sync::{Semaphore, mpsc};
+
+use crate::notification;
+
+/// Where and how the twin delivers notifications.
+#[derive(Clone)]
+pub struct WebhookConfig {
+    /// The receiver's URL.
+    pub url: String,
+    /// Hex HMAC key; without one, items are sent unsigned.
+    pub hmac_key: Option<String>,
+    /// Basic credentials for the receiver, `user:password`.
+    pub basic: Option<String>,
+    /// Wait before the first attempt.
+    pub delay: Duration,
+    /// Wait before the first retry; doubled after each, at most one minute.
+    pub retry: Duration,
+    /// Attempts before giving up.
+    pub attempts: u32,
+    /// Notifications waiting at most; more are dropped.
+    pub queue: usize,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        WebhookConfig {
+            url: String::new(),
+            hmac_key: None,
+            basic: None,
+            delay: Duration::from_millis(200),
+            retry: Duration::from_secs(1),
+            attempts: 10,
+            queue: 1024,
+        }
+    }
+}
+
+impl std::fmt::Debug for WebhookConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookConfig")
+            .field("url", &self.url)
+            .field("hmac_key", &self.hmac_key.as_ref().map(|_| "set"))
+            .field("basic", &self.basic.as_ref().map(|_| "set"))
+            .field("delay", &self.delay)
+            .finish()
+    }
+}
+
+/// The sending half, held by the twin.
+pub(crate) struct Webhooks {
+    tx: mpsc::Sender<Value>,
+    hmac_key: Option<String>,
+}
+
+impl Webhooks {
+    /// Start the delivery task on the current tokio runtime; `None` (and a log line)
+    /// without one.
+    pub(crate) fn start(config: WebhookConfig) -> Option<Webhooks> {
+        let Ok(rt) = tokio::runtime::Handle::try_current() else {
+            tracing::error!(target: "payconform::webhook", "webhooks need a tokio runtime; notifications are off");
+            return None;
+        };
+        let (tx, mut rx) = mpsc::channel::<Value>(config.queue.max(1));
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(Duration::from_secs(10))
+            .build()
+            .ok()?;
+        let hmac_key = config.hmac_key.clone();
+        let config = Arc::new(config);
+        rt.spawn(async move {
+            let slots = Arc::new(Semaphore::new(64));
+            while let Some(body) = rx.recv().await {
+                let Ok(permit) = slots.clone().acquire_owned().await else { break };
+                let (client, config) = (client.clone(), config.clone());
+                tokio::spawn(async move {
+                    deliver(&client, &config, body).await;
+                    drop(permit);
+                });
+            }
+        });
+        Some(Webhooks { tx, hmac_key })
+    }
+
+    /// Queue one item (signed here), never waiting.
+    pub(crate) fn send(&self, mut item: Value) {
+        if let Some(key) = &self.hmac_key {
+            match notification::sign(&item, key) {
+                Ok(sig) => item["additionalData"]["hmacSignature"] = Value::String(sig),
+                Err(e) => tracing::error!(target: "payconform::webhook", "cannot sign: {e}"),
+            }
+        }
+        let event = item["eventCode"].as_str().unwrap_or("").to_string();
+        if self.tx.try_send(notification::envelope([item])).is_err() {
+            tracing::warn!(target: "payconform::webhook", event, "notification queue full: dropped");
+        }
+    }
+}
+
+async fn deliver(client: &reqwest::Client, config: &WebhookConfig, body: Value) {
+    tokio::time::sleep(config.delay).await;
+    let item = notification::items(&body).ok().and_then(|i| i.first().map(|v| (*v).clone())).unwrap_or_default();
+    let event = item["eventCode"].as_str().unwrap_or("");
+    let psp = item["pspReference"].as_str().unwrap_or("");
+    let mut wait = config.retry;
+    let mut last = String::new();
+    for attempt in 1..=config.attempts.max(1) {
+        let mut req = client.post(&config.url).json(&body);
+        if let Some((user, password)) = config.basic.as_deref().and_then(|b| b.split_once(':')) {
+            req = req.basic_auth(user, Some(password));
+        }
+        match req.send().await {
+            Ok(resp) => {
+                let status = resp.status().as_u16();
+                let text = resp.text().await.unwrap_or_default();
+                if status == 200 && text.trim() == "[accepted]" {
+                    tracing::info!(target: "payconform::webhook", event, psp_reference = psp, attempt, "notification delivered");
+                    return;
+                }
+                last = format!("HTTP {status}, not [accepted]");
+            }
+            Err(e) => last = crate::client::describe_transport(&e, None),
+        }
+        if attempt < config.attempts {
+            tokio::time::sleep(wait).await;
+            wait = (wait * 2).min(Duration::from_secs(60));
+        }
+    }
+    tracing::warn!(target: "payconform::webhook", event, psp_reference = psp, attempts = config.attempts, last, "notification given up");
+}

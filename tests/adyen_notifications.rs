@@ -1,0 +1,207 @@
+//! The twin's Adyen standard notifications (issue 13): one per authorisation and
+//! modification, in Adyen's envelope, valid against spec/ (`x-payconform-webhooks`),
+//! signed so that an implementation of Adyen's documented algorithm written here,
+//! apart from `payconform::notification`, verifies them, and retried until the receiver
+//! answers `[accepted]`.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use payconform::sandbox::webhook::WebhookConfig;
+use payconform::sandbox::{Twin, TwinConfig, TwinRequest};
+use payconform::spec::{Api, spec};
+use serde_json::{Value, json};
+use sha2::Sha256;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpListener;
+
+const KEY: &str = "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056";
+
+/// A receiver that refuses the first delivery (HTTP 500) and accepts the rest; it
+/// records each accepted body with its Authorization header.
+async fn receiver() -> (String, Arc<Mutex<Vec<(Value, String)>>>, Arc<Mutex<u32>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hooks", listener.local_addr().unwrap());
+    let got = Arc::new(Mutex::new(Vec::new()));
+    let refused = Arc::new(Mutex::new(0u32));
+    let (g, r) = (got.clone(), refused.clone());
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut s, _)) = listener.accept().await else { return };
+            let (g, r) = (g.clone(), r.clone());
+            tokio::spawn(async move {
+                let mut buf = Vec::new();
+                let mut chunk = [0u8; 4096];
+                loop {
+                    let Ok(n) = s.read(&mut chunk).await else { return };
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&chunk[..n]);
+                    let text = String::from_utf8_lossy(&buf).to_string();
+                    let Some(end) = text.find("\r\n\r\n") else { continue };
+                    let head = text[..end].to_ascii_lowercase();
+                    let len: usize = head
+                        .lines()
+                        .find_map(|l| l.strip_prefix("content-length:"))
+                        .and_then(|v| v.trim().parse().ok())
+                        .unwrap_or(0);
+                    if buf.len() < end + 4 + len {
+                        continue;
+                    }
+                    let body: Value = serde_json::from_slice(&buf[end + 4..end + 4 + len]).unwrap();
+                    let auth = text[..end]
+                        .lines()
+                        .find_map(|l| l.strip_prefix("authorization: ").or_else(|| l.strip_prefix("Authorization: ")))
+                        .unwrap_or("")
+                        .to_string();
+                    let first = {
+                        let mut r = r.lock().unwrap();
+                        *r += 1;
+                        *r == 1
+                    };
+                    let reply = if first {
+                        "HTTP/1.1 500 Internal Server Error\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                            .to_string()
+                    } else {
+                        g.lock().unwrap().push((body, auth));
+                        "HTTP/1.1 200 OK\r\ncontent-length: 10\r\nconnection: close\r\n\r\n[accepted]".to_string()
+                    };
+                    let _ = s.write_all(reply.as_bytes()).await;
+                    return;
+                }
+            });
+        }
+    });
+    (url, got, refused)
+}
+
+/// Adyen's documented HMAC rule, written out here on its own.
+fn independently_valid(item: &Value) -> bool {
+    let f = |p: &str| match item.pointer(p) {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Number(n)) => n.to_string(),
+        _ => String::new(),
+    };
+    let payload = [
+        "/pspReference",
+        "/originalReference",
+        "/merchantAccountCode",
+        "/merchantReference",
+        "/amount/value",
+        "/amount/currency",
+        "/eventCode",
+        "/success",
+    ]
+    .map(f)
+    .join(":");
+    let key: Vec<u8> = (0..KEY.len()).step_by(2).map(|i| u8::from_str_radix(&KEY[i..i + 2], 16).unwrap()).collect();
+    let mut mac = Hmac::<Sha256>::new_from_slice(&key).unwrap();
+    mac.update(payload.as_bytes());
+    let expected = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
+    item.pointer("/additionalData/hmacSignature").and_then(Value::as_str) == Some(expected.as_str())
+}
+
+fn call(twin: &Twin, op: &str, body: Value) -> Value {
+    let r = twin.handle(&TwinRequest {
+        method: "POST".into(),
+        path: format!("/pal/servlet/Payment/v68/{op}"),
+        headers: vec![("x-api-key".into(), "k".into()), ("content-type".into(), "application/json".into())],
+        body: serde_json::to_vec(&body).unwrap(),
+    });
+    assert_eq!(r.status, 200, "{op}: {}", r.body);
+    r.body
+}
+
+fn authorise(twin: &Twin, holder: &str) -> String {
+    let b = call(
+        twin,
+        "authorise",
+        json!({"merchantAccount": "TestMerchant", "reference": format!("order-{holder}"),
+               "amount": {"value": 1000, "currency": "EUR"},
+               "card": {"number": "4111111111111111", "expiryMonth": "03", "expiryYear": "2030", "cvc": "737", "holderName": holder}}),
+    );
+    b["pspReference"].as_str().unwrap().to_string()
+}
+
+fn modification(twin: &Twin, op: &str, psp: &str, value: i64, currency: &str) -> String {
+    let b = call(
+        twin,
+        op,
+        json!({"merchantAccount": "TestMerchant", "originalReference": psp,
+               "modificationAmount": {"value": value, "currency": currency}}),
+    );
+    b["pspReference"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn every_event_is_notified_signed_valid_and_retried_until_accepted() {
+    let (url, got, attempts) = receiver().await;
+    let twin = Twin::new(TwinConfig {
+        webhook: Some(WebhookConfig {
+            url,
+            hmac_key: Some(KEY.into()),
+            basic: Some("hook:secret".into()),
+            delay: Duration::from_millis(10),
+            retry: Duration::from_millis(50),
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    let ok = authorise(&twin, "A Shopper");
+    let capture = modification(&twin, "capture", &ok, 600, "EUR");
+    let wrong_currency = modification(&twin, "refund", &ok, 100, "USD");
+    let refund = modification(&twin, "refund", &ok, 100, "EUR");
+    let failing = authorise(&twin, "capture failed");
+    let failed_capture = modification(&twin, "capture", &failing, 1000, "EUR");
+    let refused = authorise(&twin, "DECLINED");
+
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while got.lock().unwrap().len() < 7 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let got = got.lock().unwrap().clone();
+    assert_eq!(got.len(), 7, "{got:#?}");
+    assert_eq!(*attempts.lock().unwrap(), 8, "one refused attempt, retried, then seven accepted");
+    let schema = spec(Api::Adyen).webhook("notification").expect("declared in spec/");
+    let mut items = Vec::new();
+    for (body, auth) in &got {
+        assert_eq!(schema.validate(body), vec![], "{body}");
+        assert_eq!(body["live"], "false");
+        assert_eq!(auth, &format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("hook:secret")));
+        let item = body["notificationItems"][0]["NotificationRequestItem"].clone();
+        assert!(independently_valid(&item), "{item}");
+        assert_eq!(payconform::notification::verify(&item, KEY), Ok(()));
+        items.push(item);
+    }
+    let find = |psp: &str| {
+        items
+            .iter()
+            .find(|i| i["pspReference"] == psp)
+            .unwrap_or_else(|| panic!("no notification for {psp}: {items:#?}"))
+    };
+    let a = find(&ok);
+    assert_eq!(
+        (a["eventCode"].as_str(), a["success"].as_str(), a["amount"]["value"].as_i64()),
+        (Some("AUTHORISATION"), Some("true"), Some(1000))
+    );
+    assert_eq!(a["merchantReference"], "order-A Shopper");
+    let c = find(&capture);
+    assert_eq!(
+        (c["eventCode"].as_str(), c["success"].as_str(), c["originalReference"].as_str()),
+        (Some("CAPTURE"), Some("true"), Some(ok.as_str()))
+    );
+    let w = find(&wrong_currency);
+    assert_eq!((w["eventCode"].as_str(), w["success"].as_str()), (Some("REFUND"), Some("false")));
+    assert!(w["reason"].as_str().is_some_and(|r| r.contains("USD")), "{w}");
+    assert_eq!(find(&refund)["success"], "true");
+    let f = find(&failed_capture);
+    assert_eq!((f["eventCode"].as_str(), f["success"].as_str()), (Some("CAPTURE_FAILED"), Some("false")));
+    let r = find(&refused);
+    assert_eq!(
+        (r["eventCode"].as_str(), r["success"].as_str(), r["reason"].as_str()),
+        (Some("AUTHORISATION"), Some("false"), Some("Refused"))
+    );
+}
