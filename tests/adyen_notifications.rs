@@ -205,3 +205,46 @@ async fn every_event_is_notified_signed_valid_and_retried_until_accepted() {
         (Some("AUTHORISATION"), Some("false"), Some("Refused"))
     );
 }
+
+fn authorise_with_key(twin: &Twin, api_key: &str, key: &str, value: i64) -> (u16, Value, Vec<(&'static str, String)>) {
+    let body = json!({"merchantAccount": "TestMerchant", "reference": "order-1", "amount": {"value": value, "currency": "EUR"},
+        "card": {"number": "4111111111111111", "expiryMonth": "03", "expiryYear": "2030", "cvc": "737", "holderName": "A"}});
+    let r = twin.handle(&TwinRequest {
+        method: "POST".into(),
+        path: "/pal/servlet/Payment/v68/authorise".into(),
+        headers: vec![
+            ("x-api-key".into(), api_key.into()),
+            ("content-type".into(), "application/json".into()),
+            ("idempotency-key".into(), key.into()),
+        ],
+        body: serde_json::to_vec(&body).unwrap(),
+    });
+    (r.status, r.body, r.headers)
+}
+
+/// Adyen's "API idempotency": the same key and body return the first answer without a
+/// second payment; another body gets 422 "704"; keys are per credential; the store is
+/// bounded and evicts the oldest key first.
+#[test]
+fn idempotency_keys_replay_refuse_and_are_scoped_and_bounded() {
+    let twin = Twin::default();
+    let (s1, b1, h1) = authorise_with_key(&twin, "k1", "key-1", 1000);
+    let (s2, b2, _) = authorise_with_key(&twin, "k1", "key-1", 1000);
+    assert_eq!((s1, &b1), (s2, &b2), "the same key and body replay the first answer");
+    assert!(h1.iter().any(|(n, v)| *n == "Idempotency-Key" && v == "key-1"), "{h1:?}");
+    let (s3, b3, _) = authorise_with_key(&twin, "k1", "key-1", 999);
+    assert_eq!((s3, b3["errorCode"].as_str()), (422, Some("704")), "{b3}");
+    let (s4, b4, _) = authorise_with_key(&twin, "k2", "key-1", 1000);
+    assert_eq!(s4, 200);
+    assert_ne!(b4["pspReference"], b1["pspReference"], "another credential's key is another key");
+    // Without a key, the same body is a new payment.
+    let (_, n1, _) = authorise_with_key(&twin, "k1", "", 1000);
+    assert_ne!(n1["pspReference"], b1["pspReference"]);
+    // Bounded: after CAPACITY newer keys the first is forgotten, and a retry with it
+    // is a new payment.
+    for i in 0..payconform::sandbox::idempotency::CAPACITY {
+        authorise_with_key(&twin, "k1", &format!("fill-{i}"), 1);
+    }
+    let (_, again, _) = authorise_with_key(&twin, "k1", "key-1", 1000);
+    assert_ne!(again["pspReference"], b1["pspReference"], "evicted");
+}

@@ -20,6 +20,7 @@ use crate::spec::{Api, Operation, SchemaViolation, media_is, spec};
 
 mod adyen;
 mod conn;
+pub mod idempotency;
 pub mod ledger;
 #[cfg(test)]
 mod ledger_props;
@@ -142,6 +143,8 @@ pub(crate) struct TwinInner {
     pub(crate) lagging: std::sync::Mutex<std::collections::HashMap<ledger::PaymentId, (ledger::Event, u8)>>,
     /// Adyen notifications, when configured.
     pub(crate) webhooks: Option<webhook::Webhooks>,
+    /// Adyen `Idempotency-Key`s seen.
+    pub(crate) idempotency: idempotency::Store,
 }
 
 impl Default for Twin {
@@ -173,6 +176,7 @@ impl Twin {
                 variance: config.variance.map(variance::Variance::new),
                 lagging: std::sync::Mutex::new(std::collections::HashMap::new()),
                 webhooks: config.webhook.and_then(webhook::Webhooks::start),
+                idempotency: idempotency::Store::default(),
             }),
         }
     }
@@ -272,7 +276,26 @@ impl Twin {
         };
         let ctx = Ctx { merchant: admitted.merchant, base, twin: t };
         match api {
-            Api::Adyen => adyen::handle(&ctx, op, &body),
+            Api::Adyen => match req.header("idempotency-key").filter(|k| !k.trim().is_empty()) {
+                None => adyen::handle(&ctx, op, &body),
+                Some(key) => {
+                    let print = idempotency::fingerprint(&op.operation_id, &body);
+                    let mut resp = match t.idempotency.begin(admitted.merchant, key, print) {
+                        idempotency::Begin::Replay(r) => r,
+                        idempotency::Begin::Conflict => {
+                            adyen::error(422, "704", "request already processed or in progress", "validation")
+                        }
+                        idempotency::Begin::Fresh => {
+                            let r = adyen::handle(&ctx, op, &body);
+                            t.idempotency.finish(admitted.merchant, key, print, &r);
+                            r
+                        }
+                    };
+                    // Adyen echoes the key so a client can tell the answer was idempotent.
+                    resp.headers.push(("Idempotency-Key", key.to_string()));
+                    resp
+                }
+            },
             _ => worldpay::handle(&ctx, api, op, admitted.link.as_deref(), &body),
         }
     }
