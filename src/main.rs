@@ -78,6 +78,11 @@ enum Command {
         /// seed (then `@twin` scenarios are skipped, as on a vendor's sandbox).
         #[arg(long, value_name = "SEED")]
         variance: Option<u64>,
+        /// Against a URL or live: receive Adyen notifications on this address (route
+        /// your Adyen webhook there) and check them; their HMAC key comes from
+        /// ADYEN_HMAC_KEY. Without both, @notifications scenarios are skipped.
+        #[arg(long, value_name = "ADDR")]
+        webhook_listen: Option<std::net::SocketAddr>,
     },
     /// Load every spec, resolve every $ref, and check example bodies against the schemas.
     ///
@@ -238,8 +243,10 @@ fn main() -> ExitCode {
             max_response_body,
             request_timeout,
             variance,
+            webhook_listen,
         } => {
             let mut opts = payconform::harness::CheckOptions::new(target);
+            opts.webhook_listen = webhook_listen;
             opts.tags = tags;
             opts.features = features;
             opts.event_wait = event_wait.map(std::time::Duration::from_secs);

@@ -59,10 +59,6 @@ impl Reports {
     }
 }
 
-async fn twin() -> SandboxServer {
-    SandboxServer::start(Twin::new(TwinConfig::default()), "127.0.0.1:0".parse().unwrap()).await.unwrap()
-}
-
 #[test]
 fn check_against_the_embedded_twin_passes_and_writes_valid_reports() {
     let dir = tempfile::tempdir().unwrap();
@@ -163,11 +159,28 @@ fn live_without_credentials_skips_with_reasons_and_is_not_a_pass() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn live_path_against_a_twin_with_credentials_from_the_environment_and_nothing_secret_in_reports() {
-    let srv = twin().await;
+    // The twin sends its Adyen notifications to the address the run listens on, signed
+    // with the key the run reads from ADYEN_HMAC_KEY, as a vendor's sandbox would.
+    const HMAC_KEY: &str = "5ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7";
+    let listen = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
+    let webhook = payconform::sandbox::webhook::WebhookConfig {
+        url: format!("http://{listen}/"),
+        hmac_key: Some(HMAC_KEY.into()),
+        delay: std::time::Duration::ZERO,
+        retry: std::time::Duration::from_millis(100),
+        ..Default::default()
+    };
+    let srv = SandboxServer::start(
+        Twin::new(TwinConfig { webhook: Some(webhook), ..TwinConfig::default() }),
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
     let url = srv.url();
     let dir = tempfile::tempdir().unwrap();
     let reports = Reports::in_dir(dir.path());
-    let mut args = vec!["check", "--target", "live", "--event-wait", "2", "--tags", "not @twin"];
+    let mut args =
+        vec!["check", "--target", "live", "--event-wait", "2", "--tags", "not @twin", "--webhook-listen", &listen];
     args.extend(reports.args());
     let env = [
         ("WORLDPAY_URL", url.as_str()),
@@ -177,6 +190,7 @@ async fn live_path_against_a_twin_with_credentials_from_the_environment_and_noth
         ("ADYEN_URL", url.as_str()),
         ("ADYEN_API_KEY", "AQE-s3cret-adyen-key"),
         ("ADYEN_MERCHANT_ACCOUNT", "AcmeCOM"),
+        ("ADYEN_HMAC_KEY", HMAC_KEY),
     ];
     let o = tokio::task::block_in_place(|| payconform(&args, &env));
     let out = text(&o);
@@ -184,7 +198,7 @@ async fn live_path_against_a_twin_with_credentials_from_the_environment_and_noth
     assert!(out.contains(" failed, 0 skipped"), "{out}");
     let written = reports.read();
     for (name, body) in ["stdout+stderr", "junit", "json", "html"].iter().zip(std::iter::once(&out).chain(&written)) {
-        for secret in ["s3cret-Worldpay-pw", "AQE-s3cret-adyen-key", "4444333322221111", "4111111111111111"] {
+        for secret in ["s3cret-Worldpay-pw", "AQE-s3cret-adyen-key", "4444333322221111", "4111111111111111", HMAC_KEY] {
             assert!(!body.contains(secret), "{name} contains {secret}");
         }
     }

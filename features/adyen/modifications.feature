@@ -1,7 +1,8 @@
 @adyen
 Feature: Adyen modifications
   Modifications reference the pspReference and are acknowledged at once; their outcome
-  arrives later (on the twin: its inspection endpoint, in @twin scenarios).
+  arrives later, in a notification (@notifications scenarios wait for it; @twin ones
+  read the twin's inspection endpoint for the totals).
 
   Background:
     Given the adyen API
@@ -53,21 +54,29 @@ Feature: Adyen modifications
     And the twin shows 1000 captured, 0 refunded and 0 cancelled
     And the twin records the last capture as succeeded
 
-  @twin
-  Scenario: Cancel after capture is acknowledged, then recorded as failed
+  # Adyen documents that a captured payment can no longer be cancelled.
+  @notifications
+  Scenario: Cancel after capture is acknowledged, then notified as failed
     Given I partially settle 600
     When I cancel the payment
     Then the status is 200
     And the response field "response" is "[cancel-received]"
-    And the twin records the last cancel as failed
-    And the twin shows 600 captured, 0 refunded and 0 cancelled
+    And a CANCELLATION notification arrives with success "false"
 
-  @twin
-  Scenario: A refund beyond the capture is acknowledged, then recorded as failed
+  @notifications
+  Scenario: A refund beyond the capture is acknowledged, then notified as failed
     Given I partially settle 600
     When I partially refund 601
     Then the response field "response" is "[refund-received]"
-    And the twin records the last refund as failed
+    And a REFUND notification arrives with success "false"
     When I partially refund 600
-    Then the twin records the last refund as succeeded
-    And the twin shows 600 captured, 600 refunded and 0 cancelled
+    Then a REFUND notification arrives with success "true" and amount 600
+
+  @twin
+  Scenario: The twin's totals after a failed cancel and a failed refund
+    Given I partially settle 600
+    When I cancel the payment
+    And I partially refund 601
+    Then the twin records the last cancel as failed
+    And the twin records the last refund as failed
+    And the twin shows 600 captured, 0 refunded and 0 cancelled

@@ -18,6 +18,7 @@ pub mod report;
 mod steps;
 mod suggest;
 pub mod target;
+mod webhooks;
 mod world;
 
 use std::collections::BTreeMap;
@@ -47,6 +48,9 @@ pub static FEATURES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/features")
 /// names, exact link sets, the inspection endpoint, immediate events): they run only
 /// against a twin.
 pub const TWIN_TAG: &str = "twin";
+/// Scenarios that wait for Adyen notifications; skipped, with the reason, where the run
+/// has no receiver.
+pub const NOTIFICATIONS_TAG: &str = "notifications";
 
 const ID_TAG: &str = "payconform-scenario-";
 
@@ -77,6 +81,10 @@ pub struct CheckOptions {
     pub request_timeout: Duration,
     /// With [`Target::Sandbox`]: start the twin in vendor-variance mode with this seed.
     pub variance: Option<u64>,
+    /// Where to receive Adyen notifications from a URL or `live` target (route your
+    /// webhook there); their HMAC key comes from `ADYEN_HMAC_KEY`. The built-in twin
+    /// needs neither: the harness wires it to a receiver of its own.
+    pub webhook_listen: Option<std::net::SocketAddr>,
 }
 
 impl CheckOptions {
@@ -93,6 +101,7 @@ impl CheckOptions {
             max_response_body: crate::client::DEFAULT_MAX_RESPONSE_BODY,
             request_timeout: Duration::from_secs(30),
             variance: None,
+            webhook_listen: None,
         }
     }
 }
@@ -230,6 +239,7 @@ fn plan(
     tags: Option<&gherkin::tagexpr::TagOperation>,
     endpoints: &[Endpoint],
     twin: bool,
+    no_notifications: Option<&str>,
 ) -> Vec<Planned> {
     let mut planned = Vec::new();
     let mut decide = |feature: &gherkin::Feature, rule: Option<&gherkin::Rule>, sc: &mut gherkin::Scenario| -> bool {
@@ -249,7 +259,7 @@ fn plan(
                         .into(),
                 )
             } else {
-                None
+                no_notifications.filter(|_| all_tags.iter().any(|t| t == NOTIFICATIONS_TAG)).map(str::to_string)
             };
         let id = planned.len();
         planned.push(Planned {
@@ -484,9 +494,49 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
     }
     // The embedded twin is served by the same hyper server as `payconform sandbox` (not
     // wiremock, whose drop blocks on its state inside the runtime and could hang a run).
+    // Adyen notifications: the built-in twin sends them to a receiver of the harness's,
+    // signed with a key made for the run; elsewhere the user routes them to
+    // --webhook-listen, signed with ADYEN_HMAC_KEY.
+    let mut no_notifications = None;
+    let notifications =
+        match (&opts.target, opts.webhook_listen, opts.env.get("ADYEN_HMAC_KEY").filter(|k| !k.trim().is_empty())) {
+            (Target::Sandbox, _, _) => {
+                let receiver = webhooks::Receiver::start(([127, 0, 0, 1], 0).into())
+                    .await
+                    .map_err(|e| HarnessError::Setup(format!("cannot start the notification receiver: {e}")))?;
+                Some(webhooks::Notifications { receiver, hmac_key: hex::encode(rand::random::<[u8; 32]>()) })
+            }
+            (_, Some(addr), Some(key)) => {
+                if hex::decode(key.trim()).is_err() {
+                    return Err(HarnessError::Usage(
+                        "ADYEN_HMAC_KEY is not hexadecimal (Adyen's Customer Area shows it as hex)".into(),
+                    ));
+                }
+                let receiver = webhooks::Receiver::start(addr)
+                    .await
+                    .map_err(|e| HarnessError::Usage(format!("--webhook-listen {addr}: cannot listen there: {e}")))?;
+                Some(webhooks::Notifications { receiver, hmac_key: key.trim().to_string() })
+            }
+            (_, listen, key) => {
+                no_notifications = Some(format!(
+                    "tagged @notifications: waits for Adyen notifications, and this run has no receiver \
+                 (needs --webhook-listen ADDR{} and ADYEN_HMAC_KEY{}; route your Adyen webhook to that address)",
+                    if listen.is_some() { " (given)" } else { "" },
+                    if key.is_some() { " (set)" } else { "" },
+                ));
+                None
+            }
+        };
     let mock = match opts.target {
         Target::Sandbox => {
-            let twin = Twin::new(crate::sandbox::TwinConfig { variance: opts.variance, ..Default::default() });
+            let webhook = notifications.as_ref().map(|n| crate::sandbox::webhook::WebhookConfig {
+                url: n.receiver.url(),
+                hmac_key: Some(n.hmac_key.clone()),
+                delay: Duration::ZERO,
+                retry: Duration::from_millis(100),
+                ..Default::default()
+            });
+            let twin = Twin::new(crate::sandbox::TwinConfig { variance: opts.variance, webhook, ..Default::default() });
             let server = crate::sandbox::server::SandboxServer::start(twin, ([127, 0, 0, 1], 0).into())
                 .await
                 .map_err(|e| HarnessError::Setup(format!("cannot start the embedded twin: {e}")))?;
@@ -500,7 +550,10 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
         Some(m) => format!("sandbox ({})", m.url()),
         None => opts.target.to_string(),
     };
-    let redactor = Redactor::new(endpoints.iter().flat_map(|e| e.secrets.clone()));
+    // The notification HMAC key is a secret like the credentials.
+    let redactor = Redactor::new(
+        endpoints.iter().flat_map(|e| e.secrets.clone()).chain(notifications.as_ref().map(|n| n.hmac_key.clone())),
+    );
 
     let http = RunContext::http_clients(&endpoints, opts.request_timeout).map_err(HarnessError::Setup)?;
     if mock.is_none() {
@@ -513,7 +566,7 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
         Target::Live => false,
         Target::Url(root) => is_twin(root, &http).await,
     };
-    let planned = Arc::new(plan(&mut features, tags.as_ref(), &endpoints, twin));
+    let planned = Arc::new(plan(&mut features, tags.as_ref(), &endpoints, twin, no_notifications.as_deref()));
     let to_run = planned.iter().filter(|p| p.skip.is_none()).count();
     let live = opts.target == Target::Live;
     let ctx = Arc::new(RunContext {
@@ -524,6 +577,8 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
         twin,
         sink: Mutex::new(BTreeMap::new()),
         run_tag: format!("{:x}", rand::random::<u32>()),
+        notification_wait: if twin { Duration::from_secs(10) } else { Duration::from_secs(60) },
+        notifications,
     });
     let seen = Arc::new(Mutex::new(BTreeMap::new()));
 

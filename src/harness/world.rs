@@ -34,6 +34,10 @@ pub(crate) struct RunContext {
     /// Per API: the HTTP client with its credentials, and one without. Shared by every
     /// scenario (building one loads the TLS roots).
     pub(crate) http: Vec<(Api, reqwest::Client, reqwest::Client)>,
+    /// Adyen notifications received in this run, where the run has a receiver.
+    pub(crate) notifications: Option<super::webhooks::Notifications>,
+    /// How long a notification step waits.
+    pub(crate) notification_wait: Duration,
 }
 
 impl RunContext {

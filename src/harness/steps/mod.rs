@@ -6,4 +6,5 @@ mod authorize;
 mod checks;
 mod events;
 mod modify;
+mod notifications;
 mod twin;

@@ -1,0 +1,62 @@
+@adyen @notifications
+Feature: Adyen standard notifications
+  Adyen reports every outcome in a signed standard notification (webhook), never in the
+  synchronous answer. Each step waits for the notification of this scenario's payment,
+  verifies its HMAC signature and checks its body against spec/, then what it says.
+  The built-in twin sends them to the harness; elsewhere, route your Adyen webhook to
+  --webhook-listen and set ADYEN_HMAC_KEY, or these scenarios are skipped.
+
+  Background:
+    Given the adyen API
+
+  Scenario: An authorisation is notified
+    When I authorize 1000 EUR
+    Then a AUTHORISATION notification arrives with success "true" and amount 1000
+
+  Scenario: A refused authorisation is notified with success "false"
+    When I authorize 1000 EUR for card holder "DECLINED"
+    Then the outcome is "Refused"
+    And a AUTHORISATION notification arrives with success "false"
+
+  Scenario: A capture is notified
+    Given I authorize 1000 EUR
+    When I settle the payment
+    Then the response field "response" is "[capture-received]"
+    And a CAPTURE notification arrives with success "true" and amount 1000
+
+  Scenario: A capture in another currency is acknowledged, then notified as failed
+    Given I authorize 1000 EUR
+    When I settle the payment with the field "modificationAmount.currency" set to "USD"
+    Then the response field "response" is "[capture-received]"
+    And a CAPTURE notification arrives with success "false"
+
+  # Adyen's testing page: the holder name "capture failed" makes a later capture fail.
+  Scenario: A capture of a "capture failed" payment is notified as CAPTURE_FAILED
+    Given I authorize 1000 EUR for card holder "capture failed"
+    When I settle the payment
+    Then the response field "response" is "[capture-received]"
+    And a CAPTURE_FAILED notification arrives with success "false"
+
+  Scenario: Adjustments, partial captures and refunds are notified with their amounts
+    Given I authorize 1000 EUR
+    When I adjust the authorisation to 1500
+    Then a AUTHORISATION_ADJUSTMENT notification arrives with success "true" and amount 1500
+    When I partially settle 600
+    Then a CAPTURE notification arrives with success "true" and amount 600
+    When I partially refund 100
+    Then a REFUND notification arrives with success "true" and amount 100
+
+  Scenario: A cancel is notified
+    Given I authorize 1000 EUR
+    When I cancel the payment
+    Then a CANCELLATION notification arrives with success "true"
+
+  Scenario: A cancelOrRefund is notified
+    Given I authorize 1000 EUR
+    When I reverse the payment
+    Then a CANCEL_OR_REFUND notification arrives with success "true"
+
+  Scenario: A technical cancel is notified
+    Given I authorize 1000 EUR
+    When I technically cancel the payment
+    Then a TECHNICAL_CANCEL notification arrives with success "true"

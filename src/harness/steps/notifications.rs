@@ -1,0 +1,95 @@
+//! Adyen standard notifications: wait for the one an event of this scenario's payment
+//! sends, check its HMAC signature and its body against the spec, then what it says.
+//! Tag such scenarios `@notifications`: a run without a receiver skips them.
+
+use std::time::Instant;
+
+use cucumber::then;
+use serde_json::Value;
+
+use crate::harness::world::ConformanceWorld;
+use crate::spec::{Api, spec};
+
+/// `Then a CAPTURE notification arrives with success "true"`
+#[then(expr = "a {word} notification arrives with success {string}")]
+async fn arrives(w: &mut ConformanceWorld, event: String, success: String) -> Result<(), String> {
+    check(w, &event, &success, None).await
+}
+
+/// `Then a CAPTURE notification arrives with success "true" and amount 600`
+#[then(expr = "a {word} notification arrives with success {string} and amount {int}")]
+async fn arrives_with_amount(
+    w: &mut ConformanceWorld,
+    event: String,
+    success: String,
+    amount: i64,
+) -> Result<(), String> {
+    check(w, &event, &success, Some(amount)).await
+}
+
+async fn check(w: &ConformanceWorld, event: &str, success: &str, amount: Option<i64>) -> Result<(), String> {
+    if !matches!(success, "true" | "false") {
+        return Err(format!("success is the string \"true\" or \"false\" in Adyen's notifications, not {success:?}"));
+    }
+    let ctx = w.ctx()?;
+    let n = ctx.notifications.as_ref().ok_or("this run receives no notifications (tag the scenario @notifications)")?;
+    let payment = w.payment.psp_reference.clone().ok_or("no pspReference: authorise a payment first")?;
+    // The modification this scenario made last, if the latest answer was one: then only
+    // its own notification will do (an earlier one of the same kind must not pass).
+    let modification = w
+        .last
+        .as_ref()
+        .filter(|r| r.body.get("response").is_some())
+        .and_then(|r| r.body["pspReference"].as_str().map(String::from));
+    let ours = |item: &Value| {
+        let psp = item["pspReference"].as_str();
+        let original = item["originalReference"].as_str();
+        item["eventCode"].as_str() == Some(event)
+            && match (&modification, event) {
+                (_, "AUTHORISATION") => psp == Some(payment.as_str()),
+                (Some(m), _) => psp == Some(m.as_str()),
+                (None, _) => original == Some(payment.as_str()),
+            }
+    };
+    let deadline = Instant::now() + ctx.notification_wait;
+    let (body, item) = loop {
+        let found = {
+            let got = n.receiver.received.lock().unwrap_or_else(|e| e.into_inner());
+            got.iter().rev().find_map(|body| {
+                crate::notification::items(body)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .find(|i| ours(i))
+                    .map(|i| (body.clone(), i.clone()))
+            })
+        };
+        if let Some(found) = found {
+            break found;
+        }
+        if Instant::now() >= deadline {
+            return Err(format!(
+                "no {event} notification for payment {payment}{} arrived within {} s",
+                modification.as_deref().map(|m| format!(" (modification {m})")).unwrap_or_default(),
+                ctx.notification_wait.as_secs()
+            ));
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    };
+    crate::notification::verify(&item, &n.hmac_key).map_err(|e| format!("the {event} notification: {e}: {item}"))?;
+    if let Some(schema) = spec(Api::Adyen).webhook("notification") {
+        let v = schema.validate(&body);
+        if !v.is_empty() {
+            let list: Vec<String> = v.iter().map(|v| format!("{}: {}", v.json_path, v.message)).collect();
+            return Err(format!("the {event} notification does not match spec/: {}", list.join("; ")));
+        }
+    }
+    if item["success"].as_str() != Some(success) {
+        return Err(format!("the {event} notification has success {}, expected {success:?}: {item}", item["success"]));
+    }
+    if let Some(a) = amount
+        && item["amount"]["value"].as_i64() != Some(a)
+    {
+        return Err(format!("the {event} notification has amount {}, expected {a}: {item}", item["amount"]));
+    }
+    Ok(())
+}
