@@ -17,6 +17,7 @@ mod redact;
 pub mod report;
 mod steps;
 mod suggest;
+pub mod sweep;
 pub mod target;
 mod webhooks;
 mod world;
@@ -85,6 +86,12 @@ pub struct CheckOptions {
     /// webhook there); their HMAC key comes from `ADYEN_HMAC_KEY`. The built-in twin
     /// needs neither: the harness wires it to a receiver of its own.
     pub webhook_listen: Option<std::net::SocketAddr>,
+    /// Run the Gherkin scenarios (default true).
+    pub scenarios: bool,
+    /// Run the sweep generated from the spec (default true).
+    pub sweep: bool,
+    /// Sweep only these operations (operationId or method name); empty: all.
+    pub operations: Vec<String>,
 }
 
 impl CheckOptions {
@@ -102,6 +109,9 @@ impl CheckOptions {
             request_timeout: Duration::from_secs(30),
             variance: None,
             webhook_listen: None,
+            scenarios: true,
+            sweep: true,
+            operations: Vec::new(),
         }
     }
 }
@@ -566,6 +576,15 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
         Target::Live => false,
         Target::Url(root) => is_twin(root, &http).await,
     };
+    if !opts.scenarios {
+        features.clear();
+    }
+    for name in &opts.operations {
+        let known = Api::ALL.iter().flat_map(|a| &crate::spec::spec(*a).operations).any(|o| o.operation_id == *name || o.method_name == *name);
+        if !known {
+            return Err(HarnessError::Usage(format!("--operations: no operation is named {name:?} (see payconform lint or GET / on a twin)")));
+        }
+    }
     let planned = Arc::new(plan(&mut features, tags.as_ref(), &endpoints, twin, no_notifications.as_deref()));
     let to_run = planned.iter().filter(|p| p.skip.is_none()).count();
     let live = opts.target == Target::Live;
@@ -614,10 +633,35 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
             .run(())
             .await;
     }
+    let mut seen = std::mem::take(&mut *seen.lock().unwrap_or_else(|p| p.into_inner()));
+    let mut sink = std::mem::take(&mut *ctx.sink.lock().unwrap_or_else(|p| p.into_inner()));
+    // The sweep, after the scenarios: one entry per operation, selected by --tags like a
+    // scenario (each carries @sweep and its API's short name).
+    let mut planned: Vec<Planned> = planned.as_ref().clone();
+    if opts.sweep {
+        let mut todo = Vec::new();
+        for (api, op) in sweep::operations(&ctx, &opts.operations) {
+            let p = sweep::plan(&ctx, api, op);
+            if tags.as_ref().is_some_and(|t| !t.eval(p.tags.iter())) {
+                continue;
+            }
+            if p.skip.is_none() {
+                todo.push((planned.len(), api, op));
+            }
+            planned.push(p);
+        }
+        let concurrency = opts.concurrency.unwrap_or(if live { 4 } else { 32 });
+        for (id, s, records) in sweep::run(ctx.clone(), todo, concurrency).await {
+            if opts.progress {
+                let mark = if s.steps.iter().any(|st| st.status == Status::Failed) { "FAIL" } else { "ok  " };
+                eprintln!("sweep {mark} {}", redactor.clean(&planned[id].name));
+            }
+            seen.insert(id, s);
+            sink.insert(id, records);
+        }
+    }
     if let Some(server) = mock {
         server.shutdown().await;
     }
-    let seen = std::mem::take(&mut *seen.lock().unwrap_or_else(|p| p.into_inner()));
-    let sink = std::mem::take(&mut *ctx.sink.lock().unwrap_or_else(|p| p.into_inner()));
-    Ok(RunReport::build(target_label, &planned, seen, sink, started.elapsed(), started_at, &redactor))
+    Ok(RunReport::build(target_label, &planned, seen, sink, started.elapsed(), started_at, &redactor, twin))
 }

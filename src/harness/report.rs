@@ -98,6 +98,9 @@ pub struct CoverageCell {
     pub documented: bool,
     /// How many exchanges of the run got it.
     pub count: usize,
+    /// For a documented pair no exchange got: why it could not be reached.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unreachable: Option<String>,
 }
 
 /// One operation's row of the coverage matrix.
@@ -120,6 +123,22 @@ pub struct Coverage {
     pub statuses: Vec<u16>,
     /// Rows.
     pub rows: Vec<CoverageRow>,
+    /// Documented pairs, how many were exercised, and how many could not be (each with
+    /// its reason in its cell).
+    pub totals: CoverageTotals,
+}
+
+/// One API's coverage in numbers.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct CoverageTotals {
+    /// Documented (operation, status) pairs.
+    pub documented: usize,
+    /// Of those, pairs some exchange of the run got.
+    pub exercised: usize,
+    /// Of those, pairs with a reason why they were not reached.
+    pub unreachable: usize,
+    /// exercised / documented, in percent (rounded down).
+    pub percent: usize,
 }
 
 impl Coverage {
@@ -182,6 +201,7 @@ impl RunReport {
         elapsed: Duration,
         started_at: String,
         r: &Redactor,
+        twin: bool,
     ) -> RunReport {
         let mut scenarios = Vec::new();
         let mut all: Vec<ExchangeRecord> = Vec::new();
@@ -260,7 +280,7 @@ impl RunReport {
                     .collect();
                 statuses.sort_unstable();
                 statuses.dedup();
-                let rows = ops
+                let rows: Vec<CoverageRow> = ops
                     .iter()
                     .map(|o| {
                         let documented = statuses_documented(api, &o.operation_id);
@@ -268,16 +288,31 @@ impl RunReport {
                             operation: o.operation_id.clone(),
                             cells: statuses
                                 .iter()
-                                .map(|&s| CoverageCell {
-                                    status: s,
-                                    documented: documented.contains(&s),
-                                    count: counts.get(&(o.operation_id.as_str(), s)).copied().unwrap_or(0),
+                                .map(|&s| {
+                                    let count = counts.get(&(o.operation_id.as_str(), s)).copied().unwrap_or(0);
+                                    let documented = documented.contains(&s);
+                                    CoverageCell {
+                                        status: s,
+                                        documented,
+                                        count,
+                                        unreachable: (documented && count == 0)
+                                            .then(|| super::sweep::unreachable_reason(api, o, s, twin)),
+                                    }
                                 })
                                 .collect(),
                         }
                     })
                     .collect();
-                Coverage { api: api.name().into(), title: api.title().into(), statuses, rows }
+                let cells = || rows.iter().flat_map(|r| &r.cells).filter(|c| c.documented);
+                let documented = cells().count();
+                let exercised = cells().filter(|c| c.count > 0).count();
+                let totals = CoverageTotals {
+                    documented,
+                    exercised,
+                    unreachable: documented - exercised,
+                    percent: (exercised * 100).checked_div(documented).unwrap_or(0),
+                };
+                Coverage { api: api.name().into(), title: api.title().into(), statuses, rows, totals }
             })
             .collect();
         let count = |st: Status| scenarios.iter().filter(|s: &&ScenarioResult| s.status == st).count();

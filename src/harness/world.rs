@@ -109,6 +109,22 @@ impl Action {
         })
     }
 
+    /// The action a word of the spec's vocabulary (`x-payconform-action`) names.
+    pub(crate) fn from_word(word: &str) -> Option<Action> {
+        [
+            Action::Settle,
+            Action::PartialSettle,
+            Action::Cancel,
+            Action::PartialCancel,
+            Action::Refund,
+            Action::PartialRefund,
+            Action::Reverse,
+            Action::Events,
+        ]
+        .into_iter()
+        .find(|a| a.word() == word)
+    }
+
     /// The action's word in the spec's vocabulary (`x-payconform-action`).
     pub(crate) fn word(self) -> &'static str {
         match self {

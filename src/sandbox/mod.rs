@@ -543,7 +543,10 @@ fn check_headers(api: Api, op: &Operation, req: &TwinRequest) -> Option<TwinResp
                     ));
                 }
             }
-            if (op.request.is_some() || has_body) && !media_is(req.header("content-type"), "application/json") {
+            // A body-less operation may come without a Content-Type, but one that names
+            // another media type is refused: the vendor documents 415 for these too.
+            let content_type = req.header("content-type");
+            if (op.request.is_some() || has_body || content_type.is_some()) && !media_is(content_type, "application/json") {
                 return Some(worldpay::error(
                     api,
                     415,

@@ -17,6 +17,12 @@ struct Opts {
 const WORLDPAY_CARD: &str = "4444333322221111";
 const ADYEN_CARD: &str = "4111111111111111";
 
+/// The authorization request of the scenario's API for `amount` `currency` (the sweep
+/// uses it too).
+pub(crate) fn authorization(w: &mut ConformanceWorld, amount: i64, currency: &str) -> Result<(Api, &'static str, Value), String> {
+    body(w, amount, currency, &Opts::default())
+}
+
 /// The authorization request of the scenario's API for `amount` `currency`.
 fn body(w: &mut ConformanceWorld, amount: i64, currency: &str, o: &Opts) -> Result<(Api, &'static str, Value), String> {
     let api = w.api()?;

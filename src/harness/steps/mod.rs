@@ -2,9 +2,9 @@
 //! Expression; the README's "Step vocabulary" lists them all (a test keeps it in sync).
 
 mod api;
-mod authorize;
+pub(crate) mod authorize;
 mod checks;
 mod events;
-mod modify;
+pub(crate) mod modify;
 mod notifications;
 mod twin;

@@ -9,7 +9,7 @@ use crate::harness::world::{Action, ConformanceWorld, Tweak};
 use crate::spec::Api;
 
 /// The Adyen operation and body for an action.
-fn adyen_request(
+pub(crate) fn adyen_request(
     w: &mut ConformanceWorld,
     action: Action,
     amount: Option<i64>,
