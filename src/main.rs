@@ -83,6 +83,14 @@ enum Command {
         /// ADYEN_HMAC_KEY. Without both, @notifications scenarios are skipped.
         #[arg(long, value_name = "ADDR")]
         webhook_listen: Option<std::net::SocketAddr>,
+        /// What to run: the Gherkin scenarios, the sweep generated from the spec (every
+        /// documented status of every operation), or both.
+        #[arg(long, value_delimiter = ',', value_enum, default_values_t = [Phase::Scenarios, Phase::Sweep])]
+        phases: Vec<Phase>,
+        /// Sweep only these operations (operationId or method name; repeatable or
+        /// comma-separated).
+        #[arg(long, value_delimiter = ',', value_name = "OPERATION")]
+        operations: Vec<String>,
     },
     /// Load every spec, resolve every $ref, and check example bodies against the schemas.
     ///
@@ -244,9 +252,14 @@ fn main() -> ExitCode {
             request_timeout,
             variance,
             webhook_listen,
+            phases,
+            operations,
         } => {
             let mut opts = payconform::harness::CheckOptions::new(target);
             opts.webhook_listen = webhook_listen;
+            opts.scenarios = phases.contains(&Phase::Scenarios);
+            opts.sweep = phases.contains(&Phase::Sweep);
+            opts.operations = operations;
             opts.tags = tags;
             opts.features = features;
             opts.event_wait = event_wait.map(std::time::Duration::from_secs);
@@ -394,6 +407,15 @@ fn lint(dir: Option<PathBuf>) -> ExitCode {
         return ExitCode::FAILURE;
     }
     if report.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+/// A phase of `payconform check`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Phase {
+    /// The Gherkin scenarios.
+    Scenarios,
+    /// The sweep generated from the spec.
+    Sweep,
 }
 
 fn hex_key(s: &str) -> Result<String, String> {

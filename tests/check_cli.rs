@@ -108,8 +108,23 @@ fn check_against_the_embedded_twin_passes_and_writes_valid_reports() {
     let percents: Vec<String> = doc.select(&select("p.percent")).map(text_of).collect();
     assert_eq!(percents.len(), 3, "{percents:?}");
     assert!(
-        percents.iter().all(|p| p.contains("documented (operation, status) pairs exercised (") && p.ends_with("%)")),
+        percents.iter().all(|p| p.contains("documented (operation, status) pairs exercised (")
+            && p.contains("by a request a vendor's sandbox would answer alike")
+            && p.ends_with("each with its reason")),
         "{percents:?}"
+    );
+    // The sweep reaches every documented pair on the twin; the ones no vendor documents
+    // a trigger for were asked of the twin (Prefer: code) and are told apart.
+    for c in report["coverage"].as_array().unwrap() {
+        let t = &c["totals"];
+        assert_eq!(t["exercised"], t["documented"], "{t}");
+        assert!(t["by_trigger"].as_u64() < t["exercised"].as_u64(), "{t}");
+    }
+    assert!(doc.select(&select("td.preferred")).count() > 0);
+    assert!(
+        out.contains("sweep: 24 operations")
+            && out.contains("coverage of documented (operation, status) pairs: worldpay-v7 54/54"),
+        "{out}"
     );
     assert!(doc.select(&select("p.legend")).map(text_of).any(|l| l.contains("grey cell")));
     // The status cell carries the colour, not the row.

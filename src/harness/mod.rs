@@ -580,9 +580,14 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
         features.clear();
     }
     for name in &opts.operations {
-        let known = Api::ALL.iter().flat_map(|a| &crate::spec::spec(*a).operations).any(|o| o.operation_id == *name || o.method_name == *name);
+        let known = Api::ALL
+            .iter()
+            .flat_map(|a| &crate::spec::spec(*a).operations)
+            .any(|o| o.operation_id == *name || o.method_name == *name);
         if !known {
-            return Err(HarnessError::Usage(format!("--operations: no operation is named {name:?} (see payconform lint or GET / on a twin)")));
+            return Err(HarnessError::Usage(format!(
+                "--operations: no operation is named {name:?} (see payconform lint or GET / on a twin)"
+            )));
         }
     }
     let planned = Arc::new(plan(&mut features, tags.as_ref(), &endpoints, twin, no_notifications.as_deref()));
@@ -663,5 +668,6 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
     if let Some(server) = mock {
         server.shutdown().await;
     }
-    Ok(RunReport::build(target_label, &planned, seen, sink, started.elapsed(), started_at, &redactor, twin))
+    let info = report::RunInfo { target: target_label, elapsed: started.elapsed(), started_at, twin };
+    Ok(RunReport::build(info, &planned, seen, sink, &redactor))
 }

@@ -98,6 +98,9 @@ pub struct CoverageCell {
     pub documented: bool,
     /// How many exchanges of the run got it.
     pub count: usize,
+    /// How many of those asked a twin for the status (`Prefer: code=NNN`) because the
+    /// vendor documents no trigger for it.
+    pub preferred: usize,
     /// For a documented pair no exchange got: why it could not be reached.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unreachable: Option<String>,
@@ -135,6 +138,9 @@ pub struct CoverageTotals {
     pub documented: usize,
     /// Of those, pairs some exchange of the run got.
     pub exercised: usize,
+    /// Of those, pairs some exchange got without asking a twin for it (`Prefer`): what
+    /// a vendor's sandbox would answer the same way.
+    pub by_trigger: usize,
     /// Of those, pairs with a reason why they were not reached.
     pub unreachable: usize,
     /// exercised / documented, in percent (rounded down).
@@ -192,17 +198,24 @@ fn statuses_documented(api: Api, operation: &str) -> Vec<u16> {
         .unwrap_or_default()
 }
 
+/// What a report says about the run itself.
+pub(crate) struct RunInfo {
+    pub(crate) target: String,
+    pub(crate) elapsed: Duration,
+    pub(crate) started_at: String,
+    /// Whether the target was a twin (it decides the reasons for unreached pairs).
+    pub(crate) twin: bool,
+}
+
 impl RunReport {
     pub(crate) fn build(
-        target: String,
+        info: RunInfo,
         planned: &[Planned],
         mut seen: BTreeMap<usize, Seen>,
         mut sink: BTreeMap<usize, Vec<ExchangeRecord>>,
-        elapsed: Duration,
-        started_at: String,
         r: &Redactor,
-        twin: bool,
     ) -> RunReport {
+        let RunInfo { target, elapsed, started_at, twin } = info;
         let mut scenarios = Vec::new();
         let mut all: Vec<ExchangeRecord> = Vec::new();
         for (id, p) in planned.iter().enumerate() {
@@ -268,9 +281,13 @@ impl RunReport {
             .map(|&api| {
                 let ops = &spec(api).operations;
                 let mut counts: BTreeMap<(&str, u16), usize> = BTreeMap::new();
+                let mut preferred: BTreeMap<(&str, u16), usize> = BTreeMap::new();
                 for e in all.iter().filter(|e| e.api == api) {
                     if let Some(s) = e.status {
                         *counts.entry((e.operation.as_str(), s)).or_default() += 1;
+                        if e.preferred {
+                            *preferred.entry((e.operation.as_str(), s)).or_default() += 1;
+                        }
                     }
                 }
                 let mut statuses: Vec<u16> = ops
@@ -295,6 +312,7 @@ impl RunReport {
                                         status: s,
                                         documented,
                                         count,
+                                        preferred: preferred.get(&(o.operation_id.as_str(), s)).copied().unwrap_or(0),
                                         unreachable: (documented && count == 0)
                                             .then(|| super::sweep::unreachable_reason(api, o, s, twin)),
                                     }
@@ -309,6 +327,7 @@ impl RunReport {
                 let totals = CoverageTotals {
                     documented,
                     exercised,
+                    by_trigger: cells().filter(|c| c.count > c.preferred).count(),
                     unreachable: documented - exercised,
                     percent: (exercised * 100).checked_div(documented).unwrap_or(0),
                 };
@@ -372,14 +391,38 @@ impl RunReport {
         let mut s = String::new();
         let secs = self.duration_ms as f64 / 1000.0;
         let _ = writeln!(s, "payconform check against {}", self.target);
-        let _ = writeln!(
-            s,
-            "scenarios: {} passed, {} failed, {} skipped ({} total) in {secs:.2} s",
-            self.passed_count(),
-            self.failed_count(),
-            self.skipped_count(),
-            self.scenarios.len()
-        );
+        let is_sweep = |sc: &&ScenarioResult| sc.tags.iter().any(|t| t == super::sweep::SWEEP_TAG);
+        let tally = |sweep: bool| {
+            let of = |st: Status| self.scenarios.iter().filter(|sc| is_sweep(sc) == sweep && sc.status == st).count();
+            (of(Status::Passed), of(Status::Failed), of(Status::Skipped))
+        };
+        let (p, f, k) = tally(false);
+        let _ = writeln!(s, "scenarios: {p} passed, {f} failed, {k} skipped ({} total) in {secs:.2} s", p + f + k);
+        let (p, f, k) = tally(true);
+        if p + f + k > 0 {
+            let checks: usize = self.scenarios.iter().filter(is_sweep).map(|sc| sc.steps.len()).sum();
+            let _ = writeln!(
+                s,
+                "sweep: {} operations, {checks} checks: {p} operations passed, {f} failed, {k} skipped",
+                p + f + k
+            );
+            let per_api: Vec<String> = self
+                .coverage
+                .iter()
+                .filter(|c| c.totals.exercised > 0)
+                .map(|c| {
+                    format!(
+                        "{} {}/{} ({}%; {} by a vendor trigger)",
+                        Api::from_name(&c.api).map_or(c.api.as_str(), |a| a.short_name()),
+                        c.totals.exercised,
+                        c.totals.documented,
+                        c.totals.percent,
+                        c.totals.by_trigger
+                    )
+                })
+                .collect();
+            let _ = writeln!(s, "coverage of documented (operation, status) pairs: {}", per_api.join(", "));
+        }
         let violations = self.violations_by_operation();
         let _ = writeln!(
             s,
@@ -547,7 +590,8 @@ impl RunReport {
                     }
                     h2 { "Coverage: operations × documented statuses" }
                     p.legend { "A number is how many exchanges got that status (green). "
-                        "· is a status the spec documents for the operation that no exchange got. "
+                        "A number in a blue cell was only reached by asking a twin for it (Prefer: code=NNN): the vendor documents no trigger for it. "
+                        "· is a status the spec documents for the operation that no exchange got; hover it for the reason. "
                         "A grey cell is a status the operation does not document, so there is nothing to exercise. "
                         "A red cell is a status the spec does not document that an exchange got anyway." }
                     @for c in &self.coverage {
@@ -556,6 +600,9 @@ impl RunReport {
                         p.percent {
                             (exercised) " of " (documented) " documented (operation, status) pairs exercised"
                             @if documented > 0 { " (" (exercised * 100 / documented) "%)" }
+                            "; " (c.totals.by_trigger) " by a request a vendor's sandbox would answer alike"
+                            @if documented > 0 { " (" (c.totals.by_trigger * 100 / documented) "%)" }
+                            "; " (c.totals.unreachable) " not reached, each with its reason"
                         }
                         table.coverage {
                             tr { th { "Operation" } @for s in &c.statuses { th { (s) } } }
@@ -563,9 +610,10 @@ impl RunReport {
                                 tr {
                                     td { code { (row.operation) } }
                                     @for cell in &row.cells {
-                                        @if cell.count > 0 && cell.documented { td.hit { (cell.count) } }
+                                        @if cell.count > 0 && cell.documented && cell.preferred == cell.count { td.preferred title="asked of the twin with Prefer: code" { (cell.count) } }
+                                        @else if cell.count > 0 && cell.documented { td.hit { (cell.count) } }
                                         @else if cell.count > 0 { td.undocumented { (cell.count) } }
-                                        @else if cell.documented { td.miss { "·" } }
+                                        @else if cell.documented { td.miss title=(cell.unreachable.clone().unwrap_or_default()) { "·" } }
                                         @else { td.none {} }
                                     }
                                 }
@@ -583,7 +631,7 @@ const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2em;color:#222}\
 table{border-collapse:collapse;margin:.5em 0 1.5em}td,th{border:1px solid #ccc;padding:.25em .5em;text-align:left;vertical-align:top}\
 pre{margin:0;white-space:pre-wrap;max-width:60em}.failed{color:#b00020;font-weight:bold}\
 .passed{color:#1b7f3b}.skipped{color:#8a6d00}.neutral{color:#555}.legend,.percent{color:#444}\
-.coverage td{text-align:center;min-width:2.5em}td.hit{background:#d7f5dd}td.miss{color:#999}\
+.coverage td{text-align:center;min-width:2.5em}td.hit{background:#d7f5dd}td.preferred{background:#dbe9fb}td.miss{color:#999}\
 td.undocumented{background:#f8d7da;color:#b00020;font-weight:bold}td.none{background:#f4f4f4}";
 
 #[cfg(test)]

@@ -133,7 +133,12 @@ struct Reached {
     other_link_data: Option<String>,
 }
 
-async fn sweep_operation(ctx: Arc<RunContext>, id: usize, api: Api, op: &'static Operation) -> (Seen, Vec<ExchangeRecord>) {
+async fn sweep_operation(
+    ctx: Arc<RunContext>,
+    id: usize,
+    api: Api,
+    op: &'static Operation,
+) -> (Seen, Vec<ExchangeRecord>) {
     let started = Instant::now();
     let mut w = ConformanceWorld::default();
     w.ctx = Some(ctx.clone());
@@ -257,14 +262,13 @@ async fn checks(w: &mut ConformanceWorld, book: &mut Book, api: Api, op: &Operat
     let documented = |s: u16| op.responses.contains_key(&s.to_string());
     let id = op.operation_id.as_str();
     let href = r.href.as_deref();
-    let tweak = |t: Tweak| t;
     // 401.
     if documented(401) {
         for (label, t) in [
             ("401 without credentials", Tweak { no_credentials: true, ..Default::default() }),
             ("401 with malformed credentials", Tweak { malformed_credentials: true, ..Default::default() }),
         ] {
-            let sent = w.call_raw(id, href, r.body.clone(), tweak(t)).await;
+            let sent = w.call_raw(id, href, r.body.clone(), t).await;
             book.record(w, &Check { label: label.into(), expect: vec![401], names: None }, sent);
         }
     }
@@ -272,7 +276,11 @@ async fn checks(w: &mut ConformanceWorld, book: &mut Book, api: Api, op: &Operat
     if documented(415) {
         let t = Tweak { content_type: Some("text/plain".into()), ..Default::default() };
         let sent = w.call_raw(id, href, r.body.clone(), t).await;
-        book.record(w, &Check { label: "415 with Content-Type text/plain".into(), expect: vec![415], names: None }, sent);
+        book.record(
+            w,
+            &Check { label: "415 with Content-Type text/plain".into(), expect: vec![415], names: None },
+            sent,
+        );
     }
     // 406: each required header with a documented set of values, missing and wrong.
     if documented(406) {
@@ -299,11 +307,12 @@ async fn checks(w: &mut ConformanceWorld, book: &mut Book, api: Api, op: &Operat
         None
     };
     if let (Some(body), Some(status)) = (&r.body, invalid) {
-        let malformed = if api == Api::Adyen { 400 } else { 400 };
-        if documented(malformed) {
+        // Every API answers a body that is not JSON with 400 (Adyen: 702).
+        if documented(400) {
             let t = Tweak { raw_body: Some(b"{\"not json".to_vec()), ..Default::default() };
             let sent = w.call_raw(id, href, r.body.clone(), t).await;
-            book.record(w, &Check { label: format!("{malformed} for a body that is not JSON"), expect: vec![malformed], names: None }, sent);
+            let check = Check { label: "400 for a body that is not JSON".into(), expect: vec![400], names: None };
+            book.record(w, &check, sent);
         }
         for (label, t, path, one_of) in body_breaks(api, op, body) {
             let sent = w.call_raw(id, href, r.body.clone(), t).await;
@@ -322,7 +331,8 @@ async fn checks(w: &mut ConformanceWorld, book: &mut Book, api: Api, op: &Operat
         }
         if twin {
             // Another merchant: any other credential is one on a twin.
-            let other = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("sweep-other-merchant:pw"));
+            let other =
+                format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("sweep-other-merchant:pw"));
             cases.push((
                 "404 for another merchant's token".into(),
                 href.to_string(),
@@ -342,14 +352,42 @@ async fn checks(w: &mut ConformanceWorld, book: &mut Book, api: Api, op: &Operat
             if body.get(field).is_some() {
                 let t = Tweak { set_field: Some((field.into(), json!("8835511210681441"))), ..Default::default() };
                 let sent = w.call_raw(id, None, r.body.clone(), t).await;
-                book.record(w, &Check { label: format!("422 for an unknown {field}"), expect: vec![422], names: None }, sent);
+                book.record(
+                    w,
+                    &Check { label: format!("422 for an unknown {field}"), expect: vec![422], names: None },
+                    sent,
+                );
             }
         }
     }
+    // On a twin: every documented error status the checks above could not produce (no
+    // vendor-documented trigger), asked for with `Prefer: code=NNN`.
+    if twin {
+        let produced: Vec<u16> =
+            w.records.iter().filter(|e| e.operation == op.operation_id).filter_map(|e| e.status).collect();
+        let mut wanted: Vec<u16> = op
+            .responses
+            .keys()
+            .filter_map(|k| k.parse().ok())
+            .filter(|s| (400..600).contains(s) && !produced.contains(s))
+            .collect();
+        wanted.sort_unstable();
+        for code in wanted {
+            let t = Tweak { set_header: Some(("prefer".into(), format!("code={code}"))), ..Default::default() };
+            let sent = w.call_raw(id, href, r.body.clone(), t).await;
+            let label = format!("{code} on the twin with Prefer: code={code} (no documented trigger)");
+            book.record(w, &Check { label, expect: vec![code], names: None }, sent);
+        }
+    }
     // Last, the valid request: its documented success.
-    let success: Vec<u16> = op.responses.keys().filter_map(|k| k.parse().ok()).filter(|s| (200..300).contains(s)).collect();
+    let success: Vec<u16> =
+        op.responses.keys().filter_map(|k| k.parse().ok()).filter(|s| (200..300).contains(s)).collect();
     let sent = w.call(id, r.link_data.as_deref(), r.body.clone()).await;
-    book.record(w, &Check { label: format!("{} for the valid request", list(&success)), expect: success, names: None }, sent);
+    book.record(
+        w,
+        &Check { label: format!("{} for the valid request", list(&success)), expect: success, names: None },
+        sent,
+    );
 }
 
 /// One broken body per required field (missing) and per constraint (broken), for the
@@ -454,9 +492,8 @@ fn flatten(doc: &Value, schema: &Value, prefix: &str, required: bool, out: &mut 
                 let before: Vec<String> = out.keys().cloned().collect();
                 flatten(doc, b, prefix, required, out);
                 if key != "allOf" {
-                    for (k, v) in out.iter_mut().filter(|(k, _)| !before.contains(k) && k.as_str() != prefix) {
+                    for (_, v) in out.iter_mut().filter(|(k, _)| !before.contains(k) && k.as_str() != prefix) {
                         v.entry("oneOf").or_insert_with(|| Value::String(prefix.to_string()));
-                        let _ = k;
                     }
                 }
             }
@@ -473,7 +510,8 @@ fn flatten(doc: &Value, schema: &Value, prefix: &str, required: bool, out: &mut 
             e.insert("required".into(), Value::Bool(true));
         }
     }
-    let req: Vec<&str> = obj.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+    let req: Vec<&str> =
+        obj.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
     for (name, sub) in obj.get("properties").and_then(Value::as_object).into_iter().flatten() {
         let path = if prefix.is_empty() { name.clone() } else { format!("{prefix}.{name}") };
         flatten(doc, sub, &path, req.contains(&name.as_str()), out);

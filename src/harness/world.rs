@@ -71,6 +71,8 @@ pub(crate) struct ExchangeRecord {
     pub(crate) violations: Vec<Violation>,
     /// A transport failure instead of (or in the middle of) an answer.
     pub(crate) transport: Option<String>,
+    /// The request asked a twin for its status with `Prefer: code=NNN`.
+    pub(crate) preferred: bool,
 }
 
 /// The short names the vocabulary uses for the APIs.
@@ -507,6 +509,7 @@ impl ConformanceWorld {
                     status: ex.status,
                     violations: Vec::new(),
                     transport: Some(err.clone()),
+                    preferred: ex.request_header("prefer").is_some(),
                 });
                 continue;
             }
@@ -535,6 +538,7 @@ impl ConformanceWorld {
                 status: ex.status,
                 violations: vs,
                 transport: None,
+                preferred: ex.request_header("prefer").is_some(),
             });
             if ex.status.is_some_and(|s| (200..300).contains(&s)) {
                 self.learn(api, &body);

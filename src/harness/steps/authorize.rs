@@ -19,7 +19,11 @@ const ADYEN_CARD: &str = "4111111111111111";
 
 /// The authorization request of the scenario's API for `amount` `currency` (the sweep
 /// uses it too).
-pub(crate) fn authorization(w: &mut ConformanceWorld, amount: i64, currency: &str) -> Result<(Api, &'static str, Value), String> {
+pub(crate) fn authorization(
+    w: &mut ConformanceWorld,
+    amount: i64,
+    currency: &str,
+) -> Result<(Api, &'static str, Value), String> {
     body(w, amount, currency, &Opts::default())
 }
 
