@@ -28,14 +28,23 @@ impl Respond for Mutant {
     }
 }
 
+/// Run the built-in scenarios against the mutant, and then the sweep alone: each must
+/// notice the defect. The scenarios' report is returned for the finer assertions.
 async fn run_against(mutate: Mutation, tags: &str) -> RunReport {
     let server = MockServer::start().await;
     Mock::given(any()).respond_with(Mutant { twin: Twin::default(), mutate }).mount(&server).await;
     let mut opts = CheckOptions::new(Target::Url(server.uri()));
     opts.env = Env::new();
     opts.tags = Some(tags.into());
+    opts.sweep = false;
     let report = run(&opts).await.expect("the run starts");
     assert!(!report.passed(), "the defect went unnoticed:\n{}", report.summary());
+    let mut sweep = opts.clone();
+    sweep.scenarios = false;
+    sweep.sweep = true;
+    let swept = run(&sweep).await.expect("the sweep starts");
+    assert!(swept.scenarios.iter().any(|s| s.tags.iter().any(|t| t == "sweep")), "the sweep ran");
+    assert!(!swept.passed(), "the sweep did not notice the defect:\n{}", swept.summary());
     report
 }
 
