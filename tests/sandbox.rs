@@ -90,7 +90,7 @@ async fn v7_partial_authorization_settle_and_refund_bounds() {
     let ev = c.event_query(&twin_pay.link_data).await.unwrap().into_inner();
     assert_eq!(ev.last_event.to_string(), "Sent for Refund");
 
-    assert!(rec.count() >= 10);
+    assert_eq!(rec.count(), 10, "3 authorizations, a settle, 4 partial refunds and 2 event queries, each checked");
     assert_eq!(rec.violations(), vec![], "every exchange conforms to the spec");
     srv.shutdown().await;
 }
@@ -441,7 +441,14 @@ async fn two_hundred_racing_partial_settles_never_exceed_the_authorization() {
         c.event_query(&events.link_data).await.unwrap().into_inner().last_event.to_string(),
         "Sent for Settlement"
     );
-    // A refund of everything settled succeeds for exactly 100.
+    // A refund of everything settled succeeds for exactly 100: one more is refused.
+    let links = c.event_query(&events.link_data).await.unwrap().into_inner().links;
+    let refund = c.action_link(href(&links.card_payments_partial_refund)).unwrap();
+    assert_eq!(
+        error_name(c.partial_refund(&refund.link_data, &amount_body(101)).await.unwrap_err()),
+        "amountExceedsSettledAmount"
+    );
+    c.partial_refund(&refund.link_data, &amount_body(100)).await.unwrap();
     srv.shutdown().await;
 }
 

@@ -169,10 +169,6 @@ impl CheckingRecorder {
     pub fn count(&self) -> usize {
         self.lock().len()
     }
-    /// The exchanges, with their violations.
-    pub fn exchanges(&self) -> Vec<(Exchange, Vec<Violation>)> {
-        self.exchanges_since(0)
-    }
     /// The exchanges after the first `n`, with their violations.
     pub fn exchanges_since(&self, n: usize) -> Vec<(Exchange, Vec<Violation>)> {
         self.lock().get(n..).unwrap_or_default().to_vec()

@@ -49,6 +49,12 @@ pub static FEATURES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/features")
 /// names, exact link sets, the inspection endpoint, immediate events): they run only
 /// against a twin.
 pub const TWIN_TAG: &str = "twin";
+
+/// Every step definition of the built-in vocabulary, read from the registered step
+/// functions themselves, with each parameter shown as `{}` (`I authorize {} {}`).
+pub fn step_vocabulary() -> Vec<String> {
+    suggest::vocabulary().to_vec()
+}
 /// Scenarios that wait for Adyen notifications; skipped, with the reason, where the run
 /// has no receiver.
 pub const NOTIFICATIONS_TAG: &str = "notifications";

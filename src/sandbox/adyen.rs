@@ -25,7 +25,7 @@ pub(crate) fn error(status: u16, code: &str, message: &str, kind: &str) -> TwinR
 /// The first violation, in Adyen's terms: 167 for a missing original reference,
 /// 130 for any other missing field, 101 for a bad card number, else 422 `100`
 /// (our choice for the rest; Adyen does not publish one code per rule).
-pub(crate) fn validation_error(_op: &Operation, violations: &[SchemaViolation]) -> TwinResponse {
+pub(crate) fn validation_error(violations: &[SchemaViolation]) -> TwinResponse {
     let v = &violations[0];
     let field = v.json_path.trim_start_matches("$.").to_string();
     match v.rule {
@@ -125,7 +125,7 @@ fn modify(
             requested: currency.unwrap_or_default().to_string(),
             authorised: p.currency.clone(),
         })),
-        Status::Refused | Status::Pending => Some(Err(RuleError::SettleNotAllowed)),
+        Status::Refused | Status::Pending => Some(Err(RuleError::NotAuthorized)),
         // Adyen documents that a captured payment can no longer be cancelled.
         _ if kind == "cancel" && p.settled > 0 => Some(Err(RuleError::CancelNotAllowed)),
         _ => t.ledger.apply(ctx.merchant, p.id, op),

@@ -192,6 +192,17 @@ pub enum RuleError {
     /// A settled authorization can no longer be changed.
     #[error("an authorization that is settled can no longer be adjusted")]
     AdjustNotAllowed,
+    /// An adjustment below what was already cancelled.
+    #[error("{requested} is less than the {cancelled} already cancelled")]
+    AdjustBelowCancelled {
+        /// The new authorised amount asked for.
+        requested: i64,
+        /// Already cancelled.
+        cancelled: i64,
+    },
+    /// The payment was never authorised (refused, or still pending).
+    #[error("the payment was not authorised, so it cannot be modified")]
+    NotAuthorized,
     /// A modification in another currency than the authorisation's (Adyen).
     #[error("the currency {requested} is not the authorisation's {authorised}")]
     CurrencyMismatch {
@@ -504,7 +515,7 @@ impl Op {
                     return Err(RuleError::AdjustNotAllowed);
                 }
                 if a < p.cancelled {
-                    return Err(RuleError::ExceedsAuthorized { requested: p.cancelled, remaining: a });
+                    return Err(RuleError::AdjustBelowCancelled { requested: a, cancelled: p.cancelled });
                 }
                 p.authorized = a;
             }

@@ -622,7 +622,7 @@ fn parse_body(api: Api, op: &Operation, req: &TwinRequest) -> Result<Value, Twin
         return Ok(value);
     }
     Err(match api {
-        Api::Adyen => adyen::validation_error(op, &violations),
+        Api::Adyen => adyen::validation_error(&violations),
         _ => worldpay::validation_error(api, &violations),
     })
 }

@@ -40,7 +40,8 @@ fn rule_error(ctx: &Ctx<'_>, api: Api, e: &RuleError) -> TwinResponse {
     }
     let name = match e {
         RuleError::CancelNotAllowed => "cancelNotAllowed",
-        RuleError::SettleNotAllowed | RuleError::AdjustNotAllowed => "settlementNotAllowed",
+        RuleError::SettleNotAllowed | RuleError::AdjustNotAllowed | RuleError::NotAuthorized => "settlementNotAllowed",
+        RuleError::AdjustBelowCancelled { .. } => "amountExceedsAuthorizedAmount",
         RuleError::CurrencyMismatch { .. } => "currencyMismatch",
         RuleError::ExceedsAuthorized { .. } => "amountExceedsAuthorizedAmount",
         RuleError::RefundNotAllowed => "refundNotAllowed",

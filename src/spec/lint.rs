@@ -104,14 +104,6 @@ pub fn lint_embedded_examples() -> LintReport {
     lint_files(files.into_iter(), false)
 }
 
-/// The embedded vendor examples as (relative path, bytes).
-pub fn embedded_examples() -> Vec<(&'static str, &'static [u8])> {
-    let mut files = Vec::new();
-    collect(&EMBEDDED, &mut files);
-    files.sort_by(|a, b| a.0.cmp(b.0));
-    files
-}
-
 fn collect(dir: &'static include_dir::Dir<'static>, out: &mut Vec<(&'static str, &'static [u8])>) {
     for f in dir.files() {
         if let Some(p) = f.path().to_str().filter(|p| p.ends_with(".json") && p.matches('/').count() == 2) {

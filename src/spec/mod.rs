@@ -17,7 +17,7 @@ use names::{collect_refs, escape};
 use serde_json::{Map, Value};
 
 mod lint;
-pub use lint::{ALLOWED, LintProblem, LintReport, embedded_examples, lint_embedded_examples, lint_examples};
+pub use lint::{ALLOWED, LintProblem, LintReport, lint_embedded_examples, lint_examples};
 
 /// One of the three APIs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -499,11 +499,6 @@ impl Spec {
             .iter()
             .filter(|o| o.http_method.eq_ignore_ascii_case(method))
             .find_map(|o| o.match_path(path).map(|params| (o, params)))
-    }
-
-    /// Whether any operation has this path, whatever the method.
-    pub fn has_path(&self, path: &str) -> bool {
-        self.operations.iter().any(|o| o.match_path(path).is_some())
     }
 }
 
