@@ -91,6 +91,10 @@ enum Command {
         /// comma-separated).
         #[arg(long, value_delimiter = ',', value_name = "OPERATION")]
         operations: Vec<String>,
+        /// Count only these checks' violations: status, media_type, headers,
+        /// request_body, response_body, links (default: all).
+        #[arg(long, value_delimiter = ',', value_name = "CHECK", value_parser = check_kind)]
+        checks: Vec<payconform::conformance::CheckKind>,
     },
     /// Load every spec, resolve every $ref, and check example bodies against the schemas.
     ///
@@ -254,12 +258,14 @@ fn main() -> ExitCode {
             webhook_listen,
             phases,
             operations,
+            checks,
         } => {
             let mut opts = payconform::harness::CheckOptions::new(target);
             opts.webhook_listen = webhook_listen;
             opts.scenarios = phases.contains(&Phase::Scenarios);
             opts.sweep = phases.contains(&Phase::Sweep);
             opts.operations = operations;
+            opts.checks = checks;
             opts.tags = tags;
             opts.features = features;
             opts.event_wait = event_wait.map(std::time::Duration::from_secs);
@@ -416,6 +422,13 @@ enum Phase {
     Scenarios,
     /// The sweep generated from the spec.
     Sweep,
+}
+
+fn check_kind(s: &str) -> Result<payconform::conformance::CheckKind, String> {
+    payconform::conformance::CheckKind::from_name(s).ok_or_else(|| {
+        let all: Vec<&str> = payconform::conformance::CheckKind::ALL.iter().map(|c| c.name()).collect();
+        format!("no check is named {s:?}; the checks are {}", all.join(", "))
+    })
 }
 
 fn hex_key(s: &str) -> Result<String, String> {

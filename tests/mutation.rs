@@ -3,6 +3,7 @@
 //! built-in suite against it with `--target URL`, and asserts the run fails naming the
 //! operation and the JSON path (or the step) where the defect shows.
 
+use payconform::conformance::CheckKind;
 use payconform::harness::{CheckOptions, Env, RunReport, Target, run};
 use payconform::sandbox::wiremock_adapter::twin_request;
 use payconform::sandbox::{Twin, TwinRequest, TwinResponse};
@@ -106,6 +107,22 @@ async fn wrong_content_type_is_caught() {
     }
     let r = run_against(m, "@worldpay-payments").await;
     assert!(names(&r, "settle", "Content-Type", "expected application/json, got text/plain"), "{}", r.summary());
+    let v = r.scenarios.iter().flat_map(|s| &s.violations).find(|v| v.json_path == "Content-Type").unwrap();
+    assert_eq!(v.check, "media_type", "the violation names its check");
+    assert!(r.summary().contains("violations by check: media_type"), "{}", r.summary());
+
+    // --checks: with only the status check selected the same defect does not count; with
+    // the media-type check it does.
+    let server = MockServer::start().await;
+    Mock::given(any()).respond_with(Mutant { twin: Twin::default(), mutate: m }).mount(&server).await;
+    let mut opts = CheckOptions::new(Target::Url(server.uri()));
+    opts.env = Env::new();
+    opts.tags = Some("@worldpay-payments and not @sweep".into());
+    opts.checks = vec![CheckKind::Status];
+    let report = run(&opts).await.expect("the run starts");
+    assert!(report.passed(), "{}", report.summary());
+    opts.checks = vec![CheckKind::MediaType];
+    assert!(!run(&opts).await.expect("the run starts").passed());
 }
 
 #[tokio::test]

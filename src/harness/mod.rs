@@ -98,6 +98,8 @@ pub struct CheckOptions {
     pub sweep: bool,
     /// Sweep only these operations (operationId or method name); empty: all.
     pub operations: Vec<String>,
+    /// Only these checks' violations count; empty: every check.
+    pub checks: Vec<crate::conformance::CheckKind>,
 }
 
 impl CheckOptions {
@@ -118,6 +120,7 @@ impl CheckOptions {
             scenarios: true,
             sweep: true,
             operations: Vec::new(),
+            checks: Vec::new(),
         }
     }
 }
@@ -608,6 +611,7 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
         sink: Mutex::new(BTreeMap::new()),
         run_tag: format!("{:x}", rand::random::<u32>()),
         notification_wait: if twin { Duration::from_secs(10) } else { Duration::from_secs(60) },
+        checks: opts.checks.clone(),
         notifications,
     });
     let seen = Arc::new(Mutex::new(BTreeMap::new()));

@@ -49,6 +49,9 @@ pub struct ViolationRecord {
     pub operation: String,
     /// Response status, if any.
     pub status: Option<u16>,
+    /// The check that found it (`status`, `media_type`, `headers`, `request_body`,
+    /// `response_body`, `links`).
+    pub check: String,
     /// `request` or `response`.
     pub side: String,
     /// JSONPath or header.
@@ -250,7 +253,8 @@ impl RunReport {
                     api: v.api.name().into(),
                     operation: v.operation.clone(),
                     status: v.status,
-                    side: v.side.into(),
+                    check: v.check.name().into(),
+                    side: v.side.as_str().into(),
                     json_path: r.clean(&v.json_path),
                     message: r.clean(&v.message),
                 })
@@ -435,6 +439,12 @@ impl RunReport {
             for (op, n) in &violations {
                 let _ = writeln!(s, "  {op}: {n}");
             }
+            let mut by_check: BTreeMap<&str, usize> = BTreeMap::new();
+            for v in self.scenarios.iter().flat_map(|s| &s.violations) {
+                *by_check.entry(v.check.as_str()).or_default() += 1;
+            }
+            let list: Vec<String> = by_check.iter().map(|(c, n)| format!("{c} {n}")).collect();
+            let _ = writeln!(s, "violations by check: {}", list.join(", "));
         }
         // Transport failures are not violations: each distinct one is named once.
         let mut transport: BTreeMap<&str, usize> = BTreeMap::new();
@@ -644,6 +654,7 @@ mod tests {
             api: "adyen-payment-v40".into(),
             operation: "post-authorise".into(),
             status: Some(200),
+            check: "response_body".into(),
             side: "response".into(),
             json_path: format!("$.field{n}"),
             message: format!("problem {n}"),

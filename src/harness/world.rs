@@ -14,7 +14,7 @@ use serde_json::{Value, json};
 use crate::client::{
     ActionLink, ClientError, Config, Inner, Wire, adyen, execute, prepare, worldpay_payments as wpp, worldpay_v7 as v7,
 };
-use crate::conformance::{CheckingRecorder, Violation};
+use crate::conformance::{CheckKind, CheckingRecorder, Side, Violation};
 use crate::spec::{Api, canonical_relation, spec};
 
 use super::target::Endpoint;
@@ -38,6 +38,8 @@ pub(crate) struct RunContext {
     pub(crate) notifications: Option<super::webhooks::Notifications>,
     /// How long a notification step waits.
     pub(crate) notification_wait: Duration,
+    /// The checks whose violations count (`--checks`); empty: all.
+    pub(crate) checks: Vec<CheckKind>,
 }
 
 impl RunContext {
@@ -515,19 +517,25 @@ impl ConformanceWorld {
             }
             let body: Value = serde_json::from_slice(&ex.response_body).unwrap_or(Value::Null);
             let mut vs: Vec<Violation> =
-                violations.into_iter().filter(|v| !(exempt_request && v.side == "request")).collect();
+                violations.into_iter().filter(|v| !(exempt_request && v.side == Side::Request)).collect();
             vs.extend(self.link_violations(api, &operation, ex.status, &body));
+            // --checks: only the selected checks count.
+            let selected = &self.ctx()?.checks;
+            if !selected.is_empty() {
+                vs.retain(|v| selected.contains(&v.check));
+            }
             // What the generated client could not decode is already a violation when
             // the checker found the response wrong: report each problem once.
             if i + 1 == count
-                && !vs.iter().any(|v| v.side == "response")
+                && !vs.iter().any(|v| v.side == Side::Response)
                 && let Some(p) = &client_problem
             {
                 vs.push(Violation {
                     api,
                     operation: operation.clone(),
                     status: ex.status,
-                    side: "response",
+                    check: CheckKind::ResponseBody,
+                    side: Side::Response,
                     json_path: "$".into(),
                     message: p.clone(),
                 });
@@ -566,7 +574,8 @@ impl ConformanceWorld {
                 api,
                 operation: operation.to_string(),
                 status,
-                side: "response",
+                check: CheckKind::Links,
+                side: Side::Response,
                 json_path: json_path.clone(),
                 message,
             };
