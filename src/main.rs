@@ -57,6 +57,9 @@ enum Command {
         /// Write an HTML report with the coverage matrix.
         #[arg(long, value_name = "FILE")]
         html: Option<PathBuf>,
+        /// Write a report in the Cucumber JSON format (for CI dashboards that read it).
+        #[arg(long, value_name = "FILE")]
+        cucumber_json: Option<PathBuf>,
         /// Seconds an event query keeps polling for the expected event
         /// [default: 30 on live, 0 elsewhere].
         #[arg(long, value_name = "SECONDS")]
@@ -249,6 +252,7 @@ fn main() -> ExitCode {
             junit,
             json,
             html,
+            cucumber_json,
             event_wait,
             concurrency,
             quiet,
@@ -274,7 +278,7 @@ fn main() -> ExitCode {
             opts.max_response_body = (max_response_body as usize).saturating_mul(1024 * 1024);
             opts.request_timeout = std::time::Duration::from_secs(request_timeout);
             opts.variance = variance;
-            check(opts, Reports { junit, json, html })
+            check(opts, Reports { junit, json, html, cucumber_json })
         }
         Command::Lint { dir } => lint(dir),
         Command::Completions { shell } => {
@@ -334,6 +338,7 @@ fn main() -> ExitCode {
 
 struct Reports {
     junit: Option<PathBuf>,
+    cucumber_json: Option<PathBuf>,
     json: Option<PathBuf>,
     html: Option<PathBuf>,
 }
@@ -341,7 +346,7 @@ struct Reports {
 fn check(opts: payconform::harness::CheckOptions, reports: Reports) -> ExitCode {
     use payconform::harness::HarnessError;
     // Refuse unwritable report paths before anything is sent.
-    for path in [&reports.junit, &reports.json, &reports.html].into_iter().flatten() {
+    for path in [&reports.junit, &reports.json, &reports.html, &reports.cucumber_json].into_iter().flatten() {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty() && !p.is_dir()) {
             eprintln!("payconform check: cannot write {}: {} is not a directory", path.display(), parent.display());
             return ExitCode::from(2);
@@ -365,9 +370,13 @@ fn check(opts: payconform::harness::CheckOptions, reports: Reports) -> ExitCode 
             return ExitCode::FAILURE;
         }
     };
-    print!("{}", report.summary());
-    let outputs =
-        [(&reports.junit, report.to_junit()), (&reports.json, report.to_json()), (&reports.html, report.to_html())];
+    print!("{}", paint(&report.summary()));
+    let outputs = [
+        (&reports.junit, report.to_junit()),
+        (&reports.json, report.to_json()),
+        (&reports.html, report.to_html()),
+        (&reports.cucumber_json, report.to_cucumber_json()),
+    ];
     for (path, text) in outputs {
         if let Some(path) = path {
             if let Err(e) = std::fs::write(path, text) {
@@ -378,6 +387,31 @@ fn check(opts: payconform::harness::CheckOptions, reports: Reports) -> ExitCode 
         }
     }
     if report.passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+}
+
+/// Colour the summary on a terminal, unless `NO_COLOR` is set (no-color.org): failures
+/// red, passes green, skips yellow.
+fn paint(summary: &str) -> String {
+    use std::io::IsTerminal;
+    let on = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    if !on {
+        return summary.to_string();
+    }
+    summary
+        .lines()
+        .map(|l| {
+            let colour = if l.starts_with("FAILED") || l.starts_with("    ") {
+                "31"
+            } else if l.starts_with("skipped") || l.starts_with("every scenario was skipped") {
+                "33"
+            } else if l.starts_with("scenarios:") && l.contains(" 0 failed") {
+                "32"
+            } else {
+                return format!("{l}\n");
+            };
+            format!("\x1b[{colour}m{l}\x1b[0m\n")
+        })
+        .collect()
 }
 
 fn lint(dir: Option<PathBuf>) -> ExitCode {

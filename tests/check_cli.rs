@@ -82,6 +82,26 @@ fn check_against_the_embedded_twin_passes_and_writes_valid_reports() {
         (&0.into(), &0.into(), &0.into())
     );
     assert_eq!(report["version"], env!("CARGO_PKG_VERSION"));
+    // Every exchange is in the report, as sent and as answered, redacted: no card
+    // number, no security code; nothing failed, so no curl.
+    let log: Vec<&Value> = scenarios.iter().flat_map(|s| s["exchange_log"].as_array().unwrap()).collect();
+    assert_eq!(log.len(), 224 + 533);
+    let first = log[0];
+    assert!(first["request"]["method"].is_string() && first["request"]["url"].is_string(), "{first}");
+    assert!(first["response"]["status"].is_u64() && first["response"]["body"].is_string(), "{first}");
+    assert!(log.iter().all(|e| e.get("curl").is_none()));
+    let text = json.to_string();
+    assert!(
+        !text.contains("4444333322221111") && !text.contains("\\\"cvc\\\":\\\"737\\\""),
+        "card data in the JSON report"
+    );
+    // Outline rows are named by their example values.
+    assert!(
+        scenarios
+            .iter()
+            .any(|s| s["name"] == "Cancel without a required field is rejected (field: merchantAccount, code: 130)"),
+        "outline rows named by their values"
+    );
     assert!(
         chrono::DateTime::parse_from_rfc3339(report["started_at"].as_str().unwrap()).is_ok(),
         "{}",
@@ -337,4 +357,27 @@ fn completions_for_each_shell() {
     }
     let o = payconform(&["completions", "tcsh"], &[]);
     assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn cucumber_json_lists_every_entry_with_its_steps() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("cucumber.json");
+    let o = payconform(
+        &["check", "--phases", "sweep", "--operations", "settle", "--cucumber-json", file.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let features: Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    let elements: Vec<&Value> =
+        features.as_array().unwrap().iter().flat_map(|f| f["elements"].as_array().unwrap()).collect();
+    // `settle` exists in both Worldpay APIs: one sweep entry each.
+    assert_eq!(elements.len(), 2, "{features}");
+    for e in elements {
+        assert_eq!(e["type"], "scenario");
+        let steps = e["steps"].as_array().unwrap();
+        assert!(steps.len() > 3, "{e}");
+        assert!(steps.iter().all(|s| s["result"]["status"] == "passed" && s["keyword"].is_string()), "{e}");
+        assert!(e["tags"].as_array().unwrap().iter().any(|t| t["name"] == "@sweep"));
+    }
 }

@@ -74,6 +74,18 @@ async fn wrong_status_is_caught() {
     assert!(names(&r, "authorize", "$", "status 200 is not documented"), "{}", r.summary());
     assert!(r.summary().contains("worldpay-card-payments-v7 authorize:"), "summary lists violations by operation");
     assert!(r.to_junit().contains("authorize 200 response $"), "JUnit carries the violation");
+    // The failing exchange comes with the curl that sends it again, credentials as
+    // environment variables; the JSON report carries what was sent and what came back.
+    let failing =
+        r.scenarios.iter().flat_map(|s| &s.exchange_log).find(|e| e.violations > 0).expect("a failing exchange");
+    let curl = failing.curl.as_deref().expect("a curl for it");
+    assert!(
+        curl.starts_with("curl -s -i -X POST '") && curl.contains("-u \"$WORLDPAY_USERNAME:$WORLDPAY_PASSWORD\""),
+        "{curl}"
+    );
+    assert!(curl.contains("--data-raw '") && !curl.contains("4444333322221111"), "{curl}");
+    assert_eq!(failing.response.as_ref().map(|r| r.status), Some(200));
+    assert!(r.summary().contains("    reproduce: curl -s -i -X POST"), "{}", r.summary());
 }
 
 #[tokio::test]

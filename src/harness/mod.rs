@@ -252,6 +252,27 @@ pub(crate) struct Planned {
     pub(crate) skip: Option<String>,
 }
 
+/// A scenario's name; an Outline's row is named by its example values
+/// (`Cancel without a required field is rejected (field: merchantAccount, code: 130)`).
+fn outline_row_name(sc: &gherkin::Scenario) -> String {
+    let row = sc.examples.iter().filter_map(|e| e.table.as_ref()).find_map(|t| {
+        // An expanded row keeps the header and its own row (or, elsewhere, the whole
+        // table, where the row is found by its line).
+        let header = t.rows.first()?;
+        let values = if t.rows.len() == 2 {
+            t.rows.get(1)?
+        } else {
+            let index = sc.position.line.checked_sub(t.position.line)?;
+            t.rows.get(index).filter(|_| index > 0)?
+        };
+        Some(header.iter().zip(values).map(|(h, v)| format!("{h}: {v}")).collect::<Vec<_>>().join(", "))
+    });
+    match row {
+        Some(values) => format!("{} ({values})", sc.name),
+        None => sc.name.clone(),
+    }
+}
+
 /// Decide per scenario: left out by tags, skipped with a reason, or run (tagged with its id).
 fn plan(
     features: &mut Vec<gherkin::Feature>,
@@ -286,7 +307,7 @@ fn plan(
             feature: feature.name.clone(),
             path: feature.path.as_ref().map(|p| p.display().to_string()).unwrap_or_default(),
             line: sc.position.line,
-            name: sc.name.clone(),
+            name: outline_row_name(sc),
             tags: all_tags,
             skip: skip.clone(),
         });

@@ -90,6 +90,92 @@ pub struct ScenarioResult {
     pub transport_errors: Vec<String>,
     /// Wall time.
     pub duration_ms: u64,
+    /// Every exchange: what was sent and what came back, redacted.
+    pub exchange_log: Vec<ExchangeDetail>,
+}
+
+/// One exchange as the JSON report shows it, redacted: credentials and card numbers
+/// never appear, in any encoding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExchangeDetail {
+    /// operationId.
+    pub operation: String,
+    /// What was sent.
+    pub request: RequestDetail,
+    /// What came back; absent after a transport failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub response: Option<ResponseDetail>,
+    /// How many violations the exchange had.
+    pub violations: usize,
+    /// For an exchange with violations or a transport failure: a curl command that sends
+    /// it again, with the credentials as environment-variable references (card numbers
+    /// stay masked: put your test card back).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub curl: Option<String>,
+}
+
+/// The request half of an [`ExchangeDetail`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RequestDetail {
+    /// HTTP method.
+    pub method: String,
+    /// Full URL.
+    pub url: String,
+    /// Headers, without `Authorization` and `X-API-Key`.
+    pub headers: Vec<(String, String)>,
+    /// Body, if any (cut at 64 KiB).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body: Option<String>,
+}
+
+/// The response half of an [`ExchangeDetail`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ResponseDetail {
+    /// Status.
+    pub status: u16,
+    /// Headers.
+    pub headers: Vec<(String, String)>,
+    /// Body (cut at 64 KiB).
+    pub body: String,
+}
+
+/// `Cancel after capture` → `cancel-after-capture`.
+fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_alphanumeric() {
+            out.extend(c.to_lowercase());
+        } else if !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_matches('-').to_string()
+}
+
+/// `'…'` for a POSIX shell.
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\\''"))
+}
+
+/// A curl command that sends `log` again; credentials as environment variables.
+fn curl(api: Api, log: &super::world::ExchangeLog, r: &Redactor) -> String {
+    let mut parts = vec!["curl -s -i -X".to_string(), log.method.clone(), shell_quote(&r.clean(&log.url))];
+    for (n, v) in &log.request_headers {
+        if n.eq_ignore_ascii_case("content-length") || n.eq_ignore_ascii_case("host") {
+            continue;
+        }
+        parts.push("-H".into());
+        parts.push(shell_quote(&format!("{n}: {}", r.clean(v))));
+    }
+    parts.push(match api {
+        Api::Adyen => "-H \"X-API-Key: $ADYEN_API_KEY\"".to_string(),
+        _ => "-u \"$WORLDPAY_USERNAME:$WORLDPAY_PASSWORD\"".to_string(),
+    });
+    if let Some(b) = &log.request_body {
+        parts.push("--data-raw".into());
+        parts.push(shell_quote(&r.clean(b)));
+    }
+    parts.join(" ")
 }
 
 /// One cell of the coverage matrix.
@@ -263,7 +349,27 @@ impl RunReport {
                 .iter()
                 .filter_map(|e| e.transport.as_ref().map(|t| r.clean(&format!("{} {}: {t}", e.api, e.operation))))
                 .collect();
+            let exchange_log = records
+                .iter()
+                .map(|e| ExchangeDetail {
+                    operation: e.operation.clone(),
+                    request: RequestDetail {
+                        method: e.log.method.clone(),
+                        url: r.clean(&e.log.url),
+                        headers: e.log.request_headers.iter().map(|(n, v)| (n.clone(), r.clean(v))).collect(),
+                        body: e.log.request_body.as_deref().map(|b| r.clean(b)),
+                    },
+                    response: e.status.map(|status| ResponseDetail {
+                        status,
+                        headers: e.log.response_headers.iter().map(|(n, v)| (n.clone(), r.clean(v))).collect(),
+                        body: r.clean(&e.log.response_body),
+                    }),
+                    violations: e.violations.len(),
+                    curl: (!e.violations.is_empty() || e.transport.is_some()).then(|| curl(e.api, &e.log, r)),
+                })
+                .collect();
             scenarios.push(ScenarioResult {
+                exchange_log,
                 transport_errors,
                 api: p.api.map(|a| a.name().to_string()),
                 feature: r.clean(&p.feature),
@@ -483,6 +589,9 @@ impl RunReport {
                         v.api, v.operation, v.side, v.json_path, v.message
                     );
                 }
+                if let Some(c) = sc.exchange_log.iter().find_map(|e| e.curl.as_ref()) {
+                    let _ = writeln!(s, "    reproduce: {c}");
+                }
             }
         }
         if self.scenarios.is_empty() {
@@ -491,6 +600,52 @@ impl RunReport {
             let _ = writeln!(s, "every scenario was skipped: nothing ran, which is not a pass");
         }
         s
+    }
+
+    /// The report in the Cucumber JSON format CI dashboards read (one element per
+    /// scenario, sweep entries included, with each step's result).
+    pub fn to_cucumber_json(&self) -> String {
+        let mut features: Vec<(String, String, Vec<serde_json::Value>)> = Vec::new();
+        for sc in &self.scenarios {
+            let steps: Vec<serde_json::Value> = sc
+                .steps
+                .iter()
+                .enumerate()
+                .map(|(i, st)| {
+                    let (keyword, name) = st.text.split_once(' ').unwrap_or(("", st.text.as_str()));
+                    let mut result = serde_json::json!({"status": format!("{:?}", st.status).to_lowercase()});
+                    if let Some(m) = &st.message {
+                        result["error_message"] = serde_json::json!(m);
+                    }
+                    serde_json::json!({"keyword": format!("{keyword} "), "name": name, "line": sc.line + i + 1, "result": result})
+                })
+                .collect();
+            let mut steps = steps;
+            if steps.is_empty() && sc.status == Status::Skipped {
+                steps.push(serde_json::json!({"keyword": "* ", "name": sc.reason.clone().unwrap_or_default(),
+                    "line": sc.line, "result": {"status": "skipped"}}));
+            }
+            let element = serde_json::json!({
+                "id": format!("{};{}", slug(&sc.feature), slug(&sc.name)),
+                "keyword": "Scenario",
+                "type": "scenario",
+                "name": sc.name,
+                "line": sc.line,
+                "tags": sc.tags.iter().map(|t| serde_json::json!({"name": format!("@{t}")})).collect::<Vec<_>>(),
+                "steps": steps,
+            });
+            match features.iter_mut().find(|(uri, name, _)| *uri == sc.path && *name == sc.feature) {
+                Some((_, _, elements)) => elements.push(element),
+                None => features.push((sc.path.clone(), sc.feature.clone(), vec![element])),
+            }
+        }
+        let out: Vec<serde_json::Value> = features
+            .into_iter()
+            .map(|(uri, name, elements)| {
+                serde_json::json!({"uri": uri, "id": slug(&name), "keyword": "Feature", "name": name, "line": 1, "elements": elements})
+            })
+            .collect();
+        serde_json::to_string_pretty(&out).unwrap_or_default()
     }
 
     /// The report as JSON.
@@ -681,6 +836,7 @@ mod tests {
                 violations: (1..=5).map(violation).collect(),
                 transport_errors: vec![],
                 duration_ms: 1,
+                exchange_log: vec![],
             }],
         };
         let summary = report.summary();
