@@ -38,6 +38,7 @@
 
 pub mod client;
 pub mod conformance;
+#[cfg(feature = "harness")]
 pub mod harness;
 pub mod notification;
 
