@@ -1,0 +1,115 @@
+//! The summary `payconform check` prints.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use super::{RunReport, ScenarioResult, Status};
+use crate::spec::Api;
+
+impl RunReport {
+    /// The console summary.
+    pub fn summary(&self) -> String {
+        let mut s = String::new();
+        let secs = self.duration_ms as f64 / 1000.0;
+        let _ = writeln!(s, "payconform check against {}", self.target);
+        let is_sweep = |sc: &&ScenarioResult| sc.tags.iter().any(|t| t == crate::harness::sweep::SWEEP_TAG);
+        let tally = |sweep: bool| {
+            let of = |st: Status| self.scenarios.iter().filter(|sc| is_sweep(sc) == sweep && sc.status == st).count();
+            (of(Status::Passed), of(Status::Failed), of(Status::Skipped))
+        };
+        let (p, f, k) = tally(false);
+        let _ = writeln!(s, "scenarios: {p} passed, {f} failed, {k} skipped ({} total) in {secs:.2} s", p + f + k);
+        let (p, f, k) = tally(true);
+        if p + f + k > 0 {
+            let checks: usize = self.scenarios.iter().filter(is_sweep).map(|sc| sc.steps.len()).sum();
+            let _ = writeln!(
+                s,
+                "sweep: {} operations, {checks} checks: {p} operations passed, {f} failed, {k} skipped",
+                p + f + k
+            );
+            let per_api: Vec<String> = self
+                .coverage
+                .iter()
+                .filter(|c| c.totals.exercised > 0)
+                .map(|c| {
+                    format!(
+                        "{} {}/{} ({}%; {} by a vendor trigger)",
+                        Api::from_name(&c.api).map_or(c.api.as_str(), |a| a.short_name()),
+                        c.totals.exercised,
+                        c.totals.documented,
+                        c.totals.percent,
+                        c.totals.by_trigger
+                    )
+                })
+                .collect();
+            let _ = writeln!(s, "coverage of documented (operation, status) pairs: {}", per_api.join(", "));
+        }
+        let violations = self.violations_by_operation();
+        let _ = writeln!(
+            s,
+            "exchanges: {} checked against the spec, {} violations",
+            self.exchanges,
+            violations.values().sum::<usize>()
+        );
+        if !violations.is_empty() {
+            let _ = writeln!(s, "violations by operation:");
+            for (op, n) in &violations {
+                let _ = writeln!(s, "  {op}: {n}");
+            }
+            let mut by_check: BTreeMap<&str, usize> = BTreeMap::new();
+            for v in self.scenarios.iter().flat_map(|s| &s.violations) {
+                *by_check.entry(v.check.as_str()).or_default() += 1;
+            }
+            let list: Vec<String> = by_check.iter().map(|(c, n)| format!("{c} {n}")).collect();
+            let _ = writeln!(s, "violations by check: {}", list.join(", "));
+        }
+        // Transport failures are not violations: each distinct one is named once.
+        let mut transport: BTreeMap<&str, usize> = BTreeMap::new();
+        for t in self.scenarios.iter().flat_map(|s| &s.transport_errors) {
+            let cause = t.split_once(": ").map_or(t.as_str(), |(_, c)| c);
+            *transport.entry(cause).or_default() += 1;
+        }
+        if !transport.is_empty() {
+            let _ = writeln!(s, "transport errors: {} (not counted as violations)", transport.values().sum::<usize>());
+            for (cause, n) in &transport {
+                let _ = writeln!(s, "  {cause} (x{n})");
+            }
+        }
+        let mut skipped: BTreeMap<&str, usize> = BTreeMap::new();
+        for sc in self.scenarios.iter().filter(|s| s.status == Status::Skipped) {
+            *skipped.entry(sc.reason.as_deref().unwrap_or("")).or_default() += 1;
+        }
+        for (why, n) in skipped {
+            let _ = writeln!(s, "skipped {n}: {why}");
+        }
+        for sc in self.scenarios.iter().filter(|s| s.status == Status::Failed) {
+            let _ = writeln!(s, "FAILED {}:{} {}", sc.path, sc.line, sc.name);
+            let reason = sc.reason.as_deref().unwrap_or("");
+            if sc.violations.is_empty() {
+                let first = reason.lines().take(4).collect::<Vec<_>>().join("\n    ");
+                let _ = writeln!(s, "    {first}");
+            } else {
+                // Every violation the summary counts is listed, each once.
+                let step = reason.split_once(": ").map_or(reason, |(step, _)| step);
+                let _ = writeln!(s, "    {step}: {} spec violation(s)", sc.violations.len());
+                for v in &sc.violations {
+                    let status = v.status.map(|s| s.to_string()).unwrap_or_else(|| "-".into());
+                    let _ = writeln!(
+                        s,
+                        "    - {} {} {status} {} {}: {}",
+                        v.api, v.operation, v.side, v.json_path, v.message
+                    );
+                }
+                if let Some(c) = sc.exchange_log.iter().find_map(|e| e.curl.as_ref()) {
+                    let _ = writeln!(s, "    reproduce: {c}");
+                }
+            }
+        }
+        if self.scenarios.is_empty() {
+            let _ = writeln!(s, "no scenario matched: nothing ran, which is not a pass");
+        } else if self.passed_count() == 0 && self.failed_count() == 0 {
+            let _ = writeln!(s, "every scenario was skipped: nothing ran, which is not a pass");
+        }
+        s
+    }
+}

@@ -1,0 +1,469 @@
+//! What a run found: scenarios, violations, exchanges and the coverage matrix (this
+//! module: the model, how it is built, and the console summary), and its renderings as
+//! JUnit XML, JSON, Cucumber JSON and HTML ([`render`]). Every string that reaches a
+//! report has passed through a [`Redactor`]: no configured secret and no full card
+//! number is ever written.
+
+mod console;
+mod exchange;
+mod render;
+
+use exchange::curl;
+pub use exchange::{ExchangeDetail, RequestDetail, ResponseDetail};
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use super::world::ExchangeRecord;
+use super::{Planned, Seen};
+use crate::spec::{Api, spec};
+
+pub use super::redact::Redactor;
+
+/// Outcome of a scenario or step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    /// Ran and passed.
+    Passed,
+    /// Ran and failed.
+    Failed,
+    /// Did not run, for the stated reason.
+    Skipped,
+}
+
+/// One step as it ran.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StepResult {
+    /// Keyword and text.
+    pub text: String,
+    /// Outcome.
+    pub status: Status,
+    /// Why it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+/// One violation, for reports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ViolationRecord {
+    /// API name.
+    pub api: String,
+    /// operationId.
+    pub operation: String,
+    /// Response status, if any.
+    pub status: Option<u16>,
+    /// The check that found it (`status`, `media_type`, `headers`, `request_body`,
+    /// `response_body`, `links`).
+    pub check: String,
+    /// `request` or `response`.
+    pub side: String,
+    /// JSONPath or header.
+    pub json_path: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+/// One scenario's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScenarioResult {
+    /// API the scenario declared.
+    pub api: Option<String>,
+    /// Feature name.
+    pub feature: String,
+    /// Feature file.
+    pub path: String,
+    /// Line of the scenario (or of its example row).
+    pub line: usize,
+    /// Scenario name.
+    pub name: String,
+    /// Tags, including inherited ones.
+    pub tags: Vec<String>,
+    /// Outcome.
+    pub status: Status,
+    /// Why it was skipped, or the first failure.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Steps that ran.
+    pub steps: Vec<StepResult>,
+    /// Exchanges checked.
+    pub exchanges: usize,
+    /// Violations found.
+    pub violations: Vec<ViolationRecord>,
+    /// Transport failures (no answer, or one that broke off), which are not violations.
+    pub transport_errors: Vec<String>,
+    /// Wall time.
+    pub duration_ms: u64,
+    /// Every exchange: what was sent and what came back, redacted.
+    pub exchange_log: Vec<ExchangeDetail>,
+}
+
+/// One cell of the coverage matrix.
+#[derive(Debug, Clone, Serialize)]
+pub struct CoverageCell {
+    /// HTTP status.
+    pub status: u16,
+    /// Whether the spec documents it for this operation.
+    pub documented: bool,
+    /// How many exchanges of the run got it.
+    pub count: usize,
+    /// How many of those asked a twin for the status (`Prefer: code=NNN`) because the
+    /// vendor documents no trigger for it.
+    pub preferred: usize,
+    /// For a documented pair no exchange got: why it could not be reached.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unreachable: Option<String>,
+}
+
+/// One operation's row of the coverage matrix.
+#[derive(Debug, Clone, Serialize)]
+pub struct CoverageRow {
+    /// operationId.
+    pub operation: String,
+    /// One cell per status column.
+    pub cells: Vec<CoverageCell>,
+}
+
+/// Operations × statuses of one API.
+#[derive(Debug, Clone, Serialize)]
+pub struct Coverage {
+    /// API name.
+    pub api: String,
+    /// API title.
+    pub title: String,
+    /// Status columns: every documented status, plus undocumented ones seen.
+    pub statuses: Vec<u16>,
+    /// Rows.
+    pub rows: Vec<CoverageRow>,
+    /// Documented pairs, how many were exercised, and how many could not be (each with
+    /// its reason in its cell).
+    pub totals: CoverageTotals,
+}
+
+/// One API's coverage in numbers.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct CoverageTotals {
+    /// Documented (operation, status) pairs.
+    pub documented: usize,
+    /// Of those, pairs some exchange of the run got.
+    pub exercised: usize,
+    /// Of those, pairs some exchange got without asking a twin for it (`Prefer`): what
+    /// a vendor's sandbox would answer the same way.
+    pub by_trigger: usize,
+    /// Of those, pairs with a reason why they were not reached.
+    pub unreachable: usize,
+    /// exercised / documented, in percent (rounded down).
+    pub percent: usize,
+}
+
+impl Coverage {
+    /// Documented (operation, status) pairs that some exchange got, and all documented pairs.
+    pub fn exercised(&self) -> (usize, usize) {
+        let cells = self.rows.iter().flat_map(|r| &r.cells).filter(|c| c.documented);
+        cells.fold((0, 0), |(hit, all), c| (hit + usize::from(c.count > 0), all + 1))
+    }
+}
+
+/// Everything a run found.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    /// payconform's version.
+    pub version: String,
+    /// When the run started (RFC 3339, UTC).
+    pub started_at: String,
+    /// The counts a dashboard wants first.
+    pub summary: Summary,
+    /// What was targeted.
+    pub target: String,
+    /// Wall time of the whole run.
+    pub duration_ms: u64,
+    /// Every scenario (passed, failed, skipped).
+    pub scenarios: Vec<ScenarioResult>,
+    /// Exchanges checked.
+    pub exchanges: usize,
+    /// Coverage matrix per API.
+    pub coverage: Vec<Coverage>,
+}
+
+/// A run's counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    /// Scenarios that passed.
+    pub passed: usize,
+    /// Scenarios that failed.
+    pub failed: usize,
+    /// Scenarios that were skipped.
+    pub skipped: usize,
+    /// Spec violations found.
+    pub violations: usize,
+    /// Transport failures (no answer, or one that broke off), not counted as violations.
+    pub transport_errors: usize,
+}
+
+fn statuses_documented(api: Api, operation: &str) -> Vec<u16> {
+    spec(api)
+        .operation(operation)
+        .map(|o| o.responses.keys().filter_map(|k| k.parse().ok()).collect())
+        .unwrap_or_default()
+}
+
+/// What a report says about the run itself.
+pub(crate) struct RunInfo {
+    pub(crate) target: String,
+    pub(crate) elapsed: Duration,
+    pub(crate) started_at: String,
+    /// Whether the target was a twin (it decides the reasons for unreached pairs).
+    pub(crate) twin: bool,
+}
+
+impl RunReport {
+    pub(crate) fn build(
+        info: RunInfo,
+        planned: &[Planned],
+        mut seen: BTreeMap<usize, Seen>,
+        mut sink: BTreeMap<usize, Vec<ExchangeRecord>>,
+        r: &Redactor,
+    ) -> RunReport {
+        let RunInfo { target, elapsed, started_at, twin } = info;
+        let mut scenarios = Vec::new();
+        let mut all: Vec<ExchangeRecord> = Vec::new();
+        for (id, p) in planned.iter().enumerate() {
+            let s = seen.remove(&id).unwrap_or_default();
+            let records = sink.remove(&id).unwrap_or_default();
+            let steps: Vec<StepResult> = s
+                .steps
+                .into_iter()
+                .map(|st| StepResult {
+                    text: r.clean(&st.text),
+                    status: st.status,
+                    message: st.message.map(|m| r.clean(&m)),
+                })
+                .collect();
+            let (status, reason) = if let Some(why) = &p.skip {
+                (Status::Skipped, Some(r.clean(why)))
+            } else if let Some(f) = steps.iter().find(|st| st.status == Status::Failed) {
+                (Status::Failed, Some(format!("{}: {}", f.text, f.message.clone().unwrap_or_default())))
+            } else if !s.finished {
+                (Status::Failed, Some("the scenario did not finish".into()))
+            } else if let Some(first) = records.iter().flat_map(|e| &e.violations).next() {
+                // Every step ran (they go on past a violation); the violations fail it.
+                let n: usize = records.iter().map(|e| e.violations.len()).sum();
+                (Status::Failed, Some(r.clean(&format!("{n} spec violation(s), the first: {first}"))))
+            } else {
+                (Status::Passed, None)
+            };
+            let violations = records
+                .iter()
+                .flat_map(|e| &e.violations)
+                .map(|v| ViolationRecord {
+                    api: v.api.name().into(),
+                    operation: v.operation.clone(),
+                    status: v.status,
+                    check: v.check.name().into(),
+                    side: v.side.as_str().into(),
+                    json_path: r.clean(&v.json_path),
+                    message: r.clean(&v.message),
+                })
+                .collect();
+            let transport_errors = records
+                .iter()
+                .filter_map(|e| e.transport.as_ref().map(|t| r.clean(&format!("{} {}: {t}", e.api, e.operation))))
+                .collect();
+            let exchange_log = records
+                .iter()
+                .map(|e| ExchangeDetail {
+                    operation: e.operation.clone(),
+                    request: RequestDetail {
+                        method: e.log.method.clone(),
+                        url: r.clean(&e.log.url),
+                        headers: e.log.request_headers.iter().map(|(n, v)| (n.clone(), r.clean(v))).collect(),
+                        body: e.log.request_body.as_deref().map(|b| r.clean(b)),
+                    },
+                    response: e.status.map(|status| ResponseDetail {
+                        status,
+                        headers: e.log.response_headers.iter().map(|(n, v)| (n.clone(), r.clean(v))).collect(),
+                        body: r.clean(&e.log.response_body),
+                    }),
+                    violations: e.violations.len(),
+                    curl: (!e.violations.is_empty() || e.transport.is_some()).then(|| curl(e.api, &e.log, r)),
+                })
+                .collect();
+            scenarios.push(ScenarioResult {
+                exchange_log,
+                transport_errors,
+                api: p.api.map(|a| a.name().to_string()),
+                feature: r.clean(&p.feature),
+                path: r.clean(&p.path),
+                line: p.line,
+                name: r.clean(&p.name),
+                tags: p.tags.iter().map(|t| r.clean(t)).collect(),
+                status,
+                reason,
+                exchanges: records.iter().filter(|e| e.transport.is_none()).count(),
+                steps,
+                violations,
+                duration_ms: s.elapsed.as_millis() as u64,
+            });
+            all.extend(records.into_iter().filter(|e| e.transport.is_none()));
+        }
+        let coverage = Api::ALL
+            .iter()
+            .map(|&api| {
+                let ops = &spec(api).operations;
+                let mut counts: BTreeMap<(&str, u16), usize> = BTreeMap::new();
+                let mut preferred: BTreeMap<(&str, u16), usize> = BTreeMap::new();
+                for e in all.iter().filter(|e| e.api == api) {
+                    if let Some(s) = e.status {
+                        *counts.entry((e.operation.as_str(), s)).or_default() += 1;
+                        if e.preferred {
+                            *preferred.entry((e.operation.as_str(), s)).or_default() += 1;
+                        }
+                    }
+                }
+                let mut statuses: Vec<u16> = ops
+                    .iter()
+                    .flat_map(|o| statuses_documented(api, &o.operation_id))
+                    .chain(counts.keys().map(|(_, s)| *s))
+                    .collect();
+                statuses.sort_unstable();
+                statuses.dedup();
+                let rows: Vec<CoverageRow> = ops
+                    .iter()
+                    .map(|o| {
+                        let documented = statuses_documented(api, &o.operation_id);
+                        CoverageRow {
+                            operation: o.operation_id.clone(),
+                            cells: statuses
+                                .iter()
+                                .map(|&s| {
+                                    let count = counts.get(&(o.operation_id.as_str(), s)).copied().unwrap_or(0);
+                                    let documented = documented.contains(&s);
+                                    CoverageCell {
+                                        status: s,
+                                        documented,
+                                        count,
+                                        preferred: preferred.get(&(o.operation_id.as_str(), s)).copied().unwrap_or(0),
+                                        unreachable: (documented && count == 0)
+                                            .then(|| super::sweep::unreachable_reason(api, o, s, twin)),
+                                    }
+                                })
+                                .collect(),
+                        }
+                    })
+                    .collect();
+                let cells = || rows.iter().flat_map(|r| &r.cells).filter(|c| c.documented);
+                let documented = cells().count();
+                let exercised = cells().filter(|c| c.count > 0).count();
+                let totals = CoverageTotals {
+                    documented,
+                    exercised,
+                    by_trigger: cells().filter(|c| c.count > c.preferred).count(),
+                    unreachable: documented - exercised,
+                    percent: (exercised * 100).checked_div(documented).unwrap_or(0),
+                };
+                Coverage { api: api.name().into(), title: api.title().into(), statuses, rows, totals }
+            })
+            .collect();
+        let count = |st: Status| scenarios.iter().filter(|s: &&ScenarioResult| s.status == st).count();
+        let summary = Summary {
+            passed: count(Status::Passed),
+            failed: count(Status::Failed),
+            skipped: count(Status::Skipped),
+            violations: scenarios.iter().map(|s| s.violations.len()).sum(),
+            transport_errors: scenarios.iter().map(|s| s.transport_errors.len()).sum(),
+        };
+        RunReport {
+            version: env!("CARGO_PKG_VERSION").into(),
+            started_at,
+            summary,
+            target: r.clean(&target),
+            duration_ms: elapsed.as_millis() as u64,
+            scenarios,
+            exchanges: all.len(),
+            coverage,
+        }
+    }
+
+    fn count(&self, s: Status) -> usize {
+        self.scenarios.iter().filter(|x| x.status == s).count()
+    }
+
+    /// Scenarios that passed.
+    pub fn passed_count(&self) -> usize {
+        self.count(Status::Passed)
+    }
+    /// Scenarios that failed.
+    pub fn failed_count(&self) -> usize {
+        self.count(Status::Failed)
+    }
+    /// Scenarios that were skipped.
+    pub fn skipped_count(&self) -> usize {
+        self.count(Status::Skipped)
+    }
+
+    /// True only when something ran and nothing failed. A run where everything was
+    /// skipped is not a pass.
+    pub fn passed(&self) -> bool {
+        self.failed_count() == 0 && self.passed_count() > 0
+    }
+
+    /// Every violation, by `api operation`.
+    pub fn violations_by_operation(&self) -> BTreeMap<String, usize> {
+        let mut out = BTreeMap::new();
+        for v in self.scenarios.iter().flat_map(|s| &s.violations) {
+            *out.entry(format!("{} {}", v.api, v.operation)).or_default() += 1;
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_console_lists_every_violation_it_counts() {
+        let violation = |n: usize| ViolationRecord {
+            api: "adyen-payment-v40".into(),
+            operation: "post-authorise".into(),
+            status: Some(200),
+            check: "response_body".into(),
+            side: "response".into(),
+            json_path: format!("$.field{n}"),
+            message: format!("problem {n}"),
+        };
+        let report = RunReport {
+            version: "0".into(),
+            started_at: "2026-01-01T00:00:00Z".into(),
+            summary: Summary { passed: 0, failed: 1, skipped: 0, violations: 5, transport_errors: 0 },
+            target: "t".into(),
+            duration_ms: 1,
+            exchanges: 1,
+            coverage: vec![],
+            scenarios: vec![ScenarioResult {
+                api: None,
+                feature: "f".into(),
+                path: "a.feature".into(),
+                line: 3,
+                name: "s".into(),
+                tags: vec![],
+                status: Status::Failed,
+                reason: Some("When I authorize 1 EUR: 5 spec violation(s):\n  - one\n  - two".into()),
+                steps: vec![],
+                exchanges: 1,
+                violations: (1..=5).map(violation).collect(),
+                transport_errors: vec![],
+                duration_ms: 1,
+                exchange_log: vec![],
+            }],
+        };
+        let summary = report.summary();
+        assert!(summary.contains("exchanges: 1 checked against the spec, 5 violations"), "{summary}");
+        assert!(summary.contains("When I authorize 1 EUR: 5 spec violation(s)"), "{summary}");
+        for n in 1..=5 {
+            assert!(summary.contains(&format!("$.field{n}: problem {n}")), "violation {n} missing:\n{summary}");
+        }
+    }
+}
