@@ -1,6 +1,6 @@
 //! What a run found: scenarios, violations, exchanges and the coverage matrix (this
 //! module: the model, how it is built, and the console summary), and its renderings as
-//! JUnit XML, JSON, Cucumber JSON and HTML ([`render`]). Every string that reaches a
+//! JUnit XML, JSON, Cucumber JSON and HTML (`render.rs`). Every string that reaches a
 //! report has passed through a [`Redactor`]: no configured secret and no full card
 //! number is ever written.
 

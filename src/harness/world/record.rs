@@ -1,0 +1,78 @@
+//! The exchanges a scenario made, kept for the reports.
+
+#[allow(unused_imports)]
+use super::*;
+
+/// One checked exchange, as the reports need it.
+#[derive(Debug, Clone)]
+pub(crate) struct ExchangeRecord {
+    pub(crate) api: Api,
+    pub(crate) operation: String,
+    pub(crate) status: Option<u16>,
+    pub(crate) violations: Vec<Violation>,
+    /// A transport failure instead of (or in the middle of) an answer.
+    pub(crate) transport: Option<String>,
+    /// The request asked a twin for its status with `Prefer: code=NNN`.
+    pub(crate) preferred: bool,
+    /// What was sent and what came back (not yet redacted; the report redacts it).
+    pub(crate) log: ExchangeLog,
+}
+
+/// The bytes of one exchange, for the reports (bodies cut at [`LOG_BODY_CAP`]).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct ExchangeLog {
+    pub(crate) method: String,
+    pub(crate) url: String,
+    pub(crate) request_headers: Vec<(String, String)>,
+    pub(crate) request_body: Option<String>,
+    pub(crate) response_headers: Vec<(String, String)>,
+    pub(crate) response_body: String,
+}
+
+/// Bodies longer than this are cut in the reports.
+pub(crate) const LOG_BODY_CAP: usize = 64 * 1024;
+
+fn cut(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&bytes[..bytes.len().min(LOG_BODY_CAP)]).into_owned();
+    if bytes.len() > LOG_BODY_CAP { format!("{text}… ({} bytes in all)", bytes.len()) } else { text }
+}
+
+/// A request body with every card security code masked (`cvc`, at any depth); card
+/// numbers and credentials are the redactor's.
+fn mask_cvc(bytes: &[u8]) -> String {
+    fn walk(v: &mut Value) {
+        match v {
+            Value::Object(m) => {
+                for (k, x) in m.iter_mut() {
+                    if k.eq_ignore_ascii_case("cvc") && x.is_string() {
+                        *x = Value::String("***".into());
+                    } else {
+                        walk(x);
+                    }
+                }
+            }
+            Value::Array(a) => a.iter_mut().for_each(walk),
+            _ => {}
+        }
+    }
+    match serde_json::from_slice::<Value>(bytes) {
+        Ok(mut v) => {
+            walk(&mut v);
+            cut(&serde_json::to_vec(&v).unwrap_or_default())
+        }
+        Err(_) => cut(bytes),
+    }
+}
+
+impl ExchangeLog {
+    pub(super) fn of(ex: &crate::client::Exchange) -> ExchangeLog {
+        ExchangeLog {
+            method: ex.method.clone(),
+            url: ex.url.clone(),
+            request_headers: ex.request_headers.clone(),
+            request_body: ex.request_body.as_deref().map(mask_cvc),
+            response_headers: ex.response_headers.clone(),
+            response_body: cut(&ex.response_body),
+        }
+    }
+}

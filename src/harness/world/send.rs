@@ -1,0 +1,231 @@
+//! Sending one operation (through the generated client, or raw with deliberate
+//! defects) and taking in what came back.
+
+#[allow(unused_imports)]
+use super::*;
+
+pub(super) fn wire(api: Api) -> &'static [Wire] {
+    match api {
+        Api::WorldpayV7 => v7::WIRE,
+        Api::WorldpayPayments => wpp::WIRE,
+        Api::Adyen => adyen::WIRE,
+    }
+}
+
+fn typed_body<T: DeserializeOwned>(body: Option<Value>, op: &str) -> Result<T, String> {
+    serde_json::from_value(body.unwrap_or(Value::Null))
+        .map_err(|e| format!("cannot build a typed {op} request from this step: {e}"))
+}
+
+/// What the generated client made of a response: `None` when it decoded it (or the
+/// status is one the spec does not document, which the checker reports).
+fn decoded<T, E: std::fmt::Debug>(
+    r: Result<progenitor_client::ResponseValue<T>, progenitor_client::Error<E>>,
+) -> Option<String> {
+    use progenitor_client::Error as P;
+    match r {
+        Ok(_) | Err(P::ErrorResponse(_)) | Err(P::UnexpectedResponse(_)) | Err(P::CommunicationError(_)) => None,
+        Err(P::InvalidResponsePayload(_, e)) => Some(format!("the generated client cannot decode the body: {e}")),
+        Err(e) => Some(format!("the generated client failed: {e}")),
+    }
+}
+
+impl ConformanceWorld {
+    /// Send one operation through the generated client, then check what happened.
+    pub(crate) async fn call(&mut self, op: &str, link: Option<&str>, body: Option<Value>) -> Result<(), String> {
+        let problem = self.send_typed(op, link, body).await?;
+        self.absorb(false, problem)
+    }
+
+    async fn send_typed(&self, op: &str, link: Option<&str>, body: Option<Value>) -> Result<Option<String>, String> {
+        let ld = || link.ok_or_else(|| format!("{op} needs a link to follow"));
+        let unknown = || format!("the vocabulary has no typed call for operation {op:?}");
+        Ok(match &self.conn()?.typed {
+            Typed::V7(c) => match op {
+                "authorize" => decoded(c.authorize(&typed_body(body, op)?).await),
+                "settle" => decoded(c.settle(ld()?).await),
+                "partialSettlement" => decoded(c.partial_settlement(ld()?, &typed_body(body, op)?).await),
+                "cancel" => decoded(c.cancel(ld()?).await),
+                "partialCancel" => decoded(c.partial_cancel(ld()?, &typed_body(body, op)?).await),
+                "refund" => decoded(c.refund(ld()?).await),
+                "partialRefund" => decoded(c.partial_refund(ld()?, &typed_body(body, op)?).await),
+                "reversal" => decoded(c.reversal(ld()?).await),
+                "eventQuery" => decoded(c.event_query(ld()?).await),
+                _ => return Err(unknown()),
+            },
+            Typed::Payments(c) => match op {
+                "payment" => decoded(c.payment(&typed_body(body, op)?).await),
+                "queryEvents" => decoded(c.query_events(ld()?).await),
+                "settle" => decoded(c.settle(ld()?).await),
+                "partialSettle" => decoded(c.partial_settle(ld()?, &typed_body(body, op)?).await),
+                "cancel" => decoded(c.cancel(ld()?).await),
+                "refund" => decoded(c.refund(ld()?).await),
+                "partialRefund" => decoded(c.partial_refund(ld()?, &typed_body(body, op)?).await),
+                "reversal" => decoded(c.reversal(ld()?).await),
+                _ => return Err(unknown()),
+            },
+            Typed::Adyen(c) => match op {
+                "post-authorise" => decoded(c.post_authorise(&typed_body(body, op)?).await),
+                "post-capture" => decoded(c.post_capture(&typed_body(body, op)?).await),
+                "post-cancel" => decoded(c.post_cancel(&typed_body(body, op)?).await),
+                "post-refund" => decoded(c.post_refund(&typed_body(body, op)?).await),
+                "post-cancelOrRefund" => decoded(c.post_cancel_or_refund(&typed_body(body, op)?).await),
+                "post-technicalCancel" => decoded(c.post_technical_cancel(&typed_body(body, op)?).await),
+                "post-adjustAuthorisation" => decoded(c.post_adjust_authorisation(&typed_body(body, op)?).await),
+                _ => return Err(unknown()),
+            },
+        })
+    }
+
+    /// Send one operation with deliberate defects (outside the typed client), then check
+    /// the response; the request side is exempt because it is wrong on purpose.
+    /// `href` is the action link to send to (Worldpay); `None` sends to the operation's
+    /// fixed path (authorization, every Adyen operation).
+    pub(crate) async fn call_raw(
+        &mut self,
+        op: &str,
+        href: Option<&str>,
+        body: Option<Value>,
+        tweak: Tweak,
+    ) -> Result<(), String> {
+        let link = match href {
+            Some(h) => Some(self.resolve(h).map_err(|e| e.to_string())?),
+            None => None,
+        };
+        let link = link.as_ref().map(|l| l.link_data.as_str());
+        let mut body = body;
+        if let Some(b) = body.as_mut() {
+            if let Some(path) = &tweak.drop_field {
+                remove_path(b, path)?;
+            }
+            if let Some((path, value)) = &tweak.set_field {
+                set_path(b, path, value.clone())?;
+            }
+        }
+        if tweak.body_only() && tweak.drop_field.is_none() {
+            // A body the typed client can still express goes through it.
+            if self.send_typed(op, link, body.clone()).await.is_ok() {
+                return self.absorb(true, None);
+            }
+        }
+        let conn = self.conn()?;
+        let api = conn.endpoint.api;
+        let w =
+            wire(api).iter().find(|w| w.operation_id == op).ok_or_else(|| format!("{api} has no operation {op:?}"))?;
+        let url = match href {
+            Some(h) => url::Url::parse(&conn.endpoint.base_url)
+                .and_then(|base| base.join(h))
+                .map_err(|e| format!("cannot resolve {h:?}: {e}"))?
+                .to_string(),
+            None => format!("{}{}", conn.endpoint.base_url.trim_end_matches('/'), w.path),
+        };
+        let method = reqwest::Method::from_bytes(w.http_method.as_bytes()).map_err(|e| e.to_string())?;
+        let client = if tweak.no_credentials || tweak.malformed_credentials { &conn.anon } else { &conn.http };
+        let mut builder = client.request(method, &url);
+        let bytes = match (&tweak.raw_body, &body) {
+            (Some(raw), _) => Some(raw.clone()),
+            (None, Some(b)) => Some(serde_json::to_vec(b).map_err(|e| e.to_string())?),
+            (None, None) => None,
+        };
+        if let Some(b) = bytes {
+            builder = builder.body(b);
+        }
+        let mut request = builder.build().map_err(|e| format!("cannot build the request: {e}"))?;
+        prepare(wire(api), &mut request, w.method);
+        let headers = request.headers_mut();
+        if let Some(ct) = &tweak.content_type {
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_str(ct).map_err(|e| e.to_string())?);
+        }
+        if let Some(h) = &tweak.drop_header {
+            headers.remove(h.as_str());
+        }
+        if let Some((n, v)) = &tweak.set_header {
+            let name = HeaderName::from_bytes(n.as_bytes()).map_err(|e| format!("bad header name {n:?}: {e}"))?;
+            headers.insert(name, HeaderValue::from_str(v).map_err(|e| format!("bad header value {v:?}: {e}"))?);
+        }
+        if tweak.malformed_credentials {
+            let (name, value) =
+                if api == Api::Adyen { ("x-api-key", "") } else { ("authorization", "Basic not*base64") };
+            headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+        }
+        let _ = execute(client, &conn.inner, request, w.method).await;
+        self.absorb(true, None)
+    }
+
+    /// Take in the exchanges made since the last call: keep their records (with their
+    /// violations) and update the reply and the payment. Fails only on a transport error.
+    fn absorb(&mut self, exempt_request: bool, client_problem: Option<String>) -> Result<(), String> {
+        let conn = self.conn()?;
+        let api = conn.endpoint.api;
+        let fresh = conn.recorder.exchanges_since(self.checked);
+        self.checked += fresh.len();
+        if fresh.is_empty() {
+            return Err(client_problem.unwrap_or_else(|| "no request was sent".into()));
+        }
+        let mut transport = Vec::new();
+        let count = fresh.len();
+        for (i, (ex, violations)) in fresh.into_iter().enumerate() {
+            let operation =
+                spec(api).operation(&ex.operation).map(|o| o.operation_id.clone()).unwrap_or(ex.operation.clone());
+            if let Some(err) = &ex.error {
+                transport.push(format!("{operation}: {err}"));
+                self.records.push(ExchangeRecord {
+                    api,
+                    operation,
+                    status: ex.status,
+                    violations: Vec::new(),
+                    transport: Some(err.clone()),
+                    preferred: ex.request_header("prefer").is_some(),
+                    log: ExchangeLog::of(&ex),
+                });
+                continue;
+            }
+            let body: Value = serde_json::from_slice(&ex.response_body).unwrap_or(Value::Null);
+            let mut vs: Vec<Violation> =
+                violations.into_iter().filter(|v| !(exempt_request && v.side == Side::Request)).collect();
+            vs.extend(self.link_violations(api, &operation, ex.status, &body));
+            // --checks: only the selected checks count.
+            let selected = &self.ctx()?.checks;
+            if !selected.is_empty() {
+                vs.retain(|v| selected.contains(&v.check));
+            }
+            // What the generated client could not decode is already a violation when
+            // the checker found the response wrong: report each problem once.
+            if i + 1 == count
+                && !vs.iter().any(|v| v.side == Side::Response)
+                && let Some(p) = &client_problem
+            {
+                vs.push(Violation {
+                    api,
+                    operation: operation.clone(),
+                    status: ex.status,
+                    check: CheckKind::ResponseBody,
+                    side: Side::Response,
+                    json_path: "$".into(),
+                    message: p.clone(),
+                });
+            }
+            self.records.push(ExchangeRecord {
+                api,
+                operation: operation.clone(),
+                status: ex.status,
+                violations: vs,
+                transport: None,
+                preferred: ex.request_header("prefer").is_some(),
+                log: ExchangeLog::of(&ex),
+            });
+            if ex.status.is_some_and(|s| (200..300).contains(&s)) {
+                self.learn(api, &body);
+            }
+            self.last = Some(Reply { operation, status: ex.status, body });
+        }
+        // A spec violation is recorded, once, and fails the scenario when it ends; the
+        // steps go on from the raw JSON, so one bad field does not hide everything after
+        // it. Without an answer there is nothing to go on from.
+        if transport.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("transport error (not a spec violation): {}", transport.join("; ")))
+        }
+    }
+}
