@@ -21,6 +21,8 @@ use crate::spec::{Api, Operation, SchemaViolation, media_is, spec};
 mod adyen;
 mod conn;
 pub mod idempotency;
+// The ledger is the twin's inside; public only for this crate's integration tests.
+#[doc(hidden)]
 pub mod ledger;
 #[cfg(test)]
 mod ledger_props;
@@ -181,7 +183,8 @@ impl Twin {
         }
     }
 
-    /// The ledger (to inspect payments in tests).
+    /// The ledger (to inspect payments in this crate's tests; not part of the API).
+    #[doc(hidden)]
     pub fn ledger(&self) -> &Ledger {
         &self.inner.ledger
     }
