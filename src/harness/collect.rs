@@ -1,0 +1,130 @@
+//! Collecting what cucumber reports, per scenario, and printing progress.
+
+#[allow(unused_imports)]
+use super::*;
+
+/// What the writer saw of one scenario.
+#[derive(Debug, Default)]
+pub(crate) struct Seen {
+    pub(crate) steps: Vec<StepResult>,
+    pub(crate) started: Option<Instant>,
+    pub(crate) elapsed: Duration,
+    pub(crate) finished: bool,
+}
+
+/// A cucumber writer that collects results by scenario id and prints progress.
+pub(super) struct Collector {
+    pub(super) seen: Arc<Mutex<BTreeMap<usize, Seen>>>,
+    /// The run's context, whose sink holds each finished scenario's exchanges.
+    pub(super) ctx: Arc<RunContext>,
+    pub(super) planned: Arc<Vec<Planned>>,
+    pub(super) redactor: Redactor,
+    pub(super) progress: bool,
+    pub(super) total: usize,
+    pub(super) done: usize,
+}
+
+fn panic_message(info: &event::Info) -> String {
+    if let Some(s) = info.downcast_ref::<String>() {
+        s.clone()
+    } else if let Some(s) = info.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else {
+        "the step panicked".into()
+    }
+}
+
+impl Collector {
+    fn scenario(&mut self, sc: &gherkin::Scenario, ev: &event::Scenario<ConformanceWorld>) {
+        let Some(id) = scenario_id(sc) else { return };
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = seen.entry(id).or_default();
+        let step = |s: &gherkin::Step, ev: &event::Step<ConformanceWorld>| -> Option<StepResult> {
+            let text = format!("{} {}", s.keyword.trim(), s.value);
+            match ev {
+                event::Step::Started => None,
+                event::Step::Passed(..) => Some(StepResult { text, status: Status::Passed, message: None }),
+                event::Step::Skipped => {
+                    Some(StepResult { message: Some(suggest::help(&s.value)), text, status: Status::Failed })
+                }
+                event::Step::Failed(_, _, _, err) => {
+                    let message = match err {
+                        event::StepError::Panic(info) => panic_message(info),
+                        other => other.to_string(),
+                    };
+                    Some(StepResult { text, status: Status::Failed, message: Some(message) })
+                }
+            }
+        };
+        match ev {
+            event::Scenario::Started => entry.started = Some(Instant::now()),
+            event::Scenario::Background(s, e) | event::Scenario::Step(s, e) => {
+                if let Some(r) = step(s, e) {
+                    entry.steps.push(r);
+                }
+            }
+            event::Scenario::Hook(kind, event::Hook::Failed(_, info)) => entry.steps.push(StepResult {
+                text: format!("{kind:?} hook"),
+                status: Status::Failed,
+                message: Some(panic_message(info)),
+            }),
+            event::Scenario::Finished => {
+                entry.finished = true;
+                entry.elapsed = entry.started.map(|s| s.elapsed()).unwrap_or_default();
+                self.done += 1;
+                if self.progress {
+                    let failed = entry.steps.iter().find(|s| s.status == Status::Failed);
+                    // The after hook has put the scenario's exchanges in the sink.
+                    let violations: Vec<String> = self
+                        .ctx
+                        .sink
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .get(&id)
+                        .into_iter()
+                        .flatten()
+                        .flat_map(|e| &e.violations)
+                        .map(|v| self.redactor.clean(&v.to_string()))
+                        .collect();
+                    let p = &self.planned[id];
+                    let mark = if failed.is_some() || !violations.is_empty() { "FAIL" } else { "ok  " };
+                    eprintln!(
+                        "[{:>3}/{}] {mark} {}:{} {}",
+                        self.done,
+                        self.total,
+                        p.path,
+                        p.line,
+                        self.redactor.clean(&p.name)
+                    );
+                    if let Some(f) = failed {
+                        let msg = self.redactor.clean(f.message.as_deref().unwrap_or(""));
+                        let text = self.redactor.clean(&f.text);
+                        eprintln!("           {text}\n           {}", msg.replace('\n', "\n           "));
+                    }
+                    for v in &violations {
+                        eprintln!("           - {v}");
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+impl cucumber::Writer<ConformanceWorld> for Collector {
+    type Cli = cucumber::cli::Empty;
+    async fn handle_event(
+        &mut self,
+        ev: cucumber::parser::Result<cucumber::Event<event::Cucumber<ConformanceWorld>>>,
+        _: &Self::Cli,
+    ) {
+        let Ok(ev) = ev else { return };
+        match &ev.value {
+            event::Cucumber::Feature(_, event::Feature::Scenario(sc, r))
+            | event::Cucumber::Feature(_, event::Feature::Rule(_, event::Rule::Scenario(sc, r))) => {
+                self.scenario(sc, &r.event)
+            }
+            _ => {}
+        }
+    }
+}

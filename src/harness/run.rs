@@ -1,0 +1,235 @@
+//! One run of `payconform check`: the target, the scenarios, the sweep, the report.
+
+#[allow(unused_imports)]
+use super::*;
+
+/// Check that every host the run will talk to answers HTTP at all, so that an
+/// unreachable target is one line, not a failure per request. One request per host,
+/// without credentials and without following redirects; any HTTP answer will do.
+async fn preflight(
+    endpoints: &[Endpoint],
+    http: &[(Api, reqwest::Client, reqwest::Client)],
+) -> Result<(), HarnessError> {
+    let mut seen = std::collections::BTreeSet::new();
+    for e in endpoints.iter().filter(|e| e.skip.is_none()) {
+        let Ok(url) = url::Url::parse(&e.base_url) else { continue };
+        if !seen.insert((url.scheme().to_string(), url.host_str().map(str::to_string), url.port_or_known_default())) {
+            continue;
+        }
+        let Some((_, _, anon)) = http.iter().find(|(a, _, _)| *a == e.api) else { continue };
+        match tokio::time::timeout(Duration::from_secs(10), anon.get(url.clone()).send()).await {
+            Ok(Ok(_)) => {}
+            Ok(Err(err)) => return Err(HarnessError::Unreachable(crate::client::describe_transport(&err, Some(&url)))),
+            Err(_) => {
+                let at = format!("{}:{}", url.host_str().unwrap_or("?"), url.port_or_known_default().unwrap_or(0));
+                return Err(HarnessError::Unreachable(format!("timed out after 10 s waiting for {at} to answer")));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether the target is payconform's twin, not in variance mode: it alone answers
+/// `GET /__payconform/twin` (without credentials) with `{"twin": "payconform"}`.
+async fn is_twin(root: &str, http: &[(Api, reqwest::Client, reqwest::Client)]) -> bool {
+    let Some((_, _, anon)) = http.first() else { return false };
+    let probe = anon.get(format!("{}{}", root.trim_end_matches('/'), crate::sandbox::TWIN_PROBE_PATH)).send();
+    match tokio::time::timeout(Duration::from_secs(10), probe).await {
+        Ok(Ok(r)) if r.status() == 200 => {
+            r.json::<serde_json::Value>().await.is_ok_and(|v| v["twin"] == "payconform" && v["variance"].is_null())
+        }
+        _ => false,
+    }
+}
+
+/// Run the suite and report. Errors only when the run cannot start.
+pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
+    let started = Instant::now();
+    let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let tags = match opts.tags.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        Some(t) => Some(
+            t.parse::<gherkin::tagexpr::TagOperation>()
+                .map_err(|e| HarnessError::Usage(format!("--tags {t:?} is not a tag expression: {e}")))?,
+        ),
+        None => None,
+    };
+    let mut features = parse_features(load_sources(&opts.features)?)?;
+
+    // The target.
+    if opts.variance.is_some() && opts.target != Target::Sandbox {
+        return Err(HarnessError::Usage(
+            "--variance starts a varied twin, so it needs --target sandbox; \
+             for a twin elsewhere, start it with payconform sandbox --variance SEED"
+                .into(),
+        ));
+    }
+    // The embedded twin is served by the same hyper server as `payconform sandbox` (not
+    // wiremock, whose drop blocks on its state inside the runtime and could hang a run).
+    // Adyen notifications: the built-in twin sends them to a receiver of the harness's,
+    // signed with a key made for the run; elsewhere the user routes them to
+    // --webhook-listen, signed with ADYEN_HMAC_KEY.
+    let mut no_notifications = None;
+    let notifications =
+        match (&opts.target, opts.webhook_listen, opts.env.get("ADYEN_HMAC_KEY").filter(|k| !k.trim().is_empty())) {
+            (Target::Sandbox, _, _) => {
+                let receiver = webhooks::Receiver::start(([127, 0, 0, 1], 0).into())
+                    .await
+                    .map_err(|e| HarnessError::Setup(format!("cannot start the notification receiver: {e}")))?;
+                Some(webhooks::Notifications { receiver, hmac_key: hex::encode(rand::random::<[u8; 32]>()) })
+            }
+            (_, Some(addr), Some(key)) => {
+                if hex::decode(key.trim()).is_err() {
+                    return Err(HarnessError::Usage(
+                        "ADYEN_HMAC_KEY is not hexadecimal (Adyen's Customer Area shows it as hex)".into(),
+                    ));
+                }
+                let receiver = webhooks::Receiver::start(addr)
+                    .await
+                    .map_err(|e| HarnessError::Usage(format!("--webhook-listen {addr}: cannot listen there: {e}")))?;
+                Some(webhooks::Notifications { receiver, hmac_key: key.trim().to_string() })
+            }
+            (_, listen, key) => {
+                no_notifications = Some(format!(
+                    "tagged @notifications: waits for Adyen notifications, and this run has no receiver \
+                 (needs --webhook-listen ADDR{} and ADYEN_HMAC_KEY{}; route your Adyen webhook to that address)",
+                    if listen.is_some() { " (given)" } else { "" },
+                    if key.is_some() { " (set)" } else { "" },
+                ));
+                None
+            }
+        };
+    let mock = match opts.target {
+        Target::Sandbox => {
+            let webhook = notifications.as_ref().map(|n| crate::sandbox::webhook::WebhookConfig {
+                url: n.receiver.url(),
+                hmac_key: Some(n.hmac_key.clone()),
+                delay: Duration::ZERO,
+                retry: Duration::from_millis(100),
+                ..Default::default()
+            });
+            let twin = Twin::new(crate::sandbox::TwinConfig { variance: opts.variance, webhook, ..Default::default() });
+            let server = crate::sandbox::server::SandboxServer::start(twin, ([127, 0, 0, 1], 0).into())
+                .await
+                .map_err(|e| HarnessError::Setup(format!("cannot start the embedded twin: {e}")))?;
+            Some(server)
+        }
+        _ => None,
+    };
+    let endpoints = target::endpoints(&opts.target, mock.as_ref().map(|m| m.url()).as_deref(), &opts.env)
+        .map_err(HarnessError::Usage)?;
+    let target_label = match &mock {
+        Some(m) => format!("sandbox ({})", m.url()),
+        None => opts.target.to_string(),
+    };
+    // The notification HMAC key is a secret like the credentials.
+    let redactor = Redactor::new(
+        endpoints.iter().flat_map(|e| e.secrets.clone()).chain(notifications.as_ref().map(|n| n.hmac_key.clone())),
+    );
+
+    let http = RunContext::http_clients(&endpoints, opts.request_timeout).map_err(HarnessError::Setup)?;
+    if mock.is_none() {
+        preflight(&endpoints, &http).await?;
+    }
+    // A twin in variance mode stands in for a vendor's sandbox: it is no twin to @twin
+    // scenarios, and its events are asynchronous.
+    let twin = match &opts.target {
+        Target::Sandbox => opts.variance.is_none(),
+        Target::Live => false,
+        Target::Url(root) => is_twin(root, &http).await,
+    };
+    if !opts.scenarios {
+        features.clear();
+    }
+    for name in &opts.operations {
+        let known = Api::ALL
+            .iter()
+            .flat_map(|a| &crate::spec::spec(*a).operations)
+            .any(|o| o.operation_id == *name || o.method_name == *name);
+        if !known {
+            return Err(HarnessError::Usage(format!(
+                "--operations: no operation is named {name:?} (see payconform lint or GET / on a twin)"
+            )));
+        }
+    }
+    let planned = Arc::new(plan(&mut features, tags.as_ref(), &endpoints, twin, no_notifications.as_deref()));
+    let to_run = planned.iter().filter(|p| p.skip.is_none()).count();
+    let live = opts.target == Target::Live;
+    let ctx = Arc::new(RunContext {
+        max_response_body: opts.max_response_body,
+        http,
+        endpoints,
+        event_wait: opts.event_wait.unwrap_or(if twin { Duration::ZERO } else { Duration::from_secs(30) }),
+        twin,
+        sink: Mutex::new(BTreeMap::new()),
+        run_tag: format!("{:x}", rand::random::<u32>()),
+        notification_wait: if twin { Duration::from_secs(10) } else { Duration::from_secs(60) },
+        checks: opts.checks.clone(),
+        notifications,
+    });
+    let seen = Arc::new(Mutex::new(BTreeMap::new()));
+
+    if to_run > 0 {
+        let collector = Collector {
+            ctx: ctx.clone(),
+            seen: seen.clone(),
+            planned: planned.clone(),
+            redactor: redactor.clone(),
+            progress: opts.progress,
+            total: to_run,
+            done: 0,
+        };
+        let before_ctx = ctx.clone();
+        let after_ctx = ctx.clone();
+        ConformanceWorld::cucumber::<PathBuf>()
+            .with_parser(Preparsed(features))
+            .with_writer(writer::AssertNormalized::new(collector))
+            .max_concurrent_scenarios(opts.concurrency.unwrap_or(if live { 4 } else { 32 }).max(1))
+            .before(move |_, _, sc, w| {
+                w.ctx = Some(before_ctx.clone());
+                w.id = scenario_id(sc).unwrap_or(usize::MAX);
+                async {}.boxed_local()
+            })
+            .after(move |_, _, sc, _, w| {
+                if let (Some(w), Some(id)) = (w, scenario_id(sc)) {
+                    let records: Vec<ExchangeRecord> = std::mem::take(&mut w.records);
+                    after_ctx.sink.lock().unwrap_or_else(|p| p.into_inner()).insert(id, records);
+                }
+                async {}.boxed_local()
+            })
+            .with_default_cli()
+            .run(())
+            .await;
+    }
+    let mut seen = std::mem::take(&mut *seen.lock().unwrap_or_else(|p| p.into_inner()));
+    let mut sink = std::mem::take(&mut *ctx.sink.lock().unwrap_or_else(|p| p.into_inner()));
+    // The sweep, after the scenarios: one entry per operation, selected by --tags like a
+    // scenario (each carries @sweep and its API's short name).
+    let mut planned: Vec<Planned> = planned.as_ref().clone();
+    if opts.sweep {
+        let mut todo = Vec::new();
+        for (api, op) in sweep::operations(&ctx, &opts.operations) {
+            let p = sweep::plan(&ctx, api, op);
+            if tags.as_ref().is_some_and(|t| !t.eval(p.tags.iter())) {
+                continue;
+            }
+            if p.skip.is_none() {
+                todo.push((planned.len(), api, op));
+            }
+            planned.push(p);
+        }
+        let concurrency = opts.concurrency.unwrap_or(if live { 4 } else { 32 });
+        for (id, s, records) in sweep::run(ctx.clone(), todo, concurrency).await {
+            if opts.progress {
+                let mark = if s.steps.iter().any(|st| st.status == Status::Failed) { "FAIL" } else { "ok  " };
+                eprintln!("sweep {mark} {}", redactor.clean(&planned[id].name));
+            }
+            seen.insert(id, s);
+            sink.insert(id, records);
+        }
+    }
+    if let Some(server) = mock {
+        server.shutdown().await;
+    }
+    let info = report::RunInfo { target: target_label, elapsed: started.elapsed(), started_at, twin };
+    Ok(RunReport::build(info, &planned, seen, sink, &redactor))
+}
