@@ -200,13 +200,7 @@ async fn live_path_against_a_twin_with_credentials_from_the_environment_and_noth
     // with the key the run reads from ADYEN_HMAC_KEY, as a vendor's sandbox would.
     const HMAC_KEY: &str = "5ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7";
     let listen = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
-    let webhook = payconform::sandbox::webhook::WebhookConfig {
-        url: format!("http://{listen}/"),
-        hmac_key: Some(HMAC_KEY.into()),
-        delay: std::time::Duration::ZERO,
-        retry: std::time::Duration::from_millis(100),
-        ..Default::default()
-    };
+    let webhook = payconform::sandbox::webhook::WebhookConfig::prompt(format!("http://{listen}/"), HMAC_KEY);
     let srv = SandboxServer::start(
         Twin::new(TwinConfig { webhook: Some(webhook), ..TwinConfig::default() }),
         "127.0.0.1:0".parse().unwrap(),

@@ -69,7 +69,9 @@ async fn the_live_safe_suite_passes_on_a_target_that_is_not_a_twin_and_twin_scen
 #[tokio::test(flavor = "multi_thread")]
 async fn the_twin_is_detected_behind_a_url() {
     let (server, _twin) = Twin::start_mock().await;
-    let report = run(&options(&server.uri(), "@twin")).await.expect("the run starts");
+    // This twin sends no notifications (no --webhook-url): the @twin scenarios that wait
+    // for one are left out here; tests/conformance.rs runs them over a URL.
+    let report = run(&options(&server.uri(), "@twin and not @notifications")).await.expect("the run starts");
     assert!(report.passed(), "{}", report.summary());
     assert_eq!(report.skipped_count(), 0);
 }

@@ -24,13 +24,20 @@ Feature: Adyen standard notifications
     Then the response field "response" is "[capture-received]"
     And a CAPTURE notification arrives with success "true" and amount 1000
 
+  # Adyen documents that a modification's currency must match the authorisation's, but
+  # not whether a mismatch is refused at once or acknowledged and then failed: the
+  # twin's choice (issue 13), so only on a twin.
+  @twin
   Scenario: A capture in another currency is acknowledged, then notified as failed
     Given I authorize 1000 EUR
     When I settle the payment with the field "modificationAmount.currency" set to "USD"
     Then the response field "response" is "[capture-received]"
     And a CAPTURE notification arrives with success "false"
 
-  # Adyen's testing page: the holder name "capture failed" makes a later capture fail.
+  # Adyen's testing page: the holder name "capture failed" makes a later capture fail,
+  # with a CAPTURE_FAILED notification. Its `success` value is not published ("false"
+  # is the twin's choice), so only on a twin.
+  @twin
   Scenario: A capture of a "capture failed" payment is notified as CAPTURE_FAILED
     Given I authorize 1000 EUR for card holder "capture failed"
     When I settle the payment

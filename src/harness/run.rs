@@ -100,13 +100,9 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
         };
     let mock = match opts.target {
         Target::Sandbox => {
-            let webhook = notifications.as_ref().map(|n| crate::sandbox::webhook::WebhookConfig {
-                url: n.receiver.url(),
-                hmac_key: Some(n.hmac_key.clone()),
-                delay: Duration::ZERO,
-                retry: Duration::from_millis(100),
-                ..Default::default()
-            });
+            let webhook = notifications
+                .as_ref()
+                .map(|n| crate::sandbox::webhook::WebhookConfig::prompt(n.receiver.url(), n.hmac_key.clone()));
             let twin = Twin::new(crate::sandbox::TwinConfig { variance: opts.variance, webhook, ..Default::default() });
             let server = crate::sandbox::server::SandboxServer::start(twin, ([127, 0, 0, 1], 0).into())
                 .await

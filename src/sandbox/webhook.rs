@@ -47,6 +47,20 @@ impl Default for WebhookConfig {
     }
 }
 
+impl WebhookConfig {
+    /// Signed notifications to `url` with no delay and quick retries: for a receiver on
+    /// the same machine, such as the harness's own or a test's.
+    pub fn prompt(url: impl Into<String>, hmac_key: impl Into<String>) -> WebhookConfig {
+        WebhookConfig {
+            url: url.into(),
+            hmac_key: Some(hmac_key.into()),
+            delay: Duration::ZERO,
+            retry: Duration::from_millis(100),
+            ..Default::default()
+        }
+    }
+}
+
 impl std::fmt::Debug for WebhookConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WebhookConfig")
