@@ -48,3 +48,21 @@ pub fn snake(id: &str) -> String {
     }
     out
 }
+
+/// The Rust variant name of an operationId: `post-cancelOrRefund` becomes
+/// `PostCancelOrRefund`, `partialSettlement` becomes `PartialSettlement`.
+pub fn pascal(id: &str) -> String {
+    snake(id)
+        .split('_')
+        .filter(|w| !w.is_empty())
+        .map(|w| w[..1].to_uppercase() + &w[1..])
+        .collect()
+}
+
+/// Follow a local `$ref` (`#/...`), repeatedly; a value without one is itself.
+pub fn deref<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
+    match v.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
+        Some(p) => doc.pointer(p).map(|t| deref(doc, t)).unwrap_or(v),
+        None => v,
+    }
+}

@@ -7,6 +7,8 @@
 //! - [`client`]: clients generated at build time by progenitor for Worldpay Access Card
 //!   Payments v7, Worldpay Payments API 2024-06-01 and Adyen classic Payment API v40,
 //!   with the vendors' real wire format and action-link helpers.
+//! - [`operation`]: the operation model generated from `spec/`: one row per operation
+//!   (paths, media types, action, next actions) and an `Op` enum per API.
 //! - [`spec`]: the specs embedded in the library: an operation index and JSON Schema
 //!   validation of bodies, and the example lint behind `payconform lint`.
 //! - [`conformance`]: the exchange checker: every request and response against the spec.
@@ -36,11 +38,13 @@
 //! ```
 #![deny(missing_docs)]
 
+mod api;
 pub mod client;
 pub mod conformance;
 #[cfg(feature = "harness")]
 pub mod harness;
 pub mod notification;
+pub mod operation;
 
 /// The README's Rust examples, compiled as doctests so they stay true.
 #[cfg(doctest)]

@@ -46,7 +46,7 @@ fn fails(yaml: &str) -> generate::SpecError {
 fn a_valid_spec_with_a_vendor_media_type_generates() {
     let g = generate::generate("spec/ok.yaml", GOOD_OP).unwrap_or_else(|e| panic!("{e}"));
     assert!(g.code.contains("pub async fn make_thing"));
-    assert_eq!(g.wire[0].request_media_type.as_deref(), Some("application/vnd.acme+json"));
+    assert_eq!(g.operations[0].request_media_type.as_deref(), Some("application/vnd.acme+json"));
 }
 
 #[test]

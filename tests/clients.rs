@@ -436,7 +436,7 @@ async fn action_links_resolve_and_foreign_hosts_are_refused() {
     // Relative hrefs resolve against the configured base.
     let v7client = v7::Client::connect(&Config::new(server.uri())).unwrap();
     let rel = v7client.action_link("/payments/events/abc%2Bdef").unwrap();
-    assert_eq!((rel.operation_id, rel.link_data.as_str()), ("eventQuery", "abc%2Bdef"));
+    assert_eq!((rel.operation.operation_id, rel.link_data.as_str()), ("eventQuery", "abc%2Bdef"));
 }
 
 #[tokio::test]

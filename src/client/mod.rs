@@ -19,30 +19,7 @@ use std::time::{Duration, Instant};
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
-mod generated_apis;
-pub use generated_apis::{adyen, worldpay_payments, worldpay_v7};
-
-/// Wire format of one operation, taken from the spec by build.rs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Wire {
-    /// Method name on the generated client (snake_case operationId).
-    pub method: &'static str,
-    /// The vendor's operationId.
-    pub operation_id: &'static str,
-    /// HTTP method, upper case.
-    pub http_method: &'static str,
-    /// Path template relative to the API's base URL.
-    pub path: &'static str,
-    /// Other path templates that name the same operation (e.g. the vendor's current
-    /// v7 full-settle path beside seed 003's).
-    pub path_aliases: &'static [&'static str],
-    /// Documented request media type, if the operation has a body.
-    pub request_media_type: Option<&'static str>,
-    /// Documented response media type.
-    pub response_media_type: Option<&'static str>,
-    /// Headers with one allowed value, sent on every call.
-    pub constant_headers: &'static [(&'static str, &'static str)],
-}
+use crate::operation::OperationInfo;
 
 /// Credentials for a gateway. `Debug` never shows a password or key.
 #[derive(Clone, PartialEq, Eq)]
@@ -286,10 +263,10 @@ fn header_pairs(h: &HeaderMap) -> Vec<(String, String)> {
 }
 
 /// Put the documented wire format on a request built by generated code.
-pub(crate) fn prepare(wire: &[Wire], request: &mut reqwest::Request, operation: &str) {
+pub(crate) fn prepare(operations: &[OperationInfo], request: &mut reqwest::Request, method: &str) {
     let headers = request.headers_mut();
     headers.remove("api-version");
-    if let Some(w) = wire.iter().find(|w| w.method == operation) {
+    if let Some(w) = operations.iter().find(|w| w.method == method) {
         let has_body = request.body().is_some();
         let headers = request.headers_mut();
         match (has_body, w.request_media_type) {
@@ -453,12 +430,8 @@ pub(crate) async fn execute(
 /// An action link resolved to the operation it names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ActionLink {
-    /// The vendor operationId, e.g. `partialSettlement`.
-    pub operation_id: &'static str,
-    /// The generated client method, e.g. `partial_settlement`.
-    pub method: &'static str,
-    /// HTTP method the operation uses.
-    pub http_method: &'static str,
+    /// The operation the link names (operationId, client method, HTTP method, …).
+    pub operation: &'static OperationInfo,
     /// The token exactly as it appears in the href (percent escapes kept);
     /// pass it as `link_data` to the generated method.
     pub link_data: String,
@@ -467,12 +440,12 @@ pub struct ActionLink {
 impl ActionLink {
     /// Check that the link names the expected operation (by operationId or method name).
     pub fn expect(self, operation: &str) -> Result<Self, ClientError> {
-        if self.operation_id == operation || self.method == operation {
+        if self.operation.operation_id == operation || self.operation.method == operation {
             Ok(self)
         } else {
             Err(ClientError::BadLink {
                 href: self.link_data.clone(),
-                reason: format!("it is a {} link, not {operation}", self.operation_id),
+                reason: format!("it is a {} link, not {operation}", self.operation.operation_id),
             })
         }
     }
@@ -483,7 +456,11 @@ fn origin(u: &Url) -> String {
 }
 
 /// Resolve an href against an API's base URL and operation table.
-pub fn parse_action_link(base: &Url, wire: &'static [Wire], href: &str) -> Result<ActionLink, ClientError> {
+pub fn parse_action_link(
+    base: &Url,
+    operations: &'static [OperationInfo],
+    href: &str,
+) -> Result<ActionLink, ClientError> {
     let bad = |reason: String| ClientError::BadLink { href: href.to_string(), reason };
     let url = base.join(href).map_err(|e| bad(format!("not a URL: {e}")))?;
     if origin(&url) != origin(base) {
@@ -497,50 +474,26 @@ pub fn parse_action_link(base: &Url, wire: &'static [Wire], href: &str) -> Resul
         .path()
         .strip_prefix(base_path)
         .ok_or_else(|| bad(format!("it is not under the base path {base_path:?}")))?;
-    for w in wire {
-        let token = std::iter::once(w.path).chain(w.path_aliases.iter().copied()).find_map(|t| match_template(t, rest));
-        if let Some(token) = token {
-            return Ok(ActionLink {
-                operation_id: w.operation_id,
-                method: w.method,
-                http_method: w.http_method,
-                link_data: token.to_string(),
-            });
+    for operation in operations {
+        // A link names an operation whose path has exactly one parameter: the token.
+        if let Some([(_, token)]) = operation.match_path(rest).as_deref() {
+            return Ok(ActionLink { operation, link_data: token.to_string() });
         }
     }
     Err(bad(format!("no operation of this API has the path {rest:?}")))
 }
 
-/// Match `/a/{linkData}/b` against `/a/TOKEN/b`; returns TOKEN.
-fn match_template<'a>(template: &str, path: &'a str) -> Option<&'a str> {
-    let t: Vec<&str> = template.split('/').collect();
-    let p: Vec<&'a str> = path.split('/').collect();
-    if t.len() != p.len() {
-        return None;
-    }
-    let mut token = None;
-    for (ts, ps) in t.iter().zip(&p) {
-        if ts.starts_with('{') && ts.ends_with('}') {
-            if ps.is_empty() {
-                return None;
-            }
-            token = Some(*ps);
-        } else if ts != ps {
-            return None;
-        }
-    }
-    token
-}
-
+/// The hooks that give a generated client the vendor's wire format, and its
+/// constructors; invoked in each generated client module.
 macro_rules! client_extensions {
-    ($module:ident) => {
-        impl progenitor_client::ClientHooks<crate::client::Inner> for $module::Client {
+    () => {
+        impl progenitor_client::ClientHooks<crate::client::Inner> for Client {
             async fn pre<E>(
                 &self,
                 request: &mut reqwest::Request,
                 info: &progenitor_client::OperationInfo,
             ) -> Result<(), progenitor_client::Error<E>> {
-                crate::client::prepare($module::WIRE, request, info.operation_id);
+                crate::client::prepare(&OPERATIONS, request, info.operation_id);
                 Ok(())
             }
             async fn exec(
@@ -553,7 +506,7 @@ macro_rules! client_extensions {
             }
         }
 
-        impl $module::Client {
+        impl Client {
             /// A client for this API with credentials, timeout and recorder from `config`.
             pub fn connect(config: &crate::client::Config) -> Result<Self, crate::client::ClientError> {
                 let (base, http, inner) = config.build()?;
@@ -563,27 +516,17 @@ macro_rules! client_extensions {
             /// Refuses links to any other host than the configured base URL.
             pub fn action_link(&self, href: &str) -> Result<crate::client::ActionLink, crate::client::ClientError> {
                 use progenitor_client::ClientInfo;
-                crate::client::parse_action_link(&self.inner().base, $module::WIRE, href)
+                crate::client::parse_action_link(&self.inner().base, &OPERATIONS, href)
             }
         }
     };
 }
 
-client_extensions!(worldpay_v7);
-client_extensions!(worldpay_payments);
-client_extensions!(adyen);
+include!(concat!(env!("OUT_DIR"), "/modules.rs"));
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn templates_match_one_segment() {
-        assert_eq!(match_template("/payments/events/{linkData}", "/payments/events/abc%3D"), Some("abc%3D"));
-        assert_eq!(match_template("/api/payments/{linkData}/refunds", "/api/payments/x/refunds"), Some("x"));
-        assert_eq!(match_template("/payments/events/{linkData}", "/payments/events/"), None);
-        assert_eq!(match_template("/payments/events/{linkData}", "/payments/events/a/b"), None);
-    }
 
     #[test]
     fn debug_redacts_secrets() {

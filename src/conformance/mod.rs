@@ -131,7 +131,7 @@ pub fn check_exchange(api: Api, ex: &Exchange) -> Vec<Violation> {
     let mut v = |check: CheckKind, side: Side, path: String, message: String| {
         out.push(Violation {
             api,
-            operation: op.operation_id.clone(),
+            operation: op.operation_id.to_string(),
             status: ex.status,
             check,
             side,
@@ -211,7 +211,7 @@ pub fn check_exchange(api: Api, ex: &Exchange) -> Vec<Violation> {
                         .for_each(|s| v(C::ResponseBody, Side::Response, s.json_path, s.message));
                     for (path, rel) in next_actions(api, &json) {
                         if op.documented_next(status, rel).is_none() {
-                            let documented: Vec<&str> = op.next_for(status).iter().map(|(r, _)| r.as_str()).collect();
+                            let documented: Vec<&str> = op.next_for(status).iter().map(|n| n.relation).collect();
                             v(
                                 C::Links,
                                 Side::Response,

@@ -140,7 +140,7 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
         let known = Api::ALL
             .iter()
             .flat_map(|a| &crate::spec::spec(*a).operations)
-            .any(|o| o.operation_id == *name || o.method_name == *name);
+            .any(|o| o.operation_id == *name || o.method == *name);
         if !known {
             return Err(HarnessError::Usage(format!(
                 "--operations: no operation is named {name:?} (see payconform lint or GET / on a twin)"

@@ -37,7 +37,7 @@ pub(crate) fn operations(ctx: &RunContext, only: &[String]) -> Vec<(Api, &'stati
     ctx.endpoints
         .iter()
         .flat_map(|e| spec(e.api).operations.iter().map(move |o| (e.api, o)))
-        .filter(|(_, o)| only.is_empty() || only.iter().any(|n| *n == o.operation_id || *n == o.method_name))
+        .filter(|(_, o)| only.is_empty() || only.iter().any(|n| *n == o.operation_id || *n == o.method))
         .collect()
 }
 
@@ -166,8 +166,8 @@ async fn reach(w: &mut ConformanceWorld, api: Api, op: &Operation) -> Result<Rea
         // the documented response is checked (the amount, 2, is authorized in full).
         body["instruction"]["value"]["acceptPartialAmount"] = json!(true);
     }
-    let action = op.action.as_deref();
-    if action == Some("authorize") {
+    let action = op.action;
+    if action == Some(Action::Authorize) {
         return Ok(Reached { href: None, link_data: None, body: Some(body), other_link_data: None });
     }
     w.call(auth_op, None, Some(body)).await?;
@@ -178,30 +178,29 @@ async fn reach(w: &mut ConformanceWorld, api: Api, op: &Operation) -> Result<Rea
     if api == Api::Adyen {
         w.payment.psp_reference = w.field("pspReference")?.and_then(Value::as_str).map(str::to_string);
         let body = match action {
-            Some("technicalCancel") => {
+            Some(Action::TechnicalCancel) => {
                 let merchant = w.conn()?.endpoint.merchant.clone();
                 json!({"merchantAccount": merchant, "originalMerchantReference": w.payment.reference, "reference": w.next_reference()?})
             }
-            Some("adjustAuthorisation") => {
+            Some(Action::AdjustAuthorisation) => {
                 let (_, mut b) = adyen_request(w, Action::Cancel, None)?;
                 b["modificationAmount"] = json!({"value": 3, "currency": w.payment.currency});
                 b
             }
-            Some("cancelOrRefund") => adyen_request(w, Action::Reverse, None)?.1,
-            Some(word) => adyen_request(w, Action::from_word(word).ok_or(format!("no action {word}"))?, Some(1))?.1,
+            Some(action) => adyen_request(w, action, Some(1))?.1,
             None => return Err(format!("{} names no action (x-payconform-action)", op.operation_id)),
         };
         return Ok(Reached { href: None, link_data: None, body: Some(body), other_link_data: None });
     }
     let s = spec(api);
-    let distance = distances(api, &op.operation_id);
+    let distance = distances(api, op.operation_id);
     for _ in 0..4 {
         // Is the target offered now?
-        let offered: Vec<(String, String)> = w
+        let offered: Vec<(&'static str, String)> = w
             .payment
             .latest
             .values()
-            .filter_map(|href| w.resolve(href).ok().map(|l| (l.operation_id.to_string(), href.clone())))
+            .filter_map(|href| w.resolve(href).ok().map(|l| (l.operation.operation_id, href.clone())))
             .collect();
         if let Some((_, href)) = offered.iter().find(|(o, _)| *o == op.operation_id) {
             let link_data = w.resolve(href).map_err(|e| e.to_string())?.link_data;
@@ -218,8 +217,8 @@ async fn reach(w: &mut ConformanceWorld, api: Api, op: &Operation) -> Result<Rea
         // Else the offered step that declares the shortest way on (not the event query).
         let next = offered
             .iter()
-            .filter(|(o, _)| s.operation(o).and_then(|o| o.action.as_deref()) != Some("events"))
-            .filter_map(|(o, _)| distance.get(o.as_str()).map(|d| (*d, o.clone())))
+            .filter(|(o, _)| s.operation(o).and_then(|o| o.action) != Some(Action::Events))
+            .filter_map(|(o, _)| distance.get(o).map(|d| (*d, *o)))
             .min_by_key(|(d, o)| (*d, s.operation(o).is_some_and(|o| o.request.is_some())));
         let Some((_, next)) = next else {
             return Err(format!(
@@ -228,8 +227,8 @@ async fn reach(w: &mut ConformanceWorld, api: Api, op: &Operation) -> Result<Rea
                 offered.iter().map(|(o, _)| o).collect::<Vec<_>>()
             ));
         };
-        let step = s.operation(&next).ok_or("unknown operation")?;
-        let action = step.action.as_deref().and_then(Action::from_word).ok_or("an operation without an action")?;
+        let step = s.operation(next).ok_or("unknown operation")?;
+        let action = step.action.ok_or("an operation without an action")?;
         let body = match step.request {
             Some(_) => Some(w.amount_body(1)?),
             None => None,
@@ -249,14 +248,14 @@ fn distances(api: Api, target: &str) -> BTreeMap<&'static str, usize> {
     let mut dist: BTreeMap<&'static str, usize> = BTreeMap::new();
     for round in 0..ops.len() {
         for o in ops {
-            if o.action.as_deref() == Some("events") || dist.contains_key(o.operation_id.as_str()) {
+            if o.action == Some(Action::Events) || dist.contains_key(o.operation_id) {
                 continue;
             }
-            let reaches = o.next.values().flatten().any(|(_, t)| {
-                if round == 0 { t == target } else { dist.get(t.as_str()).is_some_and(|d| *d == round - 1) }
+            let reaches = o.info.responses.iter().flat_map(|d| d.next).any(|n| {
+                if round == 0 { n.operation == target } else { dist.get(n.operation).is_some_and(|d| *d == round - 1) }
             });
             if reaches {
-                dist.insert(o.operation_id.as_str(), round);
+                dist.insert(o.operation_id, round);
             }
         }
     }
@@ -265,7 +264,7 @@ fn distances(api: Api, target: &str) -> BTreeMap<&'static str, usize> {
 
 async fn checks(w: &mut ConformanceWorld, book: &mut Book, api: Api, op: &Operation, r: &Reached, twin: bool) {
     let documented = |s: u16| op.responses.contains_key(&s.to_string());
-    let id = op.operation_id.as_str();
+    let id = op.info;
     let href = r.href.as_deref();
     // 401.
     if documented(401) {

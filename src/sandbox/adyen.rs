@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use super::ledger::{Modification, NewPayment, Op, Payment, RuleError, Status};
 use super::{Ctx, TwinInner, TwinResponse, int64};
+use crate::client::adyen::Op as AdyenOp;
 use crate::spec::{Operation, Rule, SchemaViolation};
 
 /// An error in Adyen's ServiceError shape.
@@ -54,56 +55,59 @@ fn ok(body: Value) -> TwinResponse {
     TwinResponse::json(200, "application/json", body)
 }
 
+/// One kind of modification: its name in the ledger (and the failing holder name),
+/// what it does to the money, its acknowledgement and its notification's eventCode.
+struct Modifying {
+    kind: &'static str,
+    apply: fn(i64) -> Op,
+    ack: &'static str,
+    event: &'static str,
+}
+
 pub(crate) fn handle(ctx: &Ctx<'_>, op: &Operation, body: &Value) -> TwinResponse {
-    match op.operation_id.as_str() {
-        "post-authorise" => authorise(ctx, body),
-        "post-technicalCancel" => {
+    let Some(which) = AdyenOp::of(op.info) else {
+        return error(404, "000", "Requested endpoint was not found", "validation");
+    };
+    let m = |kind, apply, ack, event| Modifying { kind, apply, ack, event };
+    let modifying = match which {
+        AdyenOp::PostAuthorise => return authorise(ctx, body),
+        AdyenOp::PostTechnicalCancel => {
             let reference = body["originalMerchantReference"].as_str().unwrap_or("");
-            match ctx.twin.ledger.find_reference(ctx.merchant, reference) {
-                Some(p) => modify(ctx, body, &p, "technicalCancel", Op::Reverse, None, "[technical-cancel-received]"),
-                None => error(422, "167", "Original merchant reference not found for this operation", "validation"),
-            }
-        }
-        id => {
-            let original = body["originalReference"].as_str().unwrap_or("");
-            let Some(p) = ctx.twin.ledger.find_external(ctx.merchant, original) else {
-                return error(422, "167", "Original pspReference required for this operation", "validation");
-            };
-            let amount = match body.get("modificationAmount") {
-                Some(m) => match int64(&m["value"]) {
-                    Some(a) => Some(a),
-                    None => {
-                        return error(422, "100", "Field 'modificationAmount.value' must be an integer", "validation");
-                    }
-                },
-                None => None,
-            };
-            let (kind, op, ack) = match id {
-                "post-capture" => ("capture", Op::SettlePartial(amount.unwrap_or(0)), "[capture-received]"),
-                "post-cancel" => ("cancel", Op::CancelFull, "[cancel-received]"),
-                "post-refund" => ("refund", Op::RefundPartial(amount.unwrap_or(0)), "[refund-received]"),
-                "post-cancelOrRefund" => ("cancelOrRefund", Op::Reverse, "[cancelOrRefund-received]"),
-                "post-adjustAuthorisation" => {
-                    ("adjustAuthorisation", Op::Adjust(amount.unwrap_or(0)), "[adjustAuthorisation-received]")
+            return match ctx.twin.ledger.find_reference(ctx.merchant, reference) {
+                Some(p) => {
+                    let how = m("technicalCancel", |_| Op::Reverse, "[technical-cancel-received]", "TECHNICAL_CANCEL");
+                    modify(ctx, body, &p, how, None)
                 }
-                _ => return error(404, "000", "Requested endpoint was not found", "validation"),
+                None => error(422, "167", "Original merchant reference not found for this operation", "validation"),
             };
-            modify(ctx, body, &p, kind, op, amount, ack)
         }
-    }
+        AdyenOp::PostCapture => m("capture", Op::SettlePartial, "[capture-received]", "CAPTURE"),
+        AdyenOp::PostCancel => m("cancel", |_| Op::CancelFull, "[cancel-received]", "CANCELLATION"),
+        AdyenOp::PostRefund => m("refund", Op::RefundPartial, "[refund-received]", "REFUND"),
+        AdyenOp::PostCancelOrRefund => m("cancelOrRefund", |_| Op::Reverse, "[cancelOrRefund-received]", "CANCEL_OR_REFUND"),
+        AdyenOp::PostAdjustAuthorisation => {
+            m("adjustAuthorisation", Op::Adjust, "[adjustAuthorisation-received]", "AUTHORISATION_ADJUSTMENT")
+        }
+    };
+    let original = body["originalReference"].as_str().unwrap_or("");
+    let Some(p) = ctx.twin.ledger.find_external(ctx.merchant, original) else {
+        return error(422, "167", "Original pspReference required for this operation", "validation");
+    };
+    let amount = match body.get("modificationAmount") {
+        Some(m) => match int64(&m["value"]) {
+            Some(a) => Some(a),
+            None => return error(422, "100", "Field 'modificationAmount.value' must be an integer", "validation"),
+        },
+        None => None,
+    };
+    modify(ctx, body, &p, modifying, amount)
 }
 
 /// Acknowledge a modification, then decide it: a broken rule is recorded as a failed
 /// modification and moves no money, as Adyen reports it later in a notification.
-fn modify(
-    ctx: &Ctx<'_>,
-    body: &Value,
-    p: &Payment,
-    kind: &'static str,
-    op: Op,
-    amount: Option<i64>,
-    ack: &str,
-) -> TwinResponse {
+fn modify(ctx: &Ctx<'_>, body: &Value, p: &Payment, how: Modifying, amount: Option<i64>) -> TwinResponse {
+    let Modifying { kind, apply, ack, event } = how;
+    let op = apply(amount.unwrap_or(0));
     let t = ctx.twin;
     let reference = next_psp(t);
     let currency = body["modificationAmount"]["currency"].as_str();
@@ -134,14 +138,6 @@ fn modify(
         Some(Ok(_)) => (true, None),
         Some(Err(e)) => (false, Some(e.to_string())),
         None => (false, Some("payment no longer known".into())),
-    };
-    let event = match kind {
-        "capture" => "CAPTURE",
-        "cancel" => "CANCELLATION",
-        "refund" => "REFUND",
-        "cancelOrRefund" => "CANCEL_OR_REFUND",
-        "technicalCancel" => "TECHNICAL_CANCEL",
-        _ => "AUTHORISATION_ADJUSTMENT",
     };
     notify(ctx, body, p, event, &reference, amount, success, reason.as_deref());
     t.ledger.record(ctx.merchant, p.id, Modification { kind, reference: reference.clone(), amount, success, reason });

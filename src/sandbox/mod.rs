@@ -240,7 +240,7 @@ impl Twin {
         let s = spec(api);
         let Some((op, params)) = s.find(&req.method, rel) else {
             let allow: Vec<&str> =
-                s.operations.iter().filter(|o| o.match_path(rel).is_some()).map(|o| o.http_method.as_str()).collect();
+                s.operations.iter().filter(|o| o.match_path(rel).is_some()).map(|o| o.http_method).collect();
             if allow.is_empty() {
                 return Err(match api {
                     Api::Adyen => adyen::error(404, "000", "Requested endpoint was not found", "validation"),
@@ -253,7 +253,7 @@ impl Twin {
             return Err(r);
         };
         let merchant = authenticate(t, api, req)?;
-        let link = params.into_iter().find(|(n, _)| n == "linkData").map(|(_, v)| v);
+        let link = params.into_iter().find(|(n, _)| *n == "linkData").map(|(_, v)| v.to_string());
         Ok(Admitted { api, op: Some(op), link, merchant })
     }
 
@@ -358,7 +358,7 @@ impl Admitted {
     }
     /// The operationId (`__twin` for the twin's inspection endpoint).
     pub fn operation_id(&self) -> &str {
-        self.op.map_or("__twin", |o| o.operation_id.as_str())
+        self.op.map_or("__twin", |o| o.operation_id)
     }
     /// A short tag of the merchant for logs: a hash of the credential, never the
     /// credential itself.

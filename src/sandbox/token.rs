@@ -14,19 +14,8 @@ use super::ledger::{Merchant, PaymentId};
 
 const MAC_LEN: usize = 12;
 
-/// What a token lets its holder do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Action {
-    Settle = 1,
-    PartialSettle = 2,
-    Refund = 3,
-    PartialRefund = 4,
-    Cancel = 5,
-    PartialCancel = 6,
-    Reverse = 7,
-    Events = 8,
-}
+/// What a token lets its holder do: the action of the operation its link names.
+pub use crate::operation::Action;
 
 pub struct Keys {
     key: [u8; 32],

@@ -7,9 +7,20 @@
 
 use serde_json::{Map, Value, json};
 
-use super::ledger::{Event, NewPayment, Op, Payment, RuleError, Status};
-use super::token::Action;
+use super::ledger::{Event, NewPayment, Op as LedgerOp, Payment, RuleError, Status};
+use crate::operation::Action;
+
+/// The amount of a partial modification, or the answer that refuses it.
+macro_rules! try_amount {
+    ($e:expr) => {
+        match $e {
+            Ok(a) => a,
+            Err(r) => return r,
+        }
+    };
+}
 use super::{Ctx, TwinResponse, V7_MEDIA, int64, worldpay_validation_errors};
+use crate::operation::OperationInfo;
 use crate::spec::{Api, Operation, Rule, SchemaViolation, spec};
 
 fn media(api: Api) -> &'static str {
@@ -61,32 +72,26 @@ fn not_found(api: Api) -> TwinResponse {
 }
 
 pub(crate) fn handle(ctx: &Ctx<'_>, api: Api, op: &Operation, link: Option<&str>, body: &Value) -> TwinResponse {
-    let id = op.operation_id.as_str();
-    if id == "authorize" || id == "payment" {
-        return authorize(ctx, api, op, body);
-    }
-    let Some(token) = link else { return not_found(api) };
-    let amount = || amount(api, body);
-    let (action, ledger_op) = match (api, id) {
-        (_, "settle") => (Action::Settle, Some(Op::SettleFull)),
-        (Api::WorldpayV7, "partialSettlement") | (_, "partialSettle") => match amount() {
-            Ok(a) => (Action::PartialSettle, Some(Op::SettlePartial(a))),
-            Err(r) => return r,
-        },
-        (_, "refund") => (Action::Refund, Some(Op::RefundFull)),
-        (_, "partialRefund") => match amount() {
-            Ok(a) => (Action::PartialRefund, Some(Op::RefundPartial(a))),
-            Err(r) => return r,
-        },
-        (_, "cancel") => (Action::Cancel, Some(Op::CancelFull)),
-        (_, "partialCancel") => match amount() {
-            Ok(a) => (Action::PartialCancel, Some(Op::CancelPartial(a))),
-            Err(r) => return r,
-        },
-        (_, "reversal") => (Action::Reverse, Some(Op::Reverse)),
-        (_, "eventQuery" | "queryEvents") => (Action::Events, None),
-        _ => return error(api, 404, "endpointNotFound", "Requested endpoint was not found.", None),
+    let Some(action) = op.action else {
+        return error(api, 404, "endpointNotFound", "Requested endpoint was not found.", None);
     };
+    let amount = || amount(api, body);
+    let ledger_op = match action {
+        Action::Authorize => return authorize(ctx, api, op, body),
+        Action::Settle => Some(LedgerOp::SettleFull),
+        Action::PartialSettle => Some(LedgerOp::SettlePartial(try_amount!(amount()))),
+        Action::Refund => Some(LedgerOp::RefundFull),
+        Action::PartialRefund => Some(LedgerOp::RefundPartial(try_amount!(amount()))),
+        Action::Cancel => Some(LedgerOp::CancelFull),
+        Action::PartialCancel => Some(LedgerOp::CancelPartial(try_amount!(amount()))),
+        Action::Reverse => Some(LedgerOp::Reverse),
+        Action::Events => None,
+        // Adyen's words; no Worldpay operation declares them.
+        Action::CancelOrRefund | Action::TechnicalCancel | Action::AdjustAuthorisation => {
+            return error(api, 404, "endpointNotFound", "Requested endpoint was not found.", None);
+        }
+    };
+    let Some(token) = link else { return not_found(api) };
     let t = ctx.twin;
     let Some(pid) = t.keys.verify(token, action, ctx.merchant) else { return not_found(api) };
     let Some(ledger_op) = ledger_op else {
@@ -147,19 +152,20 @@ fn not_an_integer(api: Api, json_path: &str) -> TwinResponse {
 
 /// What an operation a link names does (its `x-payconform-action`), and whether the
 /// money rules allow it on `p` now.
-fn action_of(target: &Operation, p: &Payment) -> Option<(Action, bool)> {
-    Some(match target.action.as_deref()? {
-        "cancel" => (Action::Cancel, p.can_cancel()),
-        "partialCancel" => (Action::PartialCancel, p.can_cancel()),
+fn action_of(target: &OperationInfo, p: &Payment) -> Option<(Action, bool)> {
+    let action = target.action?;
+    let allowed = match action {
+        Action::Cancel | Action::PartialCancel => p.can_cancel(),
         // A full settle or refund is offered only before any partial one.
-        "settle" => (Action::Settle, p.can_settle() && p.settled == 0),
-        "partialSettle" => (Action::PartialSettle, p.can_settle()),
-        "refund" => (Action::Refund, p.can_refund() && p.refunded == 0),
-        "partialRefund" => (Action::PartialRefund, p.can_refund()),
-        "reverse" => (Action::Reverse, (p.can_cancel() && p.settled == 0) || (p.can_refund() && p.refunded == 0)),
-        "events" => (Action::Events, true),
-        _ => return None,
-    })
+        Action::Settle => p.can_settle() && p.settled == 0,
+        Action::PartialSettle => p.can_settle(),
+        Action::Refund => p.can_refund() && p.refunded == 0,
+        Action::PartialRefund => p.can_refund(),
+        Action::Reverse => (p.can_cancel() && p.settled == 0) || (p.can_refund() && p.refunded == 0),
+        Action::Events => true,
+        Action::Authorize | Action::CancelOrRefund | Action::TechnicalCancel | Action::AdjustAuthorisation => false,
+    };
+    Some((action, allowed))
 }
 
 /// The links a response of `op` with `status` carries for `p`: exactly the next
@@ -169,20 +175,20 @@ fn action_of(target: &Operation, p: &Payment) -> Option<(Action, bool)> {
 fn links(ctx: &Ctx<'_>, api: Api, op: &Operation, status: u16, p: &Payment) -> Map<String, Value> {
     let keys = &ctx.twin.keys;
     let s = spec(api);
-    let href = |target: &Operation, action: Action| {
+    let href = |target: &OperationInfo, action: Action| {
         format!("{}{}", ctx.base, target.path.replace("{linkData}", &keys.issue(p.id, action, p.merchant)))
     };
-    let offered = op.next_for(status).iter().filter_map(|(rel, target)| {
-        let target = s.operation(target)?;
+    let offered = op.next_for(status).iter().filter_map(|next| {
+        let target = s.operation(next.operation)?;
         match action_of(target, p) {
-            Some((action, true)) => Some((rel, href(target, action))),
+            Some((action, true)) => Some((next.relation, href(target, action))),
             _ => None,
         }
     });
     let mut out = Map::new();
     match api {
         Api::WorldpayV7 => {
-            let mut l: Map<String, Value> = offered.map(|(rel, h)| (rel.clone(), json!({"href": h}))).collect();
+            let mut l: Map<String, Value> = offered.map(|(rel, h)| (rel.to_string(), json!({"href": h}))).collect();
             l.insert(
                 "curies".into(),
                 json!([{"name": "cardPayments", "href": format!("{}/rels/cardPayments/{{rel}}", ctx.base), "templated": true}]),
@@ -191,8 +197,8 @@ fn links(ctx: &Ctx<'_>, api: Api, op: &Operation, status: u16, p: &Payment) -> M
         }
         _ => {
             let a: Map<String, Value> =
-                offered.map(|(rel, h)| (rel.clone(), json!({"href": h, "method": "POST"}))).collect();
-            let events = s.operation_for("events").map(|o| href(o, Action::Events)).unwrap_or_default();
+                offered.map(|(rel, h)| (rel.to_string(), json!({"href": h, "method": "POST"}))).collect();
+            let events = s.operation_for(Action::Events).map(|o| href(o, Action::Events)).unwrap_or_default();
             out.insert("_links".into(), json!({"self": {"href": events}}));
             out.insert("_actions".into(), Value::Object(a));
         }
@@ -214,11 +220,10 @@ fn respond(api: Api, status: u16, body: Map<String, Value>) -> TwinResponse {
 
 fn modified(ctx: &Ctx<'_>, api: Api, operation: &Operation, p: &Payment) -> TwinResponse {
     let mut body = links(ctx, api, operation, 202, p);
-    let op = operation.operation_id.as_str();
     if api == Api::WorldpayPayments {
-        let outcome = match (op, p.last_event) {
-            ("partialRefund", _) => "sentForPartialRefund",
-            ("reversal", _) => "sentForReversal",
+        let outcome = match (operation.action, p.last_event) {
+            (Some(Action::PartialRefund), _) => "sentForPartialRefund",
+            (Some(Action::Reverse), _) => "sentForReversal",
             (_, Event::SentForSettlement) => "sentForSettlement",
             (_, Event::SentForRefund) => "sentForRefund",
             _ => "sentForCancellation",

@@ -140,7 +140,7 @@ fn lint_files<'a>(files: impl Iterator<Item = (&'a str, &'a [u8])>, strict: bool
         };
         let Some(op) = spec(api).operation(op_id) else {
             if strict {
-                let ids: Vec<&str> = spec(api).operations.iter().map(|o| o.operation_id.as_str()).collect();
+                let ids: Vec<&str> = spec(api).operations.iter().map(|o| o.operation_id).collect();
                 report.problems.push(LintProblem {
                     file: rel.into(),
                     message: format!("unknown operation folder {op_id:?}; {} has {}", api.name(), ids.join(", ")),

@@ -11,9 +11,11 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 #[path = "../../build/names.rs"]
+#[allow(dead_code)] // pascal: the build script's
 mod names;
-pub(crate) use names::snake;
-use names::{collect_refs, escape};
+use names::{collect_refs, deref, escape};
+
+use crate::operation::{Action, OperationInfo};
 use serde_json::{Map, Value};
 
 mod lint;
@@ -25,81 +27,8 @@ pub use lint::{LintProblem, LintReport, lint_embedded_examples, lint_examples};
 use validate::convert;
 pub use validate::{Rule, SchemaViolation, luhn_valid, pointer_to_json_path};
 
-/// One of the three APIs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Api {
-    /// Worldpay Access Card Payments v7.
-    WorldpayV7,
-    /// Worldpay Access Payments API 2024-06-01.
-    WorldpayPayments,
-    /// Adyen classic Payment API v40.
-    Adyen,
-}
-
-impl Api {
-    /// All three, in a fixed order.
-    pub const ALL: [Api; 3] = [Api::WorldpayV7, Api::WorldpayPayments, Api::Adyen];
-
-    /// The spec file stem, also the folder name of its examples.
-    pub fn name(self) -> &'static str {
-        match self {
-            Api::WorldpayV7 => "worldpay-card-payments-v7",
-            Api::WorldpayPayments => "worldpay-payments-2024-06-01",
-            Api::Adyen => "adyen-payment-v40",
-        }
-    }
-
-    /// The API for a spec stem.
-    pub fn from_name(name: &str) -> Option<Api> {
-        Api::ALL.into_iter().find(|a| a.name() == name)
-    }
-
-    /// The short name the step vocabulary uses (`worldpay-v7`, `worldpay-payments`, `adyen`).
-    pub fn short_name(self) -> &'static str {
-        match self {
-            Api::WorldpayV7 => "worldpay-v7",
-            Api::WorldpayPayments => "worldpay-payments",
-            Api::Adyen => "adyen",
-        }
-    }
-
-    /// The API for its spec stem or its short name.
-    pub fn from_any_name(name: &str) -> Option<Api> {
-        Api::ALL.into_iter().find(|a| a.name() == name || a.short_name() == name)
-    }
-
-    /// Path prefix of the API on a gateway host (what the spec's server URL adds).
-    pub fn base_path(self) -> &'static str {
-        match self {
-            Api::Adyen => "/pal/servlet/Payment/v40",
-            _ => "",
-        }
-    }
-
-    /// Human title.
-    pub fn title(self) -> &'static str {
-        match self {
-            Api::WorldpayV7 => "Worldpay Card Payments v7",
-            Api::WorldpayPayments => "Worldpay Payments API 2024-06-01",
-            Api::Adyen => "Adyen Payment API v40",
-        }
-    }
-
-    /// The embedded spec text.
-    pub fn source(self) -> &'static str {
-        match self {
-            Api::WorldpayV7 => include_str!("../../spec/worldpay-card-payments-v7.yaml"),
-            Api::WorldpayPayments => include_str!("../../spec/worldpay-payments-2024-06-01.yaml"),
-            Api::Adyen => include_str!("../../spec/adyen-payment-v40.yaml"),
-        }
-    }
-}
-
-impl fmt::Display for Api {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
+pub use crate::api::Api;
+pub use crate::operation::canonical_relation;
 
 /// A body the spec documents: its media type and schema.
 pub struct Body {
@@ -130,41 +59,30 @@ pub struct HeaderParam {
     pub allowed: Option<Vec<String>>,
 }
 
-/// One operation of one API.
+/// One operation of one API: its row of the generated operation table (through
+/// `Deref`: operationId, method, path, action, next actions, …) and the schemas of its
+/// bodies and headers.
 #[derive(Debug)]
 pub struct Operation {
-    /// Which API.
-    pub api: Api,
-    /// The vendor operationId.
-    pub operation_id: String,
-    /// progenitor's method name for it.
-    pub method_name: String,
-    /// HTTP method, upper case.
-    pub http_method: String,
-    /// Path template relative to the API base path.
-    pub path: String,
-    /// Other templates of the same operation (`x-payconform-path-aliases`).
-    pub path_aliases: Vec<String>,
+    /// The operation's row in the table build.rs generated from the spec.
+    pub info: &'static OperationInfo,
     /// The request body, if documented.
     pub request: Option<Body>,
     /// Documented responses by status (`"201"`, `"default"`), with their body if any.
     pub responses: BTreeMap<String, Option<Body>>,
     /// Documented header parameters.
     pub headers: Vec<HeaderParam>,
-    /// What the operation does to a payment, in the vocabulary shared by every API
-    /// (`x-payconform-action`): `authorize`, `settle`, `partialSettle`, `cancel`,
-    /// `partialCancel`, `refund`, `partialRefund`, `reverse`, `events`, and Adyen's
-    /// `cancelOrRefund`, `technicalCancel`, `adjustAuthorisation`. The harness finds the
-    /// operation for a step by it; the twin applies the money rules of it.
-    pub action: Option<String>,
-    /// Per documented status, the next actions its response may carry
-    /// (`x-payconform-next`): each relation (v7 `_links`) or action name (Payments API
-    /// `_actions`) with the operationId its link names. Absent: the response carries none.
-    pub next: BTreeMap<String, Vec<(String, String)>>,
     /// The twin's protective answers (`x-payconform-twin-responses`), shared by every
     /// operation of the API: accepted after the documented responses, never counted
     /// as documented.
     pub twin_responses: Arc<BTreeMap<String, Option<Body>>>,
+}
+
+impl std::ops::Deref for Operation {
+    type Target = OperationInfo;
+    fn deref(&self) -> &OperationInfo {
+        self.info
+    }
 }
 
 impl Operation {
@@ -173,59 +91,6 @@ impl Operation {
     pub fn response(&self, status: u16) -> Option<&Option<Body>> {
         let key = status.to_string();
         self.responses.get(&key).or_else(|| self.responses.get("default")).or_else(|| self.twin_responses.get(&key))
-    }
-
-    /// The next actions documented for the response with this status: `(relation,
-    /// operationId)`. `payments:` relations (seed 003) count as `cardPayments:` ones.
-    pub fn next_for(&self, status: u16) -> &[(String, String)] {
-        self.next.get(&status.to_string()).map(Vec::as_slice).unwrap_or(&[])
-    }
-
-    /// The operationId a relation of this response names, if it is documented there.
-    pub fn documented_next(&self, status: u16, relation: &str) -> Option<&str> {
-        let relation = canonical_relation(relation);
-        self.next_for(status).iter().find(|(r, _)| *r == relation).map(|(_, op)| op.as_str())
-    }
-
-    /// Match a concrete path (relative to the API base path) against this operation's
-    /// template or one of its aliases; returns the path parameters.
-    pub fn match_path(&self, path: &str) -> Option<Vec<(String, String)>> {
-        std::iter::once(&self.path).chain(&self.path_aliases).find_map(|t| match_template(t, path))
-    }
-}
-
-/// A relation as the specs declare it: seed 003's `payments:` prefix is an alias of
-/// `cardPayments:`.
-pub fn canonical_relation(relation: &str) -> std::borrow::Cow<'_, str> {
-    match relation.strip_prefix("payments:") {
-        Some(rest) => std::borrow::Cow::Owned(format!("cardPayments:{rest}")),
-        None => std::borrow::Cow::Borrowed(relation),
-    }
-}
-
-/// Match a path against one template; returns the path parameters.
-fn match_template(template: &str, path: &str) -> Option<Vec<(String, String)>> {
-    {
-        // Compare segment by segment without collecting: this runs for every operation
-        // on every request the twin serves.
-        let (mut t, mut p) = (template.split('/'), path.split('/'));
-        let mut params = Vec::new();
-        loop {
-            match (t.next(), p.next()) {
-                (None, None) => return Some(params),
-                (Some(ts), Some(ps)) => {
-                    if let Some(name) = ts.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                        if ps.is_empty() {
-                            return None;
-                        }
-                        params.push((name.to_string(), ps.to_string()));
-                    } else if ts != ps {
-                        return None;
-                    }
-                }
-                _ => return None,
-            }
-        }
     }
 }
 
@@ -311,112 +176,51 @@ pub fn load(api: Api, yaml: &str) -> Result<Spec, SpecLoadError> {
                 .operation_id
                 .clone()
                 .ok_or_else(|| fail(format!("{} {path}: missing operationId", method.to_uppercase())))?;
+            // The build script generated the table from this very text.
+            let info = api.operations().iter().find(|o| o.operation_id == id).ok_or_else(|| {
+                fail(format!("operation {id} is not in the generated operation table; rebuild after editing spec/"))
+            })?;
             let ptr = format!("/paths/{}/{method}", escape(path));
             let op_raw = raw.pointer(&ptr).cloned().unwrap_or(Value::Null);
             let request = op_raw
                 .get("requestBody")
                 .map(|b| deref(&raw, b))
                 .and_then(|b| body_of(b.get("content"), b.get("required").and_then(Value::as_bool).unwrap_or(false)));
-            let mut responses = BTreeMap::new();
-            let mut next = BTreeMap::new();
-            if let Some(rs) = op_raw.get("responses").and_then(Value::as_object) {
-                for (status, r) in rs {
-                    let r = deref(&raw, r);
-                    responses.insert(status.clone(), body_of(r.get("content"), true));
-                    if let Some(n) = r.get("x-payconform-next").and_then(Value::as_object) {
-                        let pairs = n
-                            .iter()
-                            .map(|(rel, target)| (rel.clone(), target.as_str().unwrap_or("").to_string()))
-                            .collect();
-                        next.insert(status.clone(), pairs);
-                    }
-                }
-            }
-            let mut headers = Vec::new();
+            let responses = op_raw
+                .get("responses")
+                .and_then(Value::as_object)
+                .into_iter()
+                .flatten()
+                .map(|(status, r)| (status.clone(), body_of(deref(&raw, r).get("content"), true)))
+                .collect();
             let path_params =
                 raw.pointer(&format!("/paths/{}/parameters", escape(path))).and_then(Value::as_array).cloned();
             let op_params = op_raw.get("parameters").and_then(Value::as_array).cloned();
-            for p in path_params.into_iter().flatten().chain(op_params.into_iter().flatten()) {
-                let p = deref(&raw, &p);
-                if p.get("in").and_then(Value::as_str) == Some("header") {
-                    headers.push(HeaderParam {
-                        name: p.get("name").and_then(Value::as_str).unwrap_or("").to_string(),
-                        required: p.get("required").and_then(Value::as_bool).unwrap_or(false),
-                        allowed: p
-                            .pointer("/schema/enum")
-                            .and_then(Value::as_array)
-                            .map(|v| v.iter().filter_map(Value::as_str).map(String::from).collect()),
-                    });
-                }
-            }
-            operations.push(Operation {
-                api,
-                method_name: snake(&id),
-                operation_id: id,
-                http_method: method.to_uppercase(),
-                path: path.clone(),
-                action: op_raw.get("x-payconform-action").and_then(Value::as_str).map(String::from),
-                path_aliases: op_raw
-                    .get("x-payconform-path-aliases")
-                    .and_then(Value::as_array)
-                    .map(|a| a.iter().filter_map(Value::as_str).map(String::from).collect())
-                    .unwrap_or_default(),
-                next,
-                request,
-                responses,
-                headers,
-                twin_responses: twin_responses.clone(),
-            });
+            let headers = path_params
+                .into_iter()
+                .flatten()
+                .chain(op_params.into_iter().flatten())
+                .map(|p| deref(&raw, &p).clone())
+                .filter(|p| p.get("in").and_then(Value::as_str) == Some("header"))
+                .map(|p| HeaderParam {
+                    name: p.get("name").and_then(Value::as_str).unwrap_or("").to_string(),
+                    required: p.get("required").and_then(Value::as_bool).unwrap_or(false),
+                    allowed: p
+                        .pointer("/schema/enum")
+                        .and_then(Value::as_array)
+                        .map(|v| v.iter().filter_map(Value::as_str).map(String::from).collect()),
+                })
+                .collect();
+            operations.push(Operation { info, request, responses, headers, twin_responses: twin_responses.clone() });
         }
     }
-    for op in &operations {
-        for (status, pairs) in &op.next {
-            for (rel, target) in pairs {
-                if !operations.iter().any(|o| &o.operation_id == target) {
-                    return Err(fail(format!(
-                        "operation {}: response {status} declares next action {rel:?} naming {target:?}, \
-                         which is not an operation of this spec",
-                        op.operation_id
-                    )));
-                }
-            }
-        }
-    }
-    let mut seen = std::collections::BTreeSet::new();
-    for op in &operations {
-        if let Some(action) = &op.action {
-            if !ACTIONS.contains(&action.as_str()) {
-                return Err(fail(format!(
-                    "operation {}: x-payconform-action {action:?} is not one of {ACTIONS:?}",
-                    op.operation_id
-                )));
-            }
-            if !seen.insert(action.clone()) {
-                return Err(fail(format!(
-                    "operation {}: x-payconform-action {action:?} is already another operation's",
-                    op.operation_id
-                )));
-            }
-        }
+    // In table order, so that a row's index is its operation's.
+    operations.sort_by_key(|o| o.info.index);
+    if operations.len() != api.operations().len() {
+        return Err(fail("the spec's operations differ from the generated table; rebuild after editing spec/".into()));
     }
     Ok(Spec { api, operations, webhooks })
 }
-
-/// The action vocabulary of `x-payconform-action`, shared by every API.
-pub const ACTIONS: [&str; 12] = [
-    "authorize",
-    "settle",
-    "partialSettle",
-    "cancel",
-    "partialCancel",
-    "refund",
-    "partialRefund",
-    "reverse",
-    "events",
-    "cancelOrRefund",
-    "technicalCancel",
-    "adjustAuthorisation",
-];
 
 impl Spec {
     /// A body the vendor sends to the merchant (`x-payconform-webhooks`), e.g. Adyen's
@@ -426,17 +230,24 @@ impl Spec {
     }
 
     /// The operation that performs `action` (`x-payconform-action`), if this API has one.
-    pub fn operation_for(&self, action: &str) -> Option<&Operation> {
-        self.operations.iter().find(|o| o.action.as_deref() == Some(action))
+    pub fn operation_for(&self, action: Action) -> Option<&Operation> {
+        self.operations.iter().find(|o| o.action == Some(action))
+    }
+
+    /// The operation of a row of the generated table.
+    /// Panics if the row is another API's.
+    pub fn of(&self, info: &OperationInfo) -> &Operation {
+        assert_eq!(info.api, self.api, "operation {} is not an operation of {}", info.operation_id, self.api);
+        &self.operations[info.index]
     }
 
     /// An operation by vendor operationId or by generated method name.
     pub fn operation(&self, id: &str) -> Option<&Operation> {
-        self.operations.iter().find(|o| o.operation_id == id || o.method_name == id)
+        self.operations.iter().find(|o| o.operation_id == id || o.method == id)
     }
 
     /// The operation serving `method path` (path relative to the API base path).
-    pub fn find(&self, method: &str, path: &str) -> Option<(&Operation, Vec<(String, String)>)> {
+    pub fn find<'p>(&self, method: &str, path: &'p str) -> Option<(&Operation, Vec<(&'static str, &'p str)>)> {
         self.operations
             .iter()
             .filter(|o| o.http_method.eq_ignore_ascii_case(method))
@@ -444,12 +255,6 @@ impl Spec {
     }
 }
 
-fn deref<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
-    match v.get("$ref").and_then(Value::as_str).and_then(|r| r.strip_prefix('#')) {
-        Some(p) => doc.pointer(p).map(|t| deref(doc, t)).unwrap_or(v),
-        None => v,
-    }
-}
 
 /// The media type of a Content-Type or Accept value, without parameters (`; charset=…`).
 fn media_base(v: &str) -> &str {
@@ -484,25 +289,21 @@ mod tests {
         assert_eq!(spec(Api::WorldpayV7).operations.len(), 9);
         assert_eq!(spec(Api::WorldpayPayments).operations.len(), 8);
         assert_eq!(spec(Api::Adyen).operations.len(), 7);
-        for w in crate::client::worldpay_v7::WIRE {
-            assert!(spec(Api::WorldpayV7).operation(w.method).is_some(), "{}", w.method);
-        }
-        for w in crate::client::adyen::WIRE {
-            assert_eq!(spec(Api::Adyen).operation(w.operation_id).map(|o| o.method_name.as_str()), Some(w.method));
+        for api in Api::ALL {
+            let s = spec(api);
+            for (row, op) in api.operations().iter().zip(&s.operations) {
+                assert!(std::ptr::eq(row, op.info), "{api}: {} out of table order", row.operation_id);
+                assert!(std::ptr::eq(s.of(row), op));
+            }
         }
     }
 
     #[test]
-    fn an_unknown_or_repeated_action_word_is_named() {
-        let src = Api::WorldpayV7.source();
-        let typo = src.replace("x-payconform-action: settle\n", "x-payconform-action: setle\n");
-        let e = load(Api::WorldpayV7, &typo).unwrap_err();
-        assert!(e.message.contains("operation settle") && e.message.contains("\"setle\""), "{e:?}");
-        let twice = src.replace("x-payconform-action: cancel\n", "x-payconform-action: settle\n");
-        let e = load(Api::WorldpayV7, &twice).unwrap_err();
-        assert!(e.message.contains("already another operation's"), "{e:?}");
-        assert_eq!(spec(Api::WorldpayPayments).operation_for("partialSettle").unwrap().operation_id, "partialSettle");
-        assert_eq!(spec(Api::WorldpayV7).operation_for("partialSettle").unwrap().operation_id, "partialSettlement");
+    fn operations_by_action() {
+        let by = |api, a| spec(api).operation_for(a).map(|o| o.operation_id);
+        assert_eq!(by(Api::WorldpayPayments, Action::PartialSettle), Some("partialSettle"));
+        assert_eq!(by(Api::WorldpayV7, Action::PartialSettle), Some("partialSettlement"));
+        assert_eq!(by(Api::Adyen, Action::PartialCancel), None);
     }
 
     #[test]

@@ -334,17 +334,17 @@ impl RunReport {
                     .map(|o| {
                         let documented = statuses_documented(api, &o.operation_id);
                         CoverageRow {
-                            operation: o.operation_id.clone(),
+                            operation: o.operation_id.to_string(),
                             cells: statuses
                                 .iter()
                                 .map(|&s| {
-                                    let count = counts.get(&(o.operation_id.as_str(), s)).copied().unwrap_or(0);
+                                    let count = counts.get(&(o.operation_id, s)).copied().unwrap_or(0);
                                     let documented = documented.contains(&s);
                                     CoverageCell {
                                         status: s,
                                         documented,
                                         count,
-                                        preferred: preferred.get(&(o.operation_id.as_str(), s)).copied().unwrap_or(0),
+                                        preferred: preferred.get(&(o.operation_id, s)).copied().unwrap_or(0),
                                         unreachable: (documented && count == 0)
                                             .then(|| super::sweep::unreachable_reason(api, o, s, twin)),
                                     }

@@ -2,12 +2,11 @@
 
 use cucumber::given;
 
-use crate::harness::world::{ConformanceWorld, api_by_name};
+use super::params::ApiName;
+use crate::harness::world::ConformanceWorld;
 
 /// `Given the adyen API`: connect the generated client of that API to the run's target.
-#[given(expr = "the {word} API")]
-async fn the_api(w: &mut ConformanceWorld, name: String) -> Result<(), String> {
-    let api = api_by_name(&name)
-        .ok_or_else(|| format!("unknown API {name:?}: use worldpay-v7, worldpay-payments or adyen"))?;
-    w.connect(api)
+#[given(expr = "the {api} API")]
+async fn the_api(w: &mut ConformanceWorld, api: ApiName) -> Result<(), String> {
+    w.connect(api.0)
 }

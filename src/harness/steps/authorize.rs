@@ -3,7 +3,10 @@
 use cucumber::{given, when};
 use serde_json::{Value, json};
 
+use super::params::Currency;
 use crate::harness::world::{ConformanceWorld, Tweak};
+use crate::client::{adyen, worldpay_payments, worldpay_v7};
+use crate::operation::OperationInfo;
 use crate::spec::Api;
 
 /// Options of one authorization.
@@ -23,12 +26,12 @@ pub(crate) fn authorization(
     w: &mut ConformanceWorld,
     amount: i64,
     currency: &str,
-) -> Result<(Api, &'static str, Value), String> {
+) -> Result<(Api, &'static OperationInfo, Value), String> {
     body(w, amount, currency, &Opts::default())
 }
 
 /// The authorization request of the scenario's API for `amount` `currency`.
-fn body(w: &mut ConformanceWorld, amount: i64, currency: &str, o: &Opts) -> Result<(Api, &'static str, Value), String> {
+fn body(w: &mut ConformanceWorld, amount: i64, currency: &str, o: &Opts) -> Result<(Api, &'static OperationInfo, Value), String> {
     let api = w.api()?;
     let reference = w.next_reference()?;
     let merchant = w.conn()?.endpoint.merchant.clone();
@@ -49,7 +52,7 @@ fn body(w: &mut ConformanceWorld, amount: i64, currency: &str, o: &Opts) -> Resu
             let b = json!({"transactionReference": reference, "merchant": {"entity": merchant}, "channel": "ecom",
                 "instruction": {"requestAutoSettlement": {"enabled": o.auto}, "narrative": {"line1": "payconform"},
                     "value": value, "paymentInstrument": card}});
-            (api, "authorize", b)
+            (api, worldpay_v7::Op::Authorize.info(), b)
         }
         Api::WorldpayPayments => {
             let mut card =
@@ -67,7 +70,7 @@ fn body(w: &mut ConformanceWorld, amount: i64, currency: &str, o: &Opts) -> Resu
                 instruction["settlement"] = json!({"auto": true});
             }
             let b = json!({"transactionReference": reference, "merchant": {"entity": merchant}, "instruction": instruction});
-            (api, "payment", b)
+            (api, worldpay_payments::Op::Payment.info(), b)
         }
         Api::Adyen => {
             if o.partial || o.auto {
@@ -77,7 +80,7 @@ fn body(w: &mut ConformanceWorld, amount: i64, currency: &str, o: &Opts) -> Resu
             let b = json!({"merchantAccount": merchant, "reference": reference,
                 "amount": {"value": amount, "currency": currency},
                 "card": {"number": ADYEN_CARD, "expiryMonth": "03", "expiryYear": "2030", "cvc": "737", "holderName": holder}});
-            (api, "post-authorise", b)
+            (api, adyen::Op::PostAuthorise.info(), b)
         }
     })
 }
@@ -100,105 +103,105 @@ async fn authorize_wrongly(w: &mut ConformanceWorld, amount: i64, currency: &str
 }
 
 /// `When I authorize 100 GBP`
-#[given(expr = "I authorize {int} {word}")]
-#[when(expr = "I authorize {int} {word}")]
-async fn plain(w: &mut ConformanceWorld, amount: i64, currency: String) -> Result<(), String> {
-    authorize(w, amount, &currency, Opts::default()).await
+#[given(expr = "I authorize {int} {currency}")]
+#[when(expr = "I authorize {int} {currency}")]
+async fn plain(w: &mut ConformanceWorld, amount: i64, currency: Currency) -> Result<(), String> {
+    authorize(w, amount, &currency.0, Opts::default()).await
 }
 
 /// `When I authorize 1706 GBP accepting a partial amount`
-#[given(expr = "I authorize {int} {word} accepting a partial amount")]
-#[when(expr = "I authorize {int} {word} accepting a partial amount")]
-async fn partial(w: &mut ConformanceWorld, amount: i64, currency: String) -> Result<(), String> {
-    authorize(w, amount, &currency, Opts { partial: true, ..Opts::default() }).await
+#[given(expr = "I authorize {int} {currency} accepting a partial amount")]
+#[when(expr = "I authorize {int} {currency} accepting a partial amount")]
+async fn partial(w: &mut ConformanceWorld, amount: i64, currency: Currency) -> Result<(), String> {
+    authorize(w, amount, &currency.0, Opts { partial: true, ..Opts::default() }).await
 }
 
 /// `When I authorize 100 GBP with auto-settlement`
-#[given(expr = "I authorize {int} {word} with auto-settlement")]
-#[when(expr = "I authorize {int} {word} with auto-settlement")]
-async fn auto(w: &mut ConformanceWorld, amount: i64, currency: String) -> Result<(), String> {
-    authorize(w, amount, &currency, Opts { auto: true, ..Opts::default() }).await
+#[given(expr = "I authorize {int} {currency} with auto-settlement")]
+#[when(expr = "I authorize {int} {currency} with auto-settlement")]
+async fn auto(w: &mut ConformanceWorld, amount: i64, currency: Currency) -> Result<(), String> {
+    authorize(w, amount, &currency.0, Opts { auto: true, ..Opts::default() }).await
 }
 
 /// `When I authorize 100 GBP for card holder "REFUSED"`
-#[given(expr = "I authorize {int} {word} for card holder {string}")]
-#[when(expr = "I authorize {int} {word} for card holder {string}")]
-async fn with_holder(w: &mut ConformanceWorld, amount: i64, currency: String, holder: String) -> Result<(), String> {
-    authorize(w, amount, &currency, Opts { holder: Some(holder), ..Opts::default() }).await
+#[given(expr = "I authorize {int} {currency} for card holder {string}")]
+#[when(expr = "I authorize {int} {currency} for card holder {string}")]
+async fn with_holder(w: &mut ConformanceWorld, amount: i64, currency: Currency, holder: String) -> Result<(), String> {
+    authorize(w, amount, &currency.0, Opts { holder: Some(holder), ..Opts::default() }).await
 }
 
 /// `When I authorize 100 GBP with auto-settlement accepting a partial amount` (invalid on v7)
-#[when(expr = "I authorize {int} {word} with auto-settlement accepting a partial amount")]
-async fn auto_partial(w: &mut ConformanceWorld, amount: i64, currency: String) -> Result<(), String> {
-    let (_, op, b) = body(w, amount, &currency, &Opts { auto: true, partial: true, holder: None })?;
+#[when(expr = "I authorize {int} {currency} with auto-settlement accepting a partial amount")]
+async fn auto_partial(w: &mut ConformanceWorld, amount: i64, currency: Currency) -> Result<(), String> {
+    let (_, op, b) = body(w, amount, &currency.0, &Opts { auto: true, partial: true, holder: None })?;
     w.call(op, None, Some(b)).await
 }
 
 /// `When I authorize 100 GBP without credentials`
-#[when(expr = "I authorize {int} {word} without credentials")]
-async fn no_credentials(w: &mut ConformanceWorld, amount: i64, currency: String) -> Result<(), String> {
-    authorize_wrongly(w, amount, &currency, Tweak { no_credentials: true, ..Tweak::default() }).await
+#[when(expr = "I authorize {int} {currency} without credentials")]
+async fn no_credentials(w: &mut ConformanceWorld, amount: i64, currency: Currency) -> Result<(), String> {
+    authorize_wrongly(w, amount, &currency.0, Tweak { no_credentials: true, ..Tweak::default() }).await
 }
 
 /// `When I authorize 100 GBP with malformed credentials`
-#[when(expr = "I authorize {int} {word} with malformed credentials")]
-async fn malformed_credentials(w: &mut ConformanceWorld, amount: i64, currency: String) -> Result<(), String> {
-    authorize_wrongly(w, amount, &currency, Tweak { malformed_credentials: true, ..Tweak::default() }).await
+#[when(expr = "I authorize {int} {currency} with malformed credentials")]
+async fn malformed_credentials(w: &mut ConformanceWorld, amount: i64, currency: Currency) -> Result<(), String> {
+    authorize_wrongly(w, amount, &currency.0, Tweak { malformed_credentials: true, ..Tweak::default() }).await
 }
 
 /// `When I authorize 100 GBP with the Content-Type "text/plain"`
-#[when(expr = "I authorize {int} {word} with the Content-Type {string}")]
-async fn content_type(w: &mut ConformanceWorld, amount: i64, currency: String, ct: String) -> Result<(), String> {
-    authorize_wrongly(w, amount, &currency, Tweak { content_type: Some(ct), ..Tweak::default() }).await
+#[when(expr = "I authorize {int} {currency} with the Content-Type {string}")]
+async fn content_type(w: &mut ConformanceWorld, amount: i64, currency: Currency, ct: String) -> Result<(), String> {
+    authorize_wrongly(w, amount, &currency.0, Tweak { content_type: Some(ct), ..Tweak::default() }).await
 }
 
 /// `When I authorize 100 GBP without the "WP-Api-Version" header`
-#[when(expr = "I authorize {int} {word} without the {string} header")]
-async fn without_header(w: &mut ConformanceWorld, amount: i64, currency: String, h: String) -> Result<(), String> {
-    authorize_wrongly(w, amount, &currency, Tweak { drop_header: Some(h), ..Tweak::default() }).await
+#[when(expr = "I authorize {int} {currency} without the {string} header")]
+async fn without_header(w: &mut ConformanceWorld, amount: i64, currency: Currency, h: String) -> Result<(), String> {
+    authorize_wrongly(w, amount, &currency.0, Tweak { drop_header: Some(h), ..Tweak::default() }).await
 }
 
 /// `When I authorize 100 GBP with the "WP-Api-Version" header set to "2023-01-01"`
-#[when(expr = "I authorize {int} {word} with the {string} header set to {string}")]
+#[when(expr = "I authorize {int} {currency} with the {string} header set to {string}")]
 async fn with_header(
     w: &mut ConformanceWorld,
     amount: i64,
-    currency: String,
+    currency: Currency,
     h: String,
     v: String,
 ) -> Result<(), String> {
-    authorize_wrongly(w, amount, &currency, Tweak { set_header: Some((h, v)), ..Tweak::default() }).await
+    authorize_wrongly(w, amount, &currency.0, Tweak { set_header: Some((h, v)), ..Tweak::default() }).await
 }
 
 /// `When I authorize 100 GBP without the field "instruction.narrative"`
-#[when(expr = "I authorize {int} {word} without the field {string}")]
-async fn without_field(w: &mut ConformanceWorld, amount: i64, currency: String, f: String) -> Result<(), String> {
-    authorize_wrongly(w, amount, &currency, Tweak { drop_field: Some(f), ..Tweak::default() }).await
+#[when(expr = "I authorize {int} {currency} without the field {string}")]
+async fn without_field(w: &mut ConformanceWorld, amount: i64, currency: Currency, f: String) -> Result<(), String> {
+    authorize_wrongly(w, amount, &currency.0, Tweak { drop_field: Some(f), ..Tweak::default() }).await
 }
 
 /// `When I authorize 100 GBP with the field "channel" set to "web"` (always a string)
-#[when(expr = "I authorize {int} {word} with the field {string} set to {string}")]
+#[when(expr = "I authorize {int} {currency} with the field {string} set to {string}")]
 async fn with_field(
     w: &mut ConformanceWorld,
     amount: i64,
-    currency: String,
+    currency: Currency,
     f: String,
     v: String,
 ) -> Result<(), String> {
-    authorize_wrongly(w, amount, &currency, Tweak { set_field: Some((f, Value::String(v))), ..Tweak::default() }).await
+    authorize_wrongly(w, amount, &currency.0, Tweak { set_field: Some((f, Value::String(v))), ..Tweak::default() }).await
 }
 
 /// `When I authorize 100 GBP with the field "instruction.value.amount" set to the JSON "-1"`
-#[when(expr = "I authorize {int} {word} with the field {string} set to the JSON {string}")]
+#[when(expr = "I authorize {int} {currency} with the field {string} set to the JSON {string}")]
 async fn with_json(
     w: &mut ConformanceWorld,
     amount: i64,
-    currency: String,
+    currency: Currency,
     f: String,
     v: String,
 ) -> Result<(), String> {
     let value: Value = serde_json::from_str(&v).map_err(|e| format!("{v:?} is not JSON: {e}"))?;
-    authorize_wrongly(w, amount, &currency, Tweak { set_field: Some((f, value)), ..Tweak::default() }).await
+    authorize_wrongly(w, amount, &currency.0, Tweak { set_field: Some((f, value)), ..Tweak::default() }).await
 }
 
 /// `When I send the authorization body "{not json"`

@@ -7,4 +7,5 @@ mod checks;
 mod events;
 pub(crate) mod modify;
 mod notifications;
+mod params;
 mod twin;

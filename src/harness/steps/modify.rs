@@ -5,7 +5,10 @@
 use cucumber::{given, when};
 use serde_json::{Value, json};
 
+use super::params::{Full, Partial};
 use crate::harness::world::{Action, ConformanceWorld, Tweak};
+use crate::client::adyen::Op as AdyenOp;
+use crate::operation::OperationInfo;
 use crate::spec::Api;
 
 /// The Adyen operation and body for an action.
@@ -13,7 +16,7 @@ pub(crate) fn adyen_request(
     w: &mut ConformanceWorld,
     action: Action,
     amount: Option<i64>,
-) -> Result<(&'static str, Value), String> {
+) -> Result<(&'static OperationInfo, Value), String> {
     let psp = w.payment.psp_reference.clone().ok_or("no pspReference: authorise a payment first")?;
     let merchant = w.conn()?.endpoint.merchant.clone();
     let currency = w.payment.currency.clone();
@@ -23,19 +26,22 @@ pub(crate) fn adyen_request(
         Action::Settle | Action::PartialSettle => {
             let v = amount.unwrap_or(w.payment.amount);
             b["modificationAmount"] = money(v);
-            "post-capture"
+            AdyenOp::PostCapture
         }
         Action::Refund | Action::PartialRefund => {
             let v = amount.unwrap_or(if w.payment.captured > 0 { w.payment.captured } else { w.payment.amount });
             b["modificationAmount"] = money(v);
-            "post-refund"
+            AdyenOp::PostRefund
         }
-        Action::Cancel => "post-cancel",
-        Action::Reverse => "post-cancelOrRefund",
+        Action::Cancel => AdyenOp::PostCancel,
+        Action::Reverse | Action::CancelOrRefund => AdyenOp::PostCancelOrRefund,
         Action::PartialCancel => return Err("Adyen has no partial cancel; adjust the authorisation instead".into()),
         Action::Events => return Err("Adyen has no event query; its outcomes arrive as notifications".into()),
+        Action::Authorize | Action::TechnicalCancel | Action::AdjustAuthorisation => {
+            return Err(format!("{} is not a modification of a pspReference", action.word()));
+        }
     };
-    Ok((op, b))
+    Ok((op.info(), b))
 }
 
 async fn act(
@@ -57,7 +63,7 @@ async fn act_with(
     match w.api()? {
         Api::Adyen => {
             let (op, b) = adyen_request(w, action, amount)?;
-            let captured = (op == "post-capture").then(|| b["modificationAmount"]["value"].as_i64().unwrap_or(0));
+            let captured = (AdyenOp::of(op) == Some(AdyenOp::PostCapture)).then(|| b["modificationAmount"]["value"].as_i64().unwrap_or(0));
             match tweak {
                 Some(t) => w.call_raw(op, None, Some(b), t).await?,
                 None => w.call(op, None, Some(b)).await?,
@@ -78,51 +84,51 @@ async fn act_with(
 }
 
 /// `When I settle the payment` (also cancel, refund, reverse)
-#[given(expr = "I {word} the payment")]
-#[when(expr = "I {word} the payment")]
-async fn full(w: &mut ConformanceWorld, action: String) -> Result<(), String> {
-    act(w, Action::parse(&action, false)?, None, None).await
+#[given(expr = "I {action} the payment")]
+#[when(expr = "I {action} the payment")]
+async fn full(w: &mut ConformanceWorld, action: Full) -> Result<(), String> {
+    act(w, action.0, None, None).await
 }
 
 /// `When I settle the payment with an earlier link` (`@twin`: follows a link from an
 /// earlier response that the latest one no longer offers, to see the rule enforced)
-#[when(expr = "I {word} the payment with an earlier link")]
-async fn full_stale(w: &mut ConformanceWorld, action: String) -> Result<(), String> {
-    act_with(w, Action::parse(&action, false)?, None, None, true).await
+#[when(expr = "I {action} the payment with an earlier link")]
+async fn full_stale(w: &mut ConformanceWorld, action: Full) -> Result<(), String> {
+    act_with(w, action.0, None, None, true).await
 }
 
 /// `When I partially settle 1 with an earlier link` (`@twin`, as above)
-#[when(expr = "I partially {word} {int} with an earlier link")]
-async fn partial_stale(w: &mut ConformanceWorld, action: String, amount: i64) -> Result<(), String> {
-    act_with(w, Action::parse(&action, true)?, Some(amount), None, true).await
+#[when(expr = "I partially {partial} {int} with an earlier link")]
+async fn partial_stale(w: &mut ConformanceWorld, action: Partial, amount: i64) -> Result<(), String> {
+    act_with(w, action.0, Some(amount), None, true).await
 }
 
 /// `When I partially settle 100` (also cancel, refund)
-#[given(expr = "I partially {word} {int}")]
-#[when(expr = "I partially {word} {int}")]
-async fn partial(w: &mut ConformanceWorld, action: String, amount: i64) -> Result<(), String> {
-    act(w, Action::parse(&action, true)?, Some(amount), None).await
+#[given(expr = "I partially {partial} {int}")]
+#[when(expr = "I partially {partial} {int}")]
+async fn partial(w: &mut ConformanceWorld, action: Partial, amount: i64) -> Result<(), String> {
+    act(w, action.0, Some(amount), None).await
 }
 
 /// `When I cancel the payment without the field "originalReference"` (request bodies only)
-#[when(expr = "I {word} the payment without the field {string}")]
-async fn full_without(w: &mut ConformanceWorld, action: String, field: String) -> Result<(), String> {
+#[when(expr = "I {action} the payment without the field {string}")]
+async fn full_without(w: &mut ConformanceWorld, action: Full, field: String) -> Result<(), String> {
     let t = Tweak { drop_field: Some(field), ..Tweak::default() };
-    act(w, Action::parse(&action, false)?, None, Some(t)).await
+    act(w, action.0, None, Some(t)).await
 }
 
 /// `When I cancel the payment with the field "originalReference" set to "8835511210681441"`
-#[when(expr = "I {word} the payment with the field {string} set to {string}")]
-async fn full_with(w: &mut ConformanceWorld, action: String, field: String, value: String) -> Result<(), String> {
+#[when(expr = "I {action} the payment with the field {string} set to {string}")]
+async fn full_with(w: &mut ConformanceWorld, action: Full, field: String, value: String) -> Result<(), String> {
     let t = Tweak { set_field: Some((field, Value::String(value))), ..Tweak::default() };
-    act(w, Action::parse(&action, false)?, None, Some(t)).await
+    act(w, action.0, None, Some(t)).await
 }
 
 /// `When I partially refund 10 without the field "value.currency"`
-#[when(expr = "I partially {word} {int} without the field {string}")]
-async fn partial_without(w: &mut ConformanceWorld, action: String, amount: i64, field: String) -> Result<(), String> {
+#[when(expr = "I partially {partial} {int} without the field {string}")]
+async fn partial_without(w: &mut ConformanceWorld, action: Partial, amount: i64, field: String) -> Result<(), String> {
     let t = Tweak { drop_field: Some(field), ..Tweak::default() };
-    act(w, Action::parse(&action, true)?, Some(amount), Some(t)).await
+    act(w, action.0, Some(amount), Some(t)).await
 }
 
 /// `When I technically cancel the payment` (Adyen, by merchant reference)
@@ -135,7 +141,7 @@ async fn technical_cancel(w: &mut ConformanceWorld) -> Result<(), String> {
     let merchant = w.conn()?.endpoint.merchant.clone();
     let b = json!({"merchantAccount": merchant, "originalMerchantReference": w.payment.reference,
         "reference": w.next_reference()?});
-    w.call("post-technicalCancel", None, Some(b)).await
+    w.call(AdyenOp::PostTechnicalCancel.info(), None, Some(b)).await
 }
 
 /// `When I adjust the authorisation to 1500` (Adyen)
@@ -149,7 +155,7 @@ async fn adjust(w: &mut ConformanceWorld, amount: i64) -> Result<(), String> {
     let merchant = w.conn()?.endpoint.merchant.clone();
     let b = json!({"merchantAccount": merchant, "originalReference": psp,
         "modificationAmount": {"value": amount, "currency": w.payment.currency}, "reference": w.next_reference()?});
-    w.call("post-adjustAuthorisation", None, Some(b)).await?;
+    w.call(AdyenOp::PostAdjustAuthorisation.info(), None, Some(b)).await?;
     if w.reply()?.status == Some(200) {
         w.payment.amount = amount;
     }

@@ -7,24 +7,25 @@ use std::time::Instant;
 use cucumber::then;
 use serde_json::Value;
 
+use super::params::EventCode;
 use crate::harness::world::ConformanceWorld;
 use crate::spec::{Api, spec};
 
 /// `Then a CAPTURE notification arrives with success "true"`
-#[then(expr = "a {word} notification arrives with success {string}")]
-async fn arrives(w: &mut ConformanceWorld, event: String, success: String) -> Result<(), String> {
-    check(w, &event, &success, None).await
+#[then(expr = "a {event} notification arrives with success {string}")]
+async fn arrives(w: &mut ConformanceWorld, event: EventCode, success: String) -> Result<(), String> {
+    check(w, &event.0, &success, None).await
 }
 
 /// `Then a CAPTURE notification arrives with success "true" and amount 600`
-#[then(expr = "a {word} notification arrives with success {string} and amount {int}")]
+#[then(expr = "a {event} notification arrives with success {string} and amount {int}")]
 async fn arrives_with_amount(
     w: &mut ConformanceWorld,
-    event: String,
+    event: EventCode,
     success: String,
     amount: i64,
 ) -> Result<(), String> {
-    check(w, &event, &success, Some(amount)).await
+    check(w, &event.0, &success, Some(amount)).await
 }
 
 async fn check(w: &ConformanceWorld, event: &str, success: &str, amount: Option<i64>) -> Result<(), String> {

@@ -4,6 +4,7 @@
 use cucumber::then;
 use serde_json::Value;
 
+use super::params::{Modification, Outcome};
 use crate::harness::world::ConformanceWorld;
 use crate::spec::Api;
 
@@ -36,13 +37,9 @@ async fn amounts(w: &mut ConformanceWorld, captured: i64, refunded: i64, cancell
 }
 
 /// `Then the twin records the last cancel as failed` (or `as succeeded`)
-#[then(expr = "the twin records the last {word} as {word}")]
-async fn recorded(w: &mut ConformanceWorld, event: String, outcome: String) -> Result<(), String> {
-    let want = match outcome.as_str() {
-        "failed" => false,
-        "succeeded" => true,
-        other => return Err(format!("outcome must be failed or succeeded, not {other:?}")),
-    };
+#[then(expr = "the twin records the last {modification} as {outcome}")]
+async fn recorded(w: &mut ConformanceWorld, event: Modification, outcome: Outcome) -> Result<(), String> {
+    let (event, want) = (event.0, outcome.0);
     let v = view(w).await?;
     let last = v["modifications"]
         .as_array()

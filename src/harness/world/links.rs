@@ -35,14 +35,16 @@ impl ConformanceWorld {
                 Err(e) => out.push(v(format!("action link does not resolve: {e}"))),
                 Ok(link) => {
                     if let Some(expected) = op.zip(status).and_then(|(op, s)| op.documented_next(s, rel))
-                        && link.operation_id != expected
+                        && link.operation.operation_id != expected
                     {
-                        out.push(v(format!("{rel:?} must link to {expected}, but links to {}", link.operation_id)));
+                        let found = link.operation.operation_id;
+                        out.push(v(format!("{rel:?} must link to {expected}, but links to {found}")));
                     }
                     if let Some(m) = method.and_then(Value::as_str)
-                        && !m.eq_ignore_ascii_case(link.http_method)
+                        && !m.eq_ignore_ascii_case(link.operation.http_method)
                     {
-                        out.push(v(format!("method {m} does not match {} {}", link.http_method, link.operation_id)));
+                        let (method, id) = (link.operation.http_method, link.operation.operation_id);
+                        out.push(v(format!("method {m} does not match {method} {id}")));
                     }
                 }
             }
@@ -105,25 +107,26 @@ impl ConformanceWorld {
         stale: bool,
     ) -> Result<(), String> {
         let api = self.api()?;
-        let op = action.operation(api).ok_or_else(|| format!("{api} has no {action:?} operation"))?;
+        let op = operation_for(api, action)?;
         let pool = if stale { &self.payment.links } else { &self.payment.latest };
         let found = pool.iter().find_map(|(rel, href)| {
-            self.resolve(href).ok().filter(|l| l.operation_id == op).map(|l| (rel.clone(), href.clone(), l))
+            self.resolve(href).ok().filter(|l| std::ptr::eq(l.operation, op)).map(|l| (rel.clone(), href.clone(), l))
         });
         let Some((_rel, href, link)) = found else {
             let offered: Vec<&String> = self.payment.latest.keys().collect();
             return Err(if stale {
-                format!("no response for this payment offered a link to {op}")
+                format!("no response for this payment offered a link to {}", op.operation_id)
             } else {
                 format!(
-                    "the latest response offered no link to {op} (it offered {offered:?}); \
-                     a link from an earlier response is not reused"
+                    "the latest response offered no link to {} (it offered {offered:?}); \
+                     a link from an earlier response is not reused",
+                    op.operation_id
                 )
             });
         };
         match tweak {
-            Some(t) => self.call_raw(link.operation_id, Some(&href), body, t).await,
-            None => self.call(link.operation_id, Some(&link.link_data), body).await,
+            Some(t) => self.call_raw(link.operation, Some(&href), body, t).await,
+            None => self.call(link.operation, Some(&link.link_data), body).await,
         }
     }
 }

@@ -15,7 +15,7 @@ mod vocab;
 
 pub(crate) use context::RunContext;
 pub(crate) use record::{ExchangeLog, ExchangeRecord};
-pub(crate) use vocab::{Action, Tweak, api_by_name, pointer, remove_path, set_path};
+pub(crate) use vocab::{Action, Tweak, api_by_name, operation_for, pointer, remove_path, set_path};
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -27,9 +27,10 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::client::{
-    ActionLink, ClientError, Config, Inner, Wire, adyen, execute, prepare, worldpay_payments as wpp, worldpay_v7 as v7,
+    ActionLink, ClientError, Config, Inner, adyen, execute, prepare, worldpay_payments as wpp, worldpay_v7 as v7,
 };
 use crate::conformance::{CheckKind, CheckingRecorder, Side, Violation};
+use crate::operation::OperationInfo;
 use crate::spec::{Api, canonical_relation, spec};
 
 use super::target::Endpoint;

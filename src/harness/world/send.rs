@@ -4,15 +4,8 @@
 #[allow(unused_imports)]
 use super::*;
 
-pub(super) fn wire(api: Api) -> &'static [Wire] {
-    match api {
-        Api::WorldpayV7 => v7::WIRE,
-        Api::WorldpayPayments => wpp::WIRE,
-        Api::Adyen => adyen::WIRE,
-    }
-}
-
-fn typed_body<T: DeserializeOwned>(body: Option<Value>, op: &str) -> Result<T, String> {
+fn typed_body<T: DeserializeOwned>(body: Option<Value>, op: &OperationInfo) -> Result<T, String> {
+    let op = op.operation_id;
     serde_json::from_value(body.unwrap_or(Value::Null))
         .map_err(|e| format!("cannot build a typed {op} request from this step: {e}"))
 }
@@ -32,47 +25,55 @@ fn decoded<T, E: std::fmt::Debug>(
 
 impl ConformanceWorld {
     /// Send one operation through the generated client, then check what happened.
-    pub(crate) async fn call(&mut self, op: &str, link: Option<&str>, body: Option<Value>) -> Result<(), String> {
+    pub(crate) async fn call(
+        &mut self,
+        op: &'static OperationInfo,
+        link: Option<&str>,
+        body: Option<Value>,
+    ) -> Result<(), String> {
         let problem = self.send_typed(op, link, body).await?;
         self.absorb(false, problem)
     }
 
-    async fn send_typed(&self, op: &str, link: Option<&str>, body: Option<Value>) -> Result<Option<String>, String> {
-        let ld = || link.ok_or_else(|| format!("{op} needs a link to follow"));
-        let unknown = || format!("the vocabulary has no typed call for operation {op:?}");
+    /// One exhaustive `match` per API over its generated `Op`.
+    async fn send_typed(
+        &self,
+        op: &'static OperationInfo,
+        link: Option<&str>,
+        body: Option<Value>,
+    ) -> Result<Option<String>, String> {
+        let ld = || link.ok_or_else(|| format!("{} needs a link to follow", op.operation_id));
+        let wrong = || format!("{} is an operation of {}, not of this scenario's API", op.operation_id, op.api);
         Ok(match &self.conn()?.typed {
-            Typed::V7(c) => match op {
-                "authorize" => decoded(c.authorize(&typed_body(body, op)?).await),
-                "settle" => decoded(c.settle(ld()?).await),
-                "partialSettlement" => decoded(c.partial_settlement(ld()?, &typed_body(body, op)?).await),
-                "cancel" => decoded(c.cancel(ld()?).await),
-                "partialCancel" => decoded(c.partial_cancel(ld()?, &typed_body(body, op)?).await),
-                "refund" => decoded(c.refund(ld()?).await),
-                "partialRefund" => decoded(c.partial_refund(ld()?, &typed_body(body, op)?).await),
-                "reversal" => decoded(c.reversal(ld()?).await),
-                "eventQuery" => decoded(c.event_query(ld()?).await),
-                _ => return Err(unknown()),
+            Typed::V7(c) => match v7::Op::of(op).ok_or_else(wrong)? {
+                v7::Op::Authorize => decoded(c.authorize(&typed_body(body, op)?).await),
+                v7::Op::Settle => decoded(c.settle(ld()?).await),
+                v7::Op::PartialSettlement => decoded(c.partial_settlement(ld()?, &typed_body(body, op)?).await),
+                v7::Op::Cancel => decoded(c.cancel(ld()?).await),
+                v7::Op::PartialCancel => decoded(c.partial_cancel(ld()?, &typed_body(body, op)?).await),
+                v7::Op::Refund => decoded(c.refund(ld()?).await),
+                v7::Op::PartialRefund => decoded(c.partial_refund(ld()?, &typed_body(body, op)?).await),
+                v7::Op::Reversal => decoded(c.reversal(ld()?).await),
+                v7::Op::EventQuery => decoded(c.event_query(ld()?).await),
             },
-            Typed::Payments(c) => match op {
-                "payment" => decoded(c.payment(&typed_body(body, op)?).await),
-                "queryEvents" => decoded(c.query_events(ld()?).await),
-                "settle" => decoded(c.settle(ld()?).await),
-                "partialSettle" => decoded(c.partial_settle(ld()?, &typed_body(body, op)?).await),
-                "cancel" => decoded(c.cancel(ld()?).await),
-                "refund" => decoded(c.refund(ld()?).await),
-                "partialRefund" => decoded(c.partial_refund(ld()?, &typed_body(body, op)?).await),
-                "reversal" => decoded(c.reversal(ld()?).await),
-                _ => return Err(unknown()),
+            Typed::Payments(c) => match wpp::Op::of(op).ok_or_else(wrong)? {
+                wpp::Op::Payment => decoded(c.payment(&typed_body(body, op)?).await),
+                wpp::Op::QueryEvents => decoded(c.query_events(ld()?).await),
+                wpp::Op::Settle => decoded(c.settle(ld()?).await),
+                wpp::Op::PartialSettle => decoded(c.partial_settle(ld()?, &typed_body(body, op)?).await),
+                wpp::Op::Cancel => decoded(c.cancel(ld()?).await),
+                wpp::Op::Refund => decoded(c.refund(ld()?).await),
+                wpp::Op::PartialRefund => decoded(c.partial_refund(ld()?, &typed_body(body, op)?).await),
+                wpp::Op::Reversal => decoded(c.reversal(ld()?).await),
             },
-            Typed::Adyen(c) => match op {
-                "post-authorise" => decoded(c.post_authorise(&typed_body(body, op)?).await),
-                "post-capture" => decoded(c.post_capture(&typed_body(body, op)?).await),
-                "post-cancel" => decoded(c.post_cancel(&typed_body(body, op)?).await),
-                "post-refund" => decoded(c.post_refund(&typed_body(body, op)?).await),
-                "post-cancelOrRefund" => decoded(c.post_cancel_or_refund(&typed_body(body, op)?).await),
-                "post-technicalCancel" => decoded(c.post_technical_cancel(&typed_body(body, op)?).await),
-                "post-adjustAuthorisation" => decoded(c.post_adjust_authorisation(&typed_body(body, op)?).await),
-                _ => return Err(unknown()),
+            Typed::Adyen(c) => match adyen::Op::of(op).ok_or_else(wrong)? {
+                adyen::Op::PostAuthorise => decoded(c.post_authorise(&typed_body(body, op)?).await),
+                adyen::Op::PostCapture => decoded(c.post_capture(&typed_body(body, op)?).await),
+                adyen::Op::PostCancel => decoded(c.post_cancel(&typed_body(body, op)?).await),
+                adyen::Op::PostRefund => decoded(c.post_refund(&typed_body(body, op)?).await),
+                adyen::Op::PostCancelOrRefund => decoded(c.post_cancel_or_refund(&typed_body(body, op)?).await),
+                adyen::Op::PostTechnicalCancel => decoded(c.post_technical_cancel(&typed_body(body, op)?).await),
+                adyen::Op::PostAdjustAuthorisation => decoded(c.post_adjust_authorisation(&typed_body(body, op)?).await),
             },
         })
     }
@@ -83,7 +84,7 @@ impl ConformanceWorld {
     /// fixed path (authorization, every Adyen operation).
     pub(crate) async fn call_raw(
         &mut self,
-        op: &str,
+        op: &'static OperationInfo,
         href: Option<&str>,
         body: Option<Value>,
         tweak: Tweak,
@@ -110,16 +111,14 @@ impl ConformanceWorld {
         }
         let conn = self.conn()?;
         let api = conn.endpoint.api;
-        let w =
-            wire(api).iter().find(|w| w.operation_id == op).ok_or_else(|| format!("{api} has no operation {op:?}"))?;
         let url = match href {
             Some(h) => url::Url::parse(&conn.endpoint.base_url)
                 .and_then(|base| base.join(h))
                 .map_err(|e| format!("cannot resolve {h:?}: {e}"))?
                 .to_string(),
-            None => format!("{}{}", conn.endpoint.base_url.trim_end_matches('/'), w.path),
+            None => format!("{}{}", conn.endpoint.base_url.trim_end_matches('/'), op.path),
         };
-        let method = reqwest::Method::from_bytes(w.http_method.as_bytes()).map_err(|e| e.to_string())?;
+        let method = reqwest::Method::from_bytes(op.http_method.as_bytes()).map_err(|e| e.to_string())?;
         let client = if tweak.no_credentials || tweak.malformed_credentials { &conn.anon } else { &conn.http };
         let mut builder = client.request(method, &url);
         let bytes = match (&tweak.raw_body, &body) {
@@ -131,7 +130,7 @@ impl ConformanceWorld {
             builder = builder.body(b);
         }
         let mut request = builder.build().map_err(|e| format!("cannot build the request: {e}"))?;
-        prepare(wire(api), &mut request, w.method);
+        prepare(api.operations(), &mut request, op.method);
         let headers = request.headers_mut();
         if let Some(ct) = &tweak.content_type {
             headers.insert(header::CONTENT_TYPE, HeaderValue::from_str(ct).map_err(|e| e.to_string())?);
@@ -148,7 +147,7 @@ impl ConformanceWorld {
                 if api == Api::Adyen { ("x-api-key", "") } else { ("authorization", "Basic not*base64") };
             headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
         }
-        let _ = execute(client, &conn.inner, request, w.method).await;
+        let _ = execute(client, &conn.inner, request, op.method).await;
         self.absorb(true, None)
     }
 
@@ -166,7 +165,7 @@ impl ConformanceWorld {
         let count = fresh.len();
         for (i, (ex, violations)) in fresh.into_iter().enumerate() {
             let operation =
-                spec(api).operation(&ex.operation).map(|o| o.operation_id.clone()).unwrap_or(ex.operation.clone());
+                spec(api).operation(&ex.operation).map_or_else(|| ex.operation.clone(), |o| o.operation_id.to_string());
             if let Some(err) = &ex.error {
                 transport.push(format!("{operation}: {err}"));
                 self.records.push(ExchangeRecord {

@@ -9,76 +9,12 @@ pub(crate) fn api_by_name(name: &str) -> Option<Api> {
     Api::from_any_name(name)
 }
 
-/// Management actions, named as the vocabulary names them for every API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Action {
-    Settle,
-    PartialSettle,
-    Cancel,
-    PartialCancel,
-    Refund,
-    PartialRefund,
-    Reverse,
-    Events,
-}
+pub(crate) use crate::operation::Action;
 
-impl Action {
-    pub(crate) fn parse(word: &str, partial: bool) -> Result<Action, String> {
-        Ok(match (word, partial) {
-            ("settle", false) => Action::Settle,
-            ("settle", true) => Action::PartialSettle,
-            ("cancel", false) => Action::Cancel,
-            ("cancel", true) => Action::PartialCancel,
-            ("refund", false) => Action::Refund,
-            ("refund", true) => Action::PartialRefund,
-            ("reverse", false) => Action::Reverse,
-            _ => {
-                return Err(format!(
-                    "unknown action {word:?}: use settle, cancel, refund or reverse (partially: settle, cancel, refund)"
-                ));
-            }
-        })
-    }
-
-    /// The action a word of the spec's vocabulary (`x-payconform-action`) names.
-    pub(crate) fn from_word(word: &str) -> Option<Action> {
-        [
-            Action::Settle,
-            Action::PartialSettle,
-            Action::Cancel,
-            Action::PartialCancel,
-            Action::Refund,
-            Action::PartialRefund,
-            Action::Reverse,
-            Action::Events,
-        ]
-        .into_iter()
-        .find(|a| a.word() == word)
-    }
-
-    /// The action's word in the spec's vocabulary (`x-payconform-action`).
-    pub(crate) fn word(self) -> &'static str {
-        match self {
-            Action::Settle => "settle",
-            Action::PartialSettle => "partialSettle",
-            Action::Cancel => "cancel",
-            Action::PartialCancel => "partialCancel",
-            Action::Refund => "refund",
-            Action::PartialRefund => "partialRefund",
-            Action::Reverse => "reverse",
-            Action::Events => "events",
-        }
-    }
-
-    /// The operation that performs this action on a Worldpay API, as the spec declares
-    /// it (`x-payconform-action`); the links the responses offer name it, and which
-    /// relation carries it is the spec's business too (`x-payconform-next`).
-    pub(crate) fn operation(self, api: Api) -> Option<&'static str> {
-        match api {
-            Api::Adyen => None,
-            _ => crate::spec::spec(api).operation_for(self.word()).map(|o| o.operation_id.as_str()),
-        }
-    }
+/// The operation that performs `action` on `api`, as the spec declares it
+/// (`x-payconform-action`).
+pub(crate) fn operation_for(api: Api, action: Action) -> Result<&'static OperationInfo, String> {
+    spec(api).operation_for(action).map(|o| o.info).ok_or_else(|| format!("{api} has no {} operation", action.word()))
 }
 
 /// Changes that make a request deliberately wrong.

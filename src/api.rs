@@ -1,0 +1,23 @@
+//! The APIs this crate knows, generated from the one list in build/apis.rs.
+
+use std::fmt;
+
+include!(concat!(env!("OUT_DIR"), "/apis.rs"));
+
+impl Api {
+    /// The API for a spec stem.
+    pub fn from_name(name: &str) -> Option<Api> {
+        Api::ALL.into_iter().find(|a| a.name() == name)
+    }
+
+    /// The API for its spec stem or its short name.
+    pub fn from_any_name(name: &str) -> Option<Api> {
+        Api::ALL.into_iter().find(|a| a.name() == name || a.short_name() == name)
+    }
+}
+
+impl fmt::Display for Api {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}

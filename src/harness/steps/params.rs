@@ -1,0 +1,148 @@
+//! The vocabulary's typed parameters. Each is a Cucumber Expression parameter with a
+//! regex that admits exactly its words, so a step with a word outside the vocabulary
+//! matches no definition and gets the closest one suggested, instead of being parsed
+//! at run time.
+
+use std::str::FromStr;
+
+use cucumber::Parameter;
+
+use crate::operation::Action;
+use crate::spec::Api;
+
+/// `{api}`: an API by its short name or spec stem (`worldpay-v7`, `adyen-payment-v40`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Parameter)]
+#[param(
+    name = "api",
+    regex = "worldpay-card-payments-v7|worldpay-payments-2024-06-01|adyen-payment-v40|worldpay-v7|worldpay-payments|adyen"
+)]
+pub(crate) struct ApiName(pub(crate) Api);
+
+impl FromStr for ApiName {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Api::from_any_name(s).map(ApiName).ok_or_else(|| format!("unknown API {s:?}"))
+    }
+}
+
+/// `{action}`: a management action in full: `settle`, `cancel`, `refund` or `reverse`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Parameter)]
+#[param(name = "action", regex = "settle|cancel|refund|reverse")]
+pub(crate) struct Full(pub(crate) Action);
+
+impl FromStr for Full {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "settle" => Ok(Full(Action::Settle)),
+            "cancel" => Ok(Full(Action::Cancel)),
+            "refund" => Ok(Full(Action::Refund)),
+            "reverse" => Ok(Full(Action::Reverse)),
+            _ => Err(format!("unknown action {s:?}")),
+        }
+    }
+}
+
+/// `{partial}`: an action on part of the amount: `settle`, `cancel` or `refund`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Parameter)]
+#[param(name = "partial", regex = "settle|cancel|refund")]
+pub(crate) struct Partial(pub(crate) Action);
+
+impl FromStr for Partial {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "settle" => Ok(Partial(Action::PartialSettle)),
+            "cancel" => Ok(Partial(Action::PartialCancel)),
+            "refund" => Ok(Partial(Action::PartialRefund)),
+            _ => Err(format!("no partial action {s:?}")),
+        }
+    }
+}
+
+/// `{currency}`: an ISO 4217 code (`GBP`, `EUR`).
+#[derive(Debug, Clone, PartialEq, Eq, Parameter)]
+#[param(name = "currency", regex = "[A-Z]{3}")]
+pub(crate) struct Currency(pub(crate) String);
+
+impl FromStr for Currency {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(Currency(s.to_string()))
+    }
+}
+
+/// `{event}`: an Adyen notification eventCode (`CAPTURE`, `REFUND_FAILED`).
+#[derive(Debug, Clone, PartialEq, Eq, Parameter)]
+#[param(name = "event", regex = "[A-Z][A-Z_]*")]
+pub(crate) struct EventCode(pub(crate) String);
+
+impl FromStr for EventCode {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(EventCode(s.to_string()))
+    }
+}
+
+/// `{modification}`: an Adyen modification as the twin records it.
+#[derive(Debug, Clone, PartialEq, Eq, Parameter)]
+#[param(name = "modification", regex = "capture|cancel|refund|cancelOrRefund|technicalCancel|adjustAuthorisation")]
+pub(crate) struct Modification(pub(crate) String);
+
+impl FromStr for Modification {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(Modification(s.to_string()))
+    }
+}
+
+/// `{outcome}`: `failed` or `succeeded`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Parameter)]
+#[param(name = "outcome", regex = "failed|succeeded")]
+pub(crate) struct Outcome(pub(crate) bool);
+
+impl FromStr for Outcome {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "succeeded" => Ok(Outcome(true)),
+            "failed" => Ok(Outcome(false)),
+            _ => Err(format!("outcome must be failed or succeeded, not {s:?}")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cucumber::codegen::Parameter;
+
+    /// The `{api}` regex admits exactly the names `Api` knows (build/apis.rs).
+    #[test]
+    fn the_api_parameter_admits_every_api_name_and_no_other() {
+        let regex = regex::Regex::new(&format!("^(?:{})$", <ApiName as Parameter>::REGEX)).unwrap();
+        let mut names = 0;
+        for api in Api::ALL {
+            for name in [api.name(), api.short_name()] {
+                assert!(regex.is_match(name), "{name}");
+                assert_eq!(name.parse::<ApiName>(), Ok(ApiName(api)));
+                names += 1;
+            }
+        }
+        let alternatives = <ApiName as Parameter>::REGEX.split('|').count();
+        assert_eq!(alternatives, names, "the {{api}} regex lists a name no API has");
+    }
+
+    #[test]
+    fn every_word_the_regexes_admit_parses() {
+        for word in <Full as Parameter>::REGEX.split('|') {
+            assert!(word.parse::<Full>().is_ok(), "{word}");
+        }
+        for word in <Partial as Parameter>::REGEX.split('|') {
+            assert!(word.parse::<Partial>().is_ok(), "{word}");
+        }
+        assert_eq!("reverse".parse::<Full>(), Ok(Full(Action::Reverse)));
+        assert_eq!("settle".parse::<Partial>(), Ok(Partial(Action::PartialSettle)));
+        assert!("reverse".parse::<Partial>().is_err());
+    }
+}
