@@ -283,7 +283,9 @@ fn read_row(doc: &Value, path: &str, method: &str, ptr: &str, op_id: &str) -> Re
     let mut responses = Vec::new();
     for (status, r) in op.get("responses").and_then(Value::as_object).into_iter().flatten() {
         let mut next = Vec::new();
-        for (relation, target) in resolve(doc, r).get("x-payconform-next").and_then(Value::as_object).into_iter().flatten() {
+        for (relation, target) in
+            resolve(doc, r).get("x-payconform-next").and_then(Value::as_object).into_iter().flatten()
+        {
             let target = target.as_str().ok_or_else(|| {
                 problem(
                     format!("{ptr}/responses/{}/x-payconform-next", escape(status)),
@@ -490,7 +492,10 @@ pub fn operation_table(api: &str, rows: &[OperationRow]) -> String {
     let _ = writeln!(s, "        &OPERATIONS[self as usize]\n    }}");
     let _ = writeln!(s, "    /// The operation a row names, if the row is this API's.");
     let _ = writeln!(s, "    pub fn of(info: &crate::operation::OperationInfo) -> Option<Op> {{");
-    let _ = writeln!(s, "        if info.api == crate::spec::Api::{api} {{ Op::ALL.get(info.index).copied() }} else {{ None }}");
+    let _ = writeln!(
+        s,
+        "        if info.api == crate::spec::Api::{api} {{ Op::ALL.get(info.index).copied() }} else {{ None }}"
+    );
     let _ = writeln!(s, "    }}\n}}\n");
     let _ = writeln!(s, "/// This API's operations (generated from the spec), indexed by [`Op`].");
     let _ = writeln!(s, "pub static OPERATIONS: [crate::operation::OperationInfo; {n}] = [");
@@ -498,7 +503,8 @@ pub fn operation_table(api: &str, rows: &[OperationRow]) -> String {
     for (index, r) in rows.iter().enumerate() {
         let headers: Vec<String> = r.constant_headers.iter().map(|(n, v)| format!("({n:?}, {v:?})")).collect();
         let aliases: Vec<String> = r.path_aliases.iter().map(|a| format!("{a:?}")).collect();
-        let action = r.action.map_or("None".to_string(), |a| format!("Some(crate::operation::Action::{})", a.variant()));
+        let action =
+            r.action.map_or("None".to_string(), |a| format!("Some(crate::operation::Action::{})", a.variant()));
         let _ = writeln!(s, "    crate::operation::OperationInfo {{");
         let _ = writeln!(s, "        api: crate::spec::Api::{api},\n        index: {index},");
         let _ = writeln!(s, "        operation_id: {:?},\n        method: {:?},", r.operation_id, r.method_name);
@@ -513,7 +519,11 @@ pub fn operation_table(api: &str, rows: &[OperationRow]) -> String {
                 .iter()
                 .map(|(rel, op)| format!("crate::operation::Next {{ relation: {rel:?}, operation: {op:?} }}"))
                 .collect();
-            let _ = writeln!(s, "            crate::operation::Documented {{ status: {status:?}, next: &[{}] }},", next.join(", "));
+            let _ = writeln!(
+                s,
+                "            crate::operation::Documented {{ status: {status:?}, next: &[{}] }},",
+                next.join(", ")
+            );
         }
         let _ = writeln!(s, "        ],\n    }},");
     }

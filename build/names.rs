@@ -52,11 +52,7 @@ pub fn snake(id: &str) -> String {
 /// The Rust variant name of an operationId: `post-cancelOrRefund` becomes
 /// `PostCancelOrRefund`, `partialSettlement` becomes `PartialSettlement`.
 pub fn pascal(id: &str) -> String {
-    snake(id)
-        .split('_')
-        .filter(|w| !w.is_empty())
-        .map(|w| w[..1].to_uppercase() + &w[1..])
-        .collect()
+    snake(id).split('_').filter(|w| !w.is_empty()).map(|w| w[..1].to_uppercase() + &w[1..]).collect()
 }
 
 /// Follow a local `$ref` (`#/...`), repeatedly; a value without one is itself.

@@ -1,6 +1,8 @@
 //! A broken spec fails generation with one clear message naming the spec file and the
 //! operation or JSON pointer. These drive the very code build.rs runs.
 
+#[path = "../build/apis.rs"]
+mod apis;
 #[path = "../build/generate.rs"]
 #[allow(dead_code)]
 mod generate;
@@ -51,8 +53,8 @@ fn a_valid_spec_with_a_vendor_media_type_generates() {
 
 #[test]
 fn the_project_specs_generate() {
-    for stem in ["worldpay-card-payments-v7", "worldpay-payments-2024-06-01", "adyen-payment-v40"] {
-        let file = format!("{}/spec/{stem}.yaml", env!("CARGO_MANIFEST_DIR"));
+    for api in apis::APIS {
+        let file = format!("{}/spec/{}.yaml", env!("CARGO_MANIFEST_DIR"), api.stem);
         let text = std::fs::read_to_string(&file).unwrap();
         generate::generate(&file, &text).unwrap_or_else(|e| panic!("{e}"));
     }
@@ -125,3 +127,44 @@ fn non_json_body_is_named() {
     assert_eq!(e.operation.as_deref(), Some("makeThing"));
     assert!(e.to_string().contains("only JSON bodies"), "{e}");
 }
+
+#[test]
+fn an_unknown_action_word_names_the_operation_and_the_vocabulary() {
+    let typo = GOOD_OP.replace("operationId: makeThing", "operationId: makeThing\n      x-payconform-action: setle");
+    let e = fails(&typo);
+    assert_eq!(e.operation.as_deref(), Some("makeThing"));
+    assert_eq!(e.pointer.as_deref(), Some("/paths/~1things~1{id}/post/x-payconform-action"));
+    assert!(e.message.contains("\"setle\"") && e.message.contains("\"settle\""), "{e}");
+}
+
+#[test]
+fn an_action_word_used_twice_is_named() {
+    let twice = GOOD_OP
+        .replace("operationId: makeThing", "operationId: makeThing\n      x-payconform-action: settle")
+        .replace("components:", TWIN_OP);
+    let e =
+        fails(&twice.replace("operationId: otherThing", "operationId: otherThing\n      x-payconform-action: settle"));
+    assert!(e.message.contains("\"settle\" is already operation"), "{e}");
+}
+
+#[test]
+fn a_next_action_naming_no_operation_is_named() {
+    let dangling = GOOD_OP.replace(
+        "          description: ok\n",
+        "          description: ok\n          x-payconform-next: { \"acme:settle\": settleThing }\n",
+    );
+    let e = fails(&dangling);
+    assert_eq!(e.operation.as_deref(), Some("makeThing"));
+    assert!(e.message.contains("\"settleThing\", which is not an operation of this spec"), "{e}");
+    let fine = dangling.replace("settleThing", "makeThing");
+    let g = generate::generate("spec/ok.yaml", &fine).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(g.operations[0].responses[0], ("201".to_string(), vec![("acme:settle".into(), "makeThing".into())]));
+}
+
+/// A second operation, inserted before `components:`.
+const TWIN_OP: &str = r##"  /others:
+    post:
+      operationId: otherThing
+      responses:
+        "204": { description: done }
+components:"##;

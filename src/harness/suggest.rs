@@ -11,18 +11,8 @@ use super::ConformanceWorld;
 /// Every step definition as a readable pattern (`I authorize {} {}`).
 pub(crate) fn vocabulary() -> &'static [String] {
     static VOCABULARY: LazyLock<Vec<String>> = LazyLock::new(|| {
-        type W = ConformanceWorld;
         let mut out: Vec<String> = Vec::new();
-        let regexes = cucumber::codegen::inventory::iter::<<W as WorldInventory>::Given>
-            .into_iter()
-            .map(|s| (s.inner().1)())
-            .chain(
-                cucumber::codegen::inventory::iter::<<W as WorldInventory>::When>.into_iter().map(|s| (s.inner().1)()),
-            )
-            .chain(
-                cucumber::codegen::inventory::iter::<<W as WorldInventory>::Then>.into_iter().map(|s| (s.inner().1)()),
-            );
-        for re in regexes {
+        for re in step_regexes() {
             let shape = readable(re.as_str());
             if !out.contains(&shape) {
                 out.push(shape);
@@ -32,6 +22,16 @@ pub(crate) fn vocabulary() -> &'static [String] {
         out
     });
     &VOCABULARY
+}
+
+/// The regex of every registered step definition (Given, When and Then).
+fn step_regexes() -> impl Iterator<Item = Regex> {
+    type W = ConformanceWorld;
+    cucumber::codegen::inventory::iter::<<W as WorldInventory>::Given>
+        .into_iter()
+        .map(|s| (s.inner().1)())
+        .chain(cucumber::codegen::inventory::iter::<<W as WorldInventory>::When>.into_iter().map(|s| (s.inner().1)()))
+        .chain(cucumber::codegen::inventory::iter::<<W as WorldInventory>::Then>.into_iter().map(|s| (s.inner().1)()))
 }
 
 /// `^I authorize (-?\d+) (\S+)$` → `I authorize {} {}`.
@@ -162,10 +162,16 @@ mod tests {
             ("authorise 100 GBP", "I authorize {} {}"),
             ("settle the payment", "I {} the payment"),
             ("the status was 201", "the status is {}"),
+            // Words outside a typed parameter's vocabulary match no definition.
+            ("I setle the payment", "I {} the payment"),
+            ("I authorize 100 gbp", "I authorize {} {}"),
         ] {
+            assert!(!step_regexes().any(|r| r.is_match(typed)), "{typed} should match no step definition");
             let h = help(typed);
             assert!(h.contains(&format!("did you mean `{expected}`")), "{typed}: {h}");
         }
+        assert!(!step_regexes().any(|r| r.is_match("the worldpay API")));
+        assert!(step_regexes().any(|r| r.is_match("the worldpay-v7 API")));
         assert!(help("I authorize 10.00 GBP").contains("integers in minor units"));
         assert!(!help("the moon is made of cheese and stars").contains("did you mean"));
     }

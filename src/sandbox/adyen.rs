@@ -84,7 +84,9 @@ pub(crate) fn handle(ctx: &Ctx<'_>, op: &Operation, body: &Value) -> TwinRespons
         AdyenOp::PostCapture => m("capture", Op::SettlePartial, "[capture-received]", "CAPTURE"),
         AdyenOp::PostCancel => m("cancel", |_| Op::CancelFull, "[cancel-received]", "CANCELLATION"),
         AdyenOp::PostRefund => m("refund", Op::RefundPartial, "[refund-received]", "REFUND"),
-        AdyenOp::PostCancelOrRefund => m("cancelOrRefund", |_| Op::Reverse, "[cancelOrRefund-received]", "CANCEL_OR_REFUND"),
+        AdyenOp::PostCancelOrRefund => {
+            m("cancelOrRefund", |_| Op::Reverse, "[cancelOrRefund-received]", "CANCEL_OR_REFUND")
+        }
         AdyenOp::PostAdjustAuthorisation => {
             m("adjustAuthorisation", Op::Adjust, "[adjustAuthorisation-received]", "AUTHORISATION_ADJUSTMENT")
         }

@@ -288,7 +288,7 @@ impl Twin {
             Api::Adyen => match req.header("idempotency-key").filter(|k| !k.trim().is_empty()) {
                 None => adyen::handle(&ctx, op, &body),
                 Some(key) => {
-                    let print = idempotency::fingerprint(&op.operation_id, &body);
+                    let print = idempotency::fingerprint(op.operation_id, &body);
                     let mut resp = match t.idempotency.begin(admitted.merchant, key, print) {
                         idempotency::Begin::Replay(r) => r,
                         idempotency::Begin::Conflict => {

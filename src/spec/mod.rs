@@ -255,7 +255,6 @@ impl Spec {
     }
 }
 
-
 /// The media type of a Content-Type or Accept value, without parameters (`; charset=…`).
 fn media_base(v: &str) -> &str {
     v.split(';').next().unwrap_or("").trim()

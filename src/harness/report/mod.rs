@@ -324,7 +324,7 @@ impl RunReport {
                 }
                 let mut statuses: Vec<u16> = ops
                     .iter()
-                    .flat_map(|o| statuses_documented(api, &o.operation_id))
+                    .flat_map(|o| statuses_documented(api, o.operation_id))
                     .chain(counts.keys().map(|(_, s)| *s))
                     .collect();
                 statuses.sort_unstable();
@@ -332,7 +332,7 @@ impl RunReport {
                 let rows: Vec<CoverageRow> = ops
                     .iter()
                     .map(|o| {
-                        let documented = statuses_documented(api, &o.operation_id);
+                        let documented = statuses_documented(api, o.operation_id);
                         CoverageRow {
                             operation: o.operation_id.to_string(),
                             cells: statuses

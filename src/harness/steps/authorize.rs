@@ -4,8 +4,8 @@ use cucumber::{given, when};
 use serde_json::{Value, json};
 
 use super::params::Currency;
-use crate::harness::world::{ConformanceWorld, Tweak};
 use crate::client::{adyen, worldpay_payments, worldpay_v7};
+use crate::harness::world::{ConformanceWorld, Tweak};
 use crate::operation::OperationInfo;
 use crate::spec::Api;
 
@@ -31,7 +31,12 @@ pub(crate) fn authorization(
 }
 
 /// The authorization request of the scenario's API for `amount` `currency`.
-fn body(w: &mut ConformanceWorld, amount: i64, currency: &str, o: &Opts) -> Result<(Api, &'static OperationInfo, Value), String> {
+fn body(
+    w: &mut ConformanceWorld,
+    amount: i64,
+    currency: &str,
+    o: &Opts,
+) -> Result<(Api, &'static OperationInfo, Value), String> {
     let api = w.api()?;
     let reference = w.next_reference()?;
     let merchant = w.conn()?.endpoint.merchant.clone();
@@ -188,7 +193,8 @@ async fn with_field(
     f: String,
     v: String,
 ) -> Result<(), String> {
-    authorize_wrongly(w, amount, &currency.0, Tweak { set_field: Some((f, Value::String(v))), ..Tweak::default() }).await
+    authorize_wrongly(w, amount, &currency.0, Tweak { set_field: Some((f, Value::String(v))), ..Tweak::default() })
+        .await
 }
 
 /// `When I authorize 100 GBP with the field "instruction.value.amount" set to the JSON "-1"`

@@ -6,8 +6,8 @@ use cucumber::{given, when};
 use serde_json::{Value, json};
 
 use super::params::{Full, Partial};
-use crate::harness::world::{Action, ConformanceWorld, Tweak};
 use crate::client::adyen::Op as AdyenOp;
+use crate::harness::world::{Action, ConformanceWorld, Tweak};
 use crate::operation::OperationInfo;
 use crate::spec::Api;
 
@@ -63,7 +63,8 @@ async fn act_with(
     match w.api()? {
         Api::Adyen => {
             let (op, b) = adyen_request(w, action, amount)?;
-            let captured = (AdyenOp::of(op) == Some(AdyenOp::PostCapture)).then(|| b["modificationAmount"]["value"].as_i64().unwrap_or(0));
+            let captured = (AdyenOp::of(op) == Some(AdyenOp::PostCapture))
+                .then(|| b["modificationAmount"]["value"].as_i64().unwrap_or(0));
             match tweak {
                 Some(t) => w.call_raw(op, None, Some(b), t).await?,
                 None => w.call(op, None, Some(b)).await?,

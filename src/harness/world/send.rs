@@ -73,7 +73,9 @@ impl ConformanceWorld {
                 adyen::Op::PostRefund => decoded(c.post_refund(&typed_body(body, op)?).await),
                 adyen::Op::PostCancelOrRefund => decoded(c.post_cancel_or_refund(&typed_body(body, op)?).await),
                 adyen::Op::PostTechnicalCancel => decoded(c.post_technical_cancel(&typed_body(body, op)?).await),
-                adyen::Op::PostAdjustAuthorisation => decoded(c.post_adjust_authorisation(&typed_body(body, op)?).await),
+                adyen::Op::PostAdjustAuthorisation => {
+                    decoded(c.post_adjust_authorisation(&typed_body(body, op)?).await)
+                }
             },
         })
     }
