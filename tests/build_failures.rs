@@ -2,6 +2,7 @@
 //! operation or JSON pointer. These drive the very code build.rs runs.
 
 #[path = "../build/apis.rs"]
+#[allow(dead_code)]
 mod apis;
 #[path = "../build/generate.rs"]
 #[allow(dead_code)]
