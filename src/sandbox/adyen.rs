@@ -9,10 +9,82 @@
 
 use serde_json::{Value, json};
 
+use super::gate::Gateway;
+use super::ledger::Merchant;
 use super::ledger::{Modification, NewPayment, Op, Payment, RuleError, Status};
-use super::{Ctx, TwinInner, TwinResponse, int64};
+use super::{Ctx, Protective, TwinInner, TwinRequest, TwinResponse, idempotency, int64};
 use crate::client::adyen::Op as AdyenOp;
-use crate::spec::{Operation, Rule, SchemaViolation};
+use crate::spec::{Operation, Rule, SchemaViolation, media_is};
+
+/// Adyen's classic Payment API.
+pub(crate) struct Adyen;
+
+impl Gateway for Adyen {
+    fn unauthorized(&self) -> TwinResponse {
+        error(401, "000", "HTTP Status Response - Unauthorized", "security")
+    }
+    fn api_key_header(&self) -> Option<&'static str> {
+        Some("x-api-key")
+    }
+    fn endpoint_not_found(&self) -> TwinResponse {
+        error(404, "000", "Requested endpoint was not found", "validation")
+    }
+    fn preferred(&self, status: u16) -> TwinResponse {
+        match status {
+            403 => error(403, "010", "Not allowed", "security"),
+            500 => self.internal_error(),
+            c => error(c, "000", "Preferred status (Prefer: code)", "validation"),
+        }
+    }
+    fn check_headers(&self, _: &Operation, req: &TwinRequest) -> Option<TwinResponse> {
+        let json = media_is(req.header("content-type"), "application/json");
+        (!json).then(|| error(400, "702", "Content-Type must be application/json", "validation"))
+    }
+    fn body_empty(&self) -> TwinResponse {
+        error(400, "702", "Empty input which would have resulted in a null result.", "validation")
+    }
+    fn body_not_json(&self, e: &serde_json::Error) -> TwinResponse {
+        error(400, "702", &format!("Unexpected input: {e}"), "validation")
+    }
+    fn invalid(&self, violations: &[SchemaViolation]) -> TwinResponse {
+        validation_error(violations)
+    }
+    fn protective(&self, kind: Protective) -> TwinResponse {
+        let (status, _, message) = kind.describe();
+        let code = if kind == Protective::MethodNotAllowed { "000" } else { "702" };
+        error(status, code, &message, "validation")
+    }
+    fn internal_error(&self) -> TwinResponse {
+        error(500, "905", "Internal error", "internal")
+    }
+    fn inspects(&self, method: &str, rel: &str) -> bool {
+        method == "GET" && rel.starts_with("/__twin/payments/")
+    }
+    fn inspect(&self, t: &TwinInner, merchant: Merchant, rel: &str) -> TwinResponse {
+        inspect(t, merchant, rel.trim_start_matches("/__twin/payments/"))
+    }
+    /// With an `Idempotency-Key`, the same key, body and credential replay the first
+    /// answer; another body, or the first still in flight, gets 422 `704`.
+    fn handle(&self, ctx: &Ctx<'_>, op: &Operation, _: Option<&str>, body: &Value, req: &TwinRequest) -> TwinResponse {
+        let Some(key) = req.header("idempotency-key").filter(|k| !k.trim().is_empty()) else {
+            return handle(ctx, op, body);
+        };
+        let t = ctx.twin;
+        let print = idempotency::fingerprint(op.operation_id, body);
+        let mut resp = match t.idempotency.begin(ctx.merchant, key, print) {
+            idempotency::Begin::Replay(r) => r,
+            idempotency::Begin::Conflict => error(422, "704", "request already processed or in progress", "validation"),
+            idempotency::Begin::Fresh => {
+                let r = handle(ctx, op, body);
+                t.idempotency.finish(ctx.merchant, key, print, &r);
+                r
+            }
+        };
+        // Adyen echoes the key so a client can tell the answer was idempotent.
+        resp.headers.push(("Idempotency-Key", key.to_string()));
+        resp
+    }
+}
 
 /// An error in Adyen's ServiceError shape.
 pub(crate) fn error(status: u16, code: &str, message: &str, kind: &str) -> TwinResponse {
@@ -64,7 +136,7 @@ struct Modifying {
     event: &'static str,
 }
 
-pub(crate) fn handle(ctx: &Ctx<'_>, op: &Operation, body: &Value) -> TwinResponse {
+fn handle(ctx: &Ctx<'_>, op: &Operation, body: &Value) -> TwinResponse {
     let Some(which) = AdyenOp::of(op.info) else {
         return error(404, "000", "Requested endpoint was not found", "validation");
     };

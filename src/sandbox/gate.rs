@@ -1,9 +1,63 @@
 //! What every request passes before a gateway's rules: credentials (each one its own
 //! merchant), `Prefer: code`, the documented headers, and a body that parses and
-//! validates against the spec, each refused in the vendor's own error shape.
+//! validates against the spec, each refused in the vendor's own error shape. The
+//! [`Gateway`] trait is what differs per API; the passes are written once.
 
 #[allow(unused_imports)]
 use super::*;
+
+/// One API as the twin serves it: its error shapes at the gate and its rules. The
+/// Worldpay APIs share one implementation (`worldpay::Worldpay`), Adyen has its own.
+pub(crate) trait Gateway: Sync {
+    /// 401: no or unacceptable credentials.
+    fn unauthorized(&self) -> TwinResponse;
+    /// The header that carries an API key on this API, if it takes one besides Basic.
+    fn api_key_header(&self) -> Option<&'static str> {
+        None
+    }
+    /// 404: no operation of the API has this path.
+    fn endpoint_not_found(&self) -> TwinResponse;
+    /// A documented error status asked for with `Prefer: code=NNN`.
+    fn preferred(&self, status: u16) -> TwinResponse;
+    /// The documented headers, if one is missing or wrong.
+    fn check_headers(&self, op: &Operation, req: &TwinRequest) -> Option<TwinResponse>;
+    /// An empty body where the operation requires one.
+    fn body_empty(&self) -> TwinResponse;
+    /// A body that is not JSON.
+    fn body_not_json(&self, e: &serde_json::Error) -> TwinResponse;
+    /// A body that breaks the schema.
+    fn invalid(&self, violations: &[SchemaViolation]) -> TwinResponse;
+    /// One of the twin's protective answers ([`Protective`]).
+    fn protective(&self, kind: Protective) -> TwinResponse;
+    /// 500: the twin failed unexpectedly.
+    fn internal_error(&self) -> TwinResponse;
+    /// Whether `GET rel` is the twin's own inspection endpoint on this API.
+    fn inspects(&self, _method: &str, _rel: &str) -> bool {
+        false
+    }
+    /// Answer the inspection endpoint.
+    fn inspect(&self, _t: &TwinInner, _merchant: ledger::Merchant, _rel: &str) -> TwinResponse {
+        self.endpoint_not_found()
+    }
+    /// The gateway's rules, for a request that passed the gate.
+    fn handle(
+        &self,
+        ctx: &Ctx<'_>,
+        op: &Operation,
+        link: Option<&str>,
+        body: &Value,
+        req: &TwinRequest,
+    ) -> TwinResponse;
+}
+
+/// The gateway serving `api`.
+pub(crate) fn gateway(api: Api) -> &'static dyn Gateway {
+    match api {
+        Api::WorldpayV7 => &worldpay::Worldpay(Api::WorldpayV7),
+        Api::WorldpayPayments => &worldpay::Worldpay(Api::WorldpayPayments),
+        Api::Adyen => &adyen::Adyen,
+    }
+}
 
 /// A merchant is a hash of its kind of credential and the credential itself.
 fn merchant_of(kind: &str, credential: &str) -> ledger::Merchant {
@@ -13,15 +67,14 @@ fn merchant_of(kind: &str, credential: &str) -> ledger::Merchant {
     h.finish()
 }
 
-pub(super) fn authenticate(t: &TwinInner, api: Api, req: &TwinRequest) -> Result<ledger::Merchant, TwinResponse> {
+pub(super) fn authenticate(
+    t: &TwinInner,
+    gw: &dyn Gateway,
+    req: &TwinRequest,
+) -> Result<ledger::Merchant, TwinResponse> {
     use base64::Engine;
-    let denied = || match api {
-        Api::Adyen => adyen::error(401, "000", "HTTP Status Response - Unauthorized", "security"),
-        _ => worldpay::error(api, 401, "accessDenied", "Access to the requested resource has been denied.", None),
-    };
-    if api == Api::Adyen
-        && let Some(key) = req.header("x-api-key")
-    {
+    let denied = || gw.unauthorized();
+    if let Some(key) = gw.api_key_header().and_then(|h| req.header(h)) {
         // Only visible ASCII: a server that turned other bytes into U+FFFD would make two
         // different keys one merchant. Compared exactly from here on.
         if key.is_empty() || !key.bytes().all(|b| b.is_ascii_graphic()) {
@@ -62,7 +115,7 @@ pub(super) fn authenticate(t: &TwinInner, api: Api, req: &TwinRequest) -> Result
 /// the vendor's error shape, with nothing done. For trying a client's handling of
 /// statuses the vendors give no trigger for (a 500, Adyen's 403); the sweep uses it on
 /// twins only. A status the operation does not document, or a success, is ignored.
-pub(super) fn preferred(api: Api, op: &Operation, req: &TwinRequest) -> Option<TwinResponse> {
+pub(super) fn preferred(gw: &dyn Gateway, op: &Operation, req: &TwinRequest) -> Option<TwinResponse> {
     let code: u16 = req
         .header("prefer")?
         .split([',', ';'])
@@ -71,137 +124,18 @@ pub(super) fn preferred(api: Api, op: &Operation, req: &TwinRequest) -> Option<T
     if !(400..600).contains(&code) || !op.responses.contains_key(&code.to_string()) {
         return None;
     }
-    Some(match (api, code) {
-        (Api::Adyen, 403) => adyen::error(403, "010", "Not allowed", "security"),
-        (Api::Adyen, 500) => adyen::error(500, "905", "Internal error", "internal"),
-        (Api::Adyen, c) => adyen::error(c, "000", "Preferred status (Prefer: code)", "validation"),
-        (_, 500) => worldpay::error(
-            api,
-            500,
-            "internalErrorOccurred",
-            "We cannot currently process your request. Please contact support.",
-            None,
-        ),
-        (_, 404) => worldpay::error(api, 404, "resourceNotFound", "Resource not found", None),
-        (_, c) => worldpay::error(api, c, "preferredStatus", "Preferred status (Prefer: code)", None),
-    })
+    Some(gw.preferred(code))
 }
 
-pub(super) fn check_headers(api: Api, op: &Operation, req: &TwinRequest) -> Option<TwinResponse> {
-    let has_body = !req.body.is_empty();
-    match api {
-        // Worldpay documents both media-type headers as required on every v7 operation,
-        // GET and body-less POST included (spec: components/parameters), and 415 as the
-        // answer; the generated clients send both on every request.
-        Api::WorldpayV7 => {
-            let content_type = req.header("content-type");
-            if content_type.is_none()
-                && op.headers.iter().any(|h| h.required && h.name.eq_ignore_ascii_case("content-type"))
-            {
-                return Some(worldpay::error(api, 415, "headerIsMissing", "The Content-Type header is missing", None));
-            }
-            if (content_type.is_some() || has_body) && !media_is(content_type, V7_MEDIA) {
-                return Some(worldpay::error(api, 415, "headerHasInvalidValue", "Bad content type", None));
-            }
-            match req.header("accept") {
-                None if op.headers.iter().any(|h| h.required && h.name.eq_ignore_ascii_case("accept")) => {
-                    return Some(worldpay::error(api, 415, "headerIsMissing", "The Accept header is missing", None));
-                }
-                Some(accept)
-                    if !accept
-                        .split(',')
-                        .any(|m| [V7_MEDIA, "*/*", "application/*"].iter().any(|x| media_is(Some(m), x))) =>
-                {
-                    return Some(worldpay::error(api, 415, "headerHasInvalidValue", "Bad accept type", None));
-                }
-                _ => {}
-            }
-        }
-        Api::WorldpayPayments => {
-            for h in op.headers.iter().filter(|h| h.required) {
-                match req.header(&h.name) {
-                    None => {
-                        return Some(worldpay::error(
-                            api,
-                            406,
-                            "headerIsMissing",
-                            "A valid header must be provided.",
-                            Some(&h.name),
-                        ));
-                    }
-                    Some(v) if h.allowed.as_ref().is_some_and(|a| !a.iter().any(|x| x == v)) => {
-                        return Some(worldpay::error(
-                            api,
-                            406,
-                            "headerHasInvalidValue",
-                            "A valid header must be provided.",
-                            Some(&h.name),
-                        ));
-                    }
-                    Some(_) => {}
-                }
-            }
-            if let Some(accept) = req.header("accept") {
-                let ok = accept
-                    .split(',')
-                    .any(|m| ["application/json", "*/*", "application/*"].iter().any(|x| media_is(Some(m), x)));
-                if !ok {
-                    return Some(worldpay::error(
-                        api,
-                        406,
-                        "headerHasInvalidValue",
-                        "A valid header must be provided.",
-                        Some("Accept"),
-                    ));
-                }
-            }
-            // A body-less operation may come without a Content-Type, but one that names
-            // another media type is refused: the vendor documents 415 for these too.
-            let content_type = req.header("content-type");
-            if (op.request.is_some() || has_body || content_type.is_some())
-                && !media_is(content_type, "application/json")
-            {
-                return Some(worldpay::error(
-                    api,
-                    415,
-                    "headerHasInvalidValue",
-                    "A valid header must be provided.",
-                    Some("Content-Type"),
-                ));
-            }
-        }
-        Api::Adyen => {
-            if !media_is(req.header("content-type"), "application/json") {
-                return Some(adyen::error(400, "702", "Content-Type must be application/json", "validation"));
-            }
-        }
-    }
-    None
-}
-
-pub(super) fn parse_body(api: Api, op: &Operation, req: &TwinRequest) -> Result<Value, TwinResponse> {
+pub(super) fn parse_body(gw: &dyn Gateway, op: &Operation, req: &TwinRequest) -> Result<Value, TwinResponse> {
     let Some(body) = &op.request else { return Ok(Value::Null) };
     if req.body.iter().all(u8::is_ascii_whitespace) {
         if !body.required {
             return Ok(Value::Null);
         }
-        return Err(match api {
-            Api::Adyen => {
-                adyen::error(400, "702", "Empty input which would have resulted in a null result.", "validation")
-            }
-            _ => worldpay::error(api, 400, "bodyIsEmpty", "The body of the request is empty.", None),
-        });
+        return Err(gw.body_empty());
     }
-    let value: Value = serde_json::from_slice(&req.body).map_err(|e| match api {
-        Api::Adyen => adyen::error(400, "702", &format!("Unexpected input: {e}"), "validation"),
-        _ => worldpay::error(api, 400, "bodyIsNotJson", "The body of the request is not valid JSON.", None),
-    })?;
+    let value: Value = serde_json::from_slice(&req.body).map_err(|e| gw.body_not_json(&e))?;
     let violations = body.validate(&value);
-    if violations.is_empty() {
-        return Ok(value);
-    }
-    Err(match api {
-        Api::Adyen => adyen::validation_error(&violations),
-        _ => worldpay::validation_error(api, &violations),
-    })
+    if violations.is_empty() { Ok(value) } else { Err(gw.invalid(&violations)) }
 }

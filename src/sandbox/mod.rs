@@ -16,7 +16,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::spec::{Api, Operation, SchemaViolation, media_is, spec};
+use crate::spec::{Api, Operation, SchemaViolation, spec};
 
 mod adyen;
 mod conn;
@@ -34,7 +34,7 @@ pub mod webhook;
 pub mod wiremock_adapter;
 mod worldpay;
 
-use gate::{authenticate, check_headers, parse_body, preferred};
+use gate::{Gateway, authenticate, gateway, parse_body, preferred};
 
 pub use ledger::{HISTORY, Ledger, Modification, Payment, Status};
 
@@ -197,7 +197,7 @@ impl Twin {
     /// that does not arrive in time, 413 for one over [`MAX_BODY`]. `spec/` lists these
     /// statuses under `x-payconform-twin-responses`.
     pub fn protective(&self, path: &str, kind: Protective) -> TwinResponse {
-        protective(route(path).map(|(api, _)| api).unwrap_or(Api::WorldpayV7), kind)
+        gateway_of(path).protective(kind)
     }
 
     /// Handle one request.
@@ -224,17 +224,12 @@ impl Twin {
             return Err(TwinResponse::json(200, "application/json", body));
         }
         let Some((api, rel)) = route(&req.path) else {
-            return Err(worldpay::error(
-                Api::WorldpayV7,
-                404,
-                "endpointNotFound",
-                "Requested endpoint was not found.",
-                None,
-            ));
+            return Err(gateway(Api::WorldpayV7).endpoint_not_found());
         };
-        // Twin-only inspection endpoint for Adyen modifications (documented in the README).
-        if api == Api::Adyen && req.method == "GET" && rel.starts_with("/__twin/payments/") {
-            let merchant = authenticate(t, api, req)?;
+        let gw = gateway(api);
+        // The twin's own inspection endpoint (Adyen modifications; in the README).
+        if gw.inspects(&req.method, rel) {
+            let merchant = authenticate(t, gw, req)?;
             return Ok(Admitted { api, op: None, link: None, merchant });
         }
         let s = spec(api);
@@ -242,17 +237,14 @@ impl Twin {
             let allow: Vec<&str> =
                 s.operations.iter().filter(|o| o.match_path(rel).is_some()).map(|o| o.http_method).collect();
             if allow.is_empty() {
-                return Err(match api {
-                    Api::Adyen => adyen::error(404, "000", "Requested endpoint was not found", "validation"),
-                    _ => worldpay::error(api, 404, "endpointNotFound", "Requested endpoint was not found.", None),
-                });
+                return Err(gw.endpoint_not_found());
             }
             // A known path with a method the spec does not declare for it.
-            let mut r = protective(api, Protective::MethodNotAllowed);
+            let mut r = gw.protective(Protective::MethodNotAllowed);
             r.headers.push(("allow", allow.join(", ")));
             return Err(r);
         };
-        let merchant = authenticate(t, api, req)?;
+        let merchant = authenticate(t, gw, req)?;
         let link = params.into_iter().find(|(n, _)| *n == "linkData").map(|(_, v)| v.to_string());
         Ok(Admitted { api, op: Some(op), link, merchant })
     }
@@ -261,21 +253,18 @@ impl Twin {
     /// on the body, the body, and the gateway's rules.
     pub fn finish(&self, admitted: &Admitted, req: &TwinRequest) -> TwinResponse {
         let t = &*self.inner;
-        let api = admitted.api;
+        let gw = gateway(admitted.api);
         if req.body.len() > MAX_BODY {
-            return protective(api, Protective::TooLarge);
+            return gw.protective(Protective::TooLarge);
         }
         let Some(op) = admitted.op else {
-            let (_, rel) = route(&req.path).unwrap_or((api, ""));
-            return adyen::inspect(t, admitted.merchant, rel.trim_start_matches("/__twin/payments/"));
+            let (_, rel) = route(&req.path).unwrap_or((admitted.api, ""));
+            return gw.inspect(t, admitted.merchant, rel);
         };
-        if let Some(r) = preferred(api, op, req) {
+        if let Some(r) = preferred(gw, op, req).or_else(|| gw.check_headers(op, req)) {
             return r;
         }
-        if let Some(r) = check_headers(api, op, req) {
-            return r;
-        }
-        let body = match parse_body(api, op, req) {
+        let body = match parse_body(gw, op, req) {
             Ok(b) => b,
             Err(r) => return r,
         };
@@ -284,45 +273,19 @@ impl Twin {
             None => format!("http://{}", req.header("host").unwrap_or("localhost")),
         };
         let ctx = Ctx { merchant: admitted.merchant, base, twin: t };
-        match api {
-            Api::Adyen => match req.header("idempotency-key").filter(|k| !k.trim().is_empty()) {
-                None => adyen::handle(&ctx, op, &body),
-                Some(key) => {
-                    let print = idempotency::fingerprint(op.operation_id, &body);
-                    let mut resp = match t.idempotency.begin(admitted.merchant, key, print) {
-                        idempotency::Begin::Replay(r) => r,
-                        idempotency::Begin::Conflict => {
-                            adyen::error(422, "704", "request already processed or in progress", "validation")
-                        }
-                        idempotency::Begin::Fresh => {
-                            let r = adyen::handle(&ctx, op, &body);
-                            t.idempotency.finish(admitted.merchant, key, print, &r);
-                            r
-                        }
-                    };
-                    // Adyen echoes the key so a client can tell the answer was idempotent.
-                    resp.headers.push(("Idempotency-Key", key.to_string()));
-                    resp
-                }
-            },
-            _ => worldpay::handle(&ctx, api, op, admitted.link.as_deref(), &body),
-        }
+        gw.handle(&ctx, op, admitted.link.as_deref(), &body, req)
     }
 
     /// The answer when handling a request failed unexpectedly (a bug in the twin): the
     /// vendor's documented 500, in the shape of the API that owns `path`.
     pub fn internal_error(&self, path: &str) -> TwinResponse {
-        match route(path).map(|(api, _)| api).unwrap_or(Api::WorldpayV7) {
-            Api::Adyen => adyen::error(500, "905", "Internal error", "internal"),
-            api => worldpay::error(
-                api,
-                500,
-                "internalErrorOccurred",
-                "We cannot currently process your request. Please contact support.",
-                None,
-            ),
-        }
+        gateway_of(path).internal_error()
     }
+}
+
+/// The gateway of the API that owns `path` (v7's for a path no API owns).
+fn gateway_of(path: &str) -> &'static dyn Gateway {
+    gateway(route(path).map_or(Api::WorldpayV7, |(api, _)| api))
 }
 
 /// `GET /`: each API with its base URL and operations, and where to read more.
@@ -414,21 +377,17 @@ fn route(path: &str) -> Option<(Api, &str)> {
     None
 }
 
-fn protective(api: Api, kind: Protective) -> TwinResponse {
-    let (status, name, message) = match kind {
-        Protective::Malformed => (400, "requestIsMalformed", "The request body could not be read.".to_string()),
-        Protective::MethodNotAllowed => {
-            (405, "methodNotAllowed", "The method is not allowed for the requested resource.".to_string())
+impl Protective {
+    /// The status, Worldpay's errorName and the message of this answer.
+    fn describe(self) -> (u16, &'static str, String) {
+        match self {
+            Protective::Malformed => (400, "requestIsMalformed", "The request body could not be read.".into()),
+            Protective::MethodNotAllowed => {
+                (405, "methodNotAllowed", "The method is not allowed for the requested resource.".into())
+            }
+            Protective::Timeout => (408, "requestTimeout", "The request body did not arrive in time.".into()),
+            Protective::TooLarge => (413, "bodyTooLarge", format!("The request body is larger than {MAX_BODY} bytes.")),
         }
-        Protective::Timeout => (408, "requestTimeout", "The request body did not arrive in time.".to_string()),
-        Protective::TooLarge => (413, "bodyTooLarge", format!("The request body is larger than {MAX_BODY} bytes.")),
-    };
-    match api {
-        Api::Adyen => {
-            let code = if kind == Protective::MethodNotAllowed { "000" } else { "702" };
-            adyen::error(status, code, &message, "validation")
-        }
-        _ => worldpay::error(api, status, name, &message, None),
     }
 }
 

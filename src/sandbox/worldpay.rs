@@ -19,9 +19,10 @@ macro_rules! try_amount {
         }
     };
 }
-use super::{Ctx, TwinResponse, V7_MEDIA, int64, worldpay_validation_errors};
+use super::gate::Gateway;
+use super::{Ctx, Protective, TwinRequest, TwinResponse, V7_MEDIA, int64, worldpay_validation_errors};
 use crate::operation::OperationInfo;
-use crate::spec::{Api, Operation, Rule, SchemaViolation, spec};
+use crate::spec::{Api, Operation, Rule, SchemaViolation, media_is, spec};
 
 fn media(api: Api) -> &'static str {
     if api == Api::WorldpayV7 { V7_MEDIA } else { "application/json" }
@@ -43,6 +44,120 @@ pub(crate) fn validation_error(api: Api, violations: &[SchemaViolation]) -> Twin
         "validationErrors": worldpay_validation_errors(violations),
     });
     TwinResponse::json(400, media(api), body)
+}
+
+/// Worldpay's two APIs (Card Payments v7 and the Payments API): one ledger, two wire
+/// shapes.
+pub(crate) struct Worldpay(pub(crate) Api);
+
+impl Gateway for Worldpay {
+    fn unauthorized(&self) -> TwinResponse {
+        error(self.0, 401, "accessDenied", "Access to the requested resource has been denied.", None)
+    }
+    fn endpoint_not_found(&self) -> TwinResponse {
+        error(self.0, 404, "endpointNotFound", "Requested endpoint was not found.", None)
+    }
+    fn preferred(&self, status: u16) -> TwinResponse {
+        match status {
+            500 => self.internal_error(),
+            404 => error(self.0, 404, "resourceNotFound", "Resource not found", None),
+            c => error(self.0, c, "preferredStatus", "Preferred status (Prefer: code)", None),
+        }
+    }
+    fn check_headers(&self, op: &Operation, req: &TwinRequest) -> Option<TwinResponse> {
+        if self.0 == Api::WorldpayV7 { v7_headers(op, req) } else { payments_headers(op, req) }
+    }
+    fn body_empty(&self) -> TwinResponse {
+        error(self.0, 400, "bodyIsEmpty", "The body of the request is empty.", None)
+    }
+    fn body_not_json(&self, _: &serde_json::Error) -> TwinResponse {
+        error(self.0, 400, "bodyIsNotJson", "The body of the request is not valid JSON.", None)
+    }
+    fn invalid(&self, violations: &[SchemaViolation]) -> TwinResponse {
+        validation_error(self.0, violations)
+    }
+    fn protective(&self, kind: Protective) -> TwinResponse {
+        let (status, name, message) = kind.describe();
+        error(self.0, status, name, &message, None)
+    }
+    fn internal_error(&self) -> TwinResponse {
+        let message = "We cannot currently process your request. Please contact support.";
+        error(self.0, 500, "internalErrorOccurred", message, None)
+    }
+    fn handle(&self, ctx: &Ctx<'_>, op: &Operation, link: Option<&str>, body: &Value, _: &TwinRequest) -> TwinResponse {
+        handle(ctx, self.0, op, link, body)
+    }
+}
+
+/// Worldpay documents both media-type headers as required on every v7 operation, GET
+/// and body-less POST included (spec: components/parameters), and 415 as the answer;
+/// the generated clients send both on every request.
+fn v7_headers(op: &Operation, req: &TwinRequest) -> Option<TwinResponse> {
+    let api = Api::WorldpayV7;
+    let has_body = !req.body.is_empty();
+    let content_type = req.header("content-type");
+    if content_type.is_none() && op.headers.iter().any(|h| h.required && h.name.eq_ignore_ascii_case("content-type")) {
+        return Some(error(api, 415, "headerIsMissing", "The Content-Type header is missing", None));
+    }
+    if (content_type.is_some() || has_body) && !media_is(content_type, V7_MEDIA) {
+        return Some(error(api, 415, "headerHasInvalidValue", "Bad content type", None));
+    }
+    match req.header("accept") {
+        None if op.headers.iter().any(|h| h.required && h.name.eq_ignore_ascii_case("accept")) => {
+            return Some(error(api, 415, "headerIsMissing", "The Accept header is missing", None));
+        }
+        Some(accept)
+            if !accept.split(',').any(|m| [V7_MEDIA, "*/*", "application/*"].iter().any(|x| media_is(Some(m), x))) =>
+        {
+            return Some(error(api, 415, "headerHasInvalidValue", "Bad accept type", None));
+        }
+        _ => {}
+    }
+    None
+}
+
+/// The Payments API's required headers (406), its Accept (406) and Content-Type (415).
+fn payments_headers(op: &Operation, req: &TwinRequest) -> Option<TwinResponse> {
+    let api = Api::WorldpayPayments;
+    let has_body = !req.body.is_empty();
+    for h in op.headers.iter().filter(|h| h.required) {
+        match req.header(&h.name) {
+            None => {
+                return Some(error(api, 406, "headerIsMissing", "A valid header must be provided.", Some(&h.name)));
+            }
+            Some(v) if h.allowed.as_ref().is_some_and(|a| !a.iter().any(|x| x == v)) => {
+                return Some(error(
+                    api,
+                    406,
+                    "headerHasInvalidValue",
+                    "A valid header must be provided.",
+                    Some(&h.name),
+                ));
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(accept) = req.header("accept") {
+        let ok = accept
+            .split(',')
+            .any(|m| ["application/json", "*/*", "application/*"].iter().any(|x| media_is(Some(m), x)));
+        if !ok {
+            return Some(error(api, 406, "headerHasInvalidValue", "A valid header must be provided.", Some("Accept")));
+        }
+    }
+    // A body-less operation may come without a Content-Type, but one that names
+    // another media type is refused: the vendor documents 415 for these too.
+    let content_type = req.header("content-type");
+    if (op.request.is_some() || has_body || content_type.is_some()) && !media_is(content_type, "application/json") {
+        return Some(error(
+            api,
+            415,
+            "headerHasInvalidValue",
+            "A valid header must be provided.",
+            Some("Content-Type"),
+        ));
+    }
+    None
 }
 
 fn rule_error(ctx: &Ctx<'_>, api: Api, e: &RuleError) -> TwinResponse {
@@ -71,7 +186,7 @@ fn not_found(api: Api) -> TwinResponse {
     error(api, 404, "resourceNotFound", "The requested resource was not found.", None)
 }
 
-pub(crate) fn handle(ctx: &Ctx<'_>, api: Api, op: &Operation, link: Option<&str>, body: &Value) -> TwinResponse {
+fn handle(ctx: &Ctx<'_>, api: Api, op: &Operation, link: Option<&str>, body: &Value) -> TwinResponse {
     let Some(action) = op.action else {
         return error(api, 404, "endpointNotFound", "Requested endpoint was not found.", None);
     };
