@@ -175,7 +175,7 @@ fn the_operation_table_names_each_operation_once_in_the_enum_and_the_rows() {
     let g = generate::generate("spec/ok.yaml", &GOOD_OP.replace("components:", TWIN_OP)).unwrap();
     let table = generate::operation_table("WorldpayV7", &g.operations);
     assert!(table.contains("pub enum Op {"), "{table}");
-    assert!(table.contains("pub const ALL: [Op; 2] = [Op::MakeThing, Op::OtherThing];"), "{table}");
+    assert!(table.contains("pub const ALL: [Op; 2] = [Op::OtherThing, Op::MakeThing];"), "{table}");
     assert!(table.contains("pub static OPERATIONS: [crate::operation::OperationInfo; 2]"), "{table}");
     assert_eq!(table.matches("operation_id: \"makeThing\"").count(), 1, "{table}");
     assert!(table.contains("request_media_type: Some(\"application/vnd.acme+json\")"), "{table}");
