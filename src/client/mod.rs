@@ -23,8 +23,8 @@ mod link;
 mod transport;
 
 pub use link::{ActionLink, parse_action_link};
-pub(crate) use transport::{execute, prepare};
 pub use transport::{Exchange, Recorder, describe_transport};
+pub(crate) use transport::{execute, prepare};
 
 /// Credentials for a gateway. `Debug` never shows a password or key.
 #[derive(Clone, PartialEq, Eq)]

@@ -1,0 +1,4 @@
+//! The subcommands with more than a few lines of work.
+
+pub(crate) mod check;
+pub(crate) mod sandbox;
