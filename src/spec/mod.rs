@@ -13,7 +13,8 @@ use std::sync::{Arc, OnceLock};
 #[path = "../../build/names.rs"]
 #[allow(dead_code)] // pascal: the build script's
 mod names;
-use names::{collect_refs, deref, escape};
+pub(crate) use names::deref;
+use names::{collect_refs, escape};
 
 use crate::operation::{Action, OperationInfo};
 use serde_json::{Map, Value};
