@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::Redactor;
-use crate::harness::world::ExchangeLog;
+use crate::harness::world::{ExchangeLog, ExchangeRecord};
 use crate::spec::Api;
 
 /// One exchange as the JSON report shows it, redacted: credentials and card numbers
@@ -25,6 +25,29 @@ pub struct ExchangeDetail {
     /// stay masked: put your test card back).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub curl: Option<String>,
+}
+
+impl ExchangeDetail {
+    /// One exchange of a scenario, redacted, with a curl where it failed.
+    pub(crate) fn of(e: &ExchangeRecord, r: &Redactor) -> ExchangeDetail {
+        let log = &e.log;
+        ExchangeDetail {
+            operation: e.operation.clone(),
+            request: RequestDetail {
+                method: log.method.clone(),
+                url: r.clean(&log.url),
+                headers: log.request_headers.iter().map(|(n, v)| (n.clone(), r.clean(v))).collect(),
+                body: log.request_body.as_deref().map(|b| r.clean(b)),
+            },
+            response: e.status.map(|status| ResponseDetail {
+                status,
+                headers: log.response_headers.iter().map(|(n, v)| (n.clone(), r.clean(v))).collect(),
+                body: r.clean(&log.response_body),
+            }),
+            violations: e.violations.len(),
+            curl: (!e.violations.is_empty() || e.transport.is_some()).then(|| curl(e.api, log, r)),
+        }
+    }
 }
 
 /// The request half of an [`ExchangeDetail`].

@@ -5,10 +5,11 @@
 //! number is ever written.
 
 mod console;
+mod coverage;
 mod exchange;
 mod render;
 
-use exchange::curl;
+pub use coverage::{Coverage, CoverageCell, CoverageRow, CoverageTotals};
 pub use exchange::{ExchangeDetail, RequestDetail, ResponseDetail};
 
 use std::collections::BTreeMap;
@@ -18,7 +19,7 @@ use serde::Serialize;
 
 use super::world::ExchangeRecord;
 use super::{Planned, Seen};
-use crate::spec::{Api, spec};
+use crate::spec::Api;
 
 pub use super::redact::Redactor;
 
@@ -100,72 +101,6 @@ pub struct ScenarioResult {
     pub exchange_log: Vec<ExchangeDetail>,
 }
 
-/// One cell of the coverage matrix.
-#[derive(Debug, Clone, Serialize)]
-pub struct CoverageCell {
-    /// HTTP status.
-    pub status: u16,
-    /// Whether the spec documents it for this operation.
-    pub documented: bool,
-    /// How many exchanges of the run got it.
-    pub count: usize,
-    /// How many of those asked a twin for the status (`Prefer: code=NNN`) because the
-    /// vendor documents no trigger for it.
-    pub preferred: usize,
-    /// For a documented pair no exchange got: why it could not be reached.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub unreachable: Option<String>,
-}
-
-/// One operation's row of the coverage matrix.
-#[derive(Debug, Clone, Serialize)]
-pub struct CoverageRow {
-    /// operationId.
-    pub operation: String,
-    /// One cell per status column.
-    pub cells: Vec<CoverageCell>,
-}
-
-/// Operations × statuses of one API.
-#[derive(Debug, Clone, Serialize)]
-pub struct Coverage {
-    /// API name.
-    pub api: String,
-    /// API title.
-    pub title: String,
-    /// Status columns: every documented status, plus undocumented ones seen.
-    pub statuses: Vec<u16>,
-    /// Rows.
-    pub rows: Vec<CoverageRow>,
-    /// Documented pairs, how many were exercised, and how many could not be (each with
-    /// its reason in its cell).
-    pub totals: CoverageTotals,
-}
-
-/// One API's coverage in numbers.
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct CoverageTotals {
-    /// Documented (operation, status) pairs.
-    pub documented: usize,
-    /// Of those, pairs some exchange of the run got.
-    pub exercised: usize,
-    /// Of those, pairs some exchange got without asking a twin for it (`Prefer`): what
-    /// a vendor's sandbox would answer the same way.
-    pub by_trigger: usize,
-    /// Of those, pairs with a reason why they were not reached.
-    pub unreachable: usize,
-    /// exercised / documented, in percent (rounded down).
-    pub percent: usize,
-}
-
-impl Coverage {
-    /// Documented (operation, status) pairs that some exchange got, and all documented pairs.
-    pub fn exercised(&self) -> (usize, usize) {
-        let cells = self.rows.iter().flat_map(|r| &r.cells).filter(|c| c.documented);
-        cells.fold((0, 0), |(hit, all), c| (hit + usize::from(c.count > 0), all + 1))
-    }
-}
-
 /// Everything a run found.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
@@ -202,13 +137,6 @@ pub struct Summary {
     pub transport_errors: usize,
 }
 
-fn statuses_documented(api: Api, operation: &str) -> Vec<u16> {
-    spec(api)
-        .operation(operation)
-        .map(|o| o.responses.keys().filter_map(|k| k.parse().ok()).collect())
-        .unwrap_or_default()
-}
-
 /// What a report says about the run itself.
 pub(crate) struct RunInfo {
     pub(crate) target: String,
@@ -216,6 +144,78 @@ pub(crate) struct RunInfo {
     pub(crate) started_at: String,
     /// Whether the target was a twin (it decides the reasons for unreached pairs).
     pub(crate) twin: bool,
+}
+
+impl ScenarioResult {
+    /// One scenario's result from what was planned, what ran and the exchanges it made.
+    fn build(p: &Planned, s: Seen, records: &[ExchangeRecord], r: &Redactor) -> ScenarioResult {
+        let steps: Vec<StepResult> = s
+            .steps
+            .into_iter()
+            .map(|st| StepResult {
+                text: r.clean(&st.text),
+                status: st.status,
+                message: st.message.map(|m| r.clean(&m)),
+            })
+            .collect();
+        let (status, reason) = outcome(p, &steps, s.finished, records, r);
+        let violations = records
+            .iter()
+            .flat_map(|e| &e.violations)
+            .map(|v| ViolationRecord {
+                api: v.api.name().into(),
+                operation: v.operation.clone(),
+                status: v.status,
+                check: v.check.name().into(),
+                side: v.side.as_str().into(),
+                json_path: r.clean(&v.json_path),
+                message: r.clean(&v.message),
+            })
+            .collect();
+        let transport_errors = records
+            .iter()
+            .filter_map(|e| e.transport.as_ref().map(|t| r.clean(&format!("{} {}: {t}", e.api, e.operation))))
+            .collect();
+        ScenarioResult {
+            exchange_log: records.iter().map(|e| ExchangeDetail::of(e, r)).collect(),
+            transport_errors,
+            api: p.api.map(|a| a.name().to_string()),
+            feature: r.clean(&p.feature),
+            path: r.clean(&p.path),
+            line: p.line,
+            name: r.clean(&p.name),
+            tags: p.tags.iter().map(|t| r.clean(t)).collect(),
+            status,
+            reason,
+            exchanges: records.iter().filter(|e| e.transport.is_none()).count(),
+            steps,
+            violations,
+            duration_ms: s.elapsed.as_millis() as u64,
+        }
+    }
+}
+
+/// A scenario's status and why: skipped as planned, the first failed step, unfinished,
+/// or (every step ran, as they go on past a violation) its violations.
+fn outcome(
+    p: &Planned,
+    steps: &[StepResult],
+    finished: bool,
+    records: &[ExchangeRecord],
+    r: &Redactor,
+) -> (Status, Option<String>) {
+    if let Some(why) = &p.skip {
+        (Status::Skipped, Some(r.clean(why)))
+    } else if let Some(f) = steps.iter().find(|st| st.status == Status::Failed) {
+        (Status::Failed, Some(format!("{}: {}", f.text, f.message.clone().unwrap_or_default())))
+    } else if !finished {
+        (Status::Failed, Some("the scenario did not finish".into()))
+    } else if let Some(first) = records.iter().flat_map(|e| &e.violations).next() {
+        let n: usize = records.iter().map(|e| e.violations.len()).sum();
+        (Status::Failed, Some(r.clean(&format!("{n} spec violation(s), the first: {first}"))))
+    } else {
+        (Status::Passed, None)
+    }
 }
 
 impl RunReport {
@@ -230,142 +230,11 @@ impl RunReport {
         let mut scenarios = Vec::new();
         let mut all: Vec<ExchangeRecord> = Vec::new();
         for (id, p) in planned.iter().enumerate() {
-            let s = seen.remove(&id).unwrap_or_default();
             let records = sink.remove(&id).unwrap_or_default();
-            let steps: Vec<StepResult> = s
-                .steps
-                .into_iter()
-                .map(|st| StepResult {
-                    text: r.clean(&st.text),
-                    status: st.status,
-                    message: st.message.map(|m| r.clean(&m)),
-                })
-                .collect();
-            let (status, reason) = if let Some(why) = &p.skip {
-                (Status::Skipped, Some(r.clean(why)))
-            } else if let Some(f) = steps.iter().find(|st| st.status == Status::Failed) {
-                (Status::Failed, Some(format!("{}: {}", f.text, f.message.clone().unwrap_or_default())))
-            } else if !s.finished {
-                (Status::Failed, Some("the scenario did not finish".into()))
-            } else if let Some(first) = records.iter().flat_map(|e| &e.violations).next() {
-                // Every step ran (they go on past a violation); the violations fail it.
-                let n: usize = records.iter().map(|e| e.violations.len()).sum();
-                (Status::Failed, Some(r.clean(&format!("{n} spec violation(s), the first: {first}"))))
-            } else {
-                (Status::Passed, None)
-            };
-            let violations = records
-                .iter()
-                .flat_map(|e| &e.violations)
-                .map(|v| ViolationRecord {
-                    api: v.api.name().into(),
-                    operation: v.operation.clone(),
-                    status: v.status,
-                    check: v.check.name().into(),
-                    side: v.side.as_str().into(),
-                    json_path: r.clean(&v.json_path),
-                    message: r.clean(&v.message),
-                })
-                .collect();
-            let transport_errors = records
-                .iter()
-                .filter_map(|e| e.transport.as_ref().map(|t| r.clean(&format!("{} {}: {t}", e.api, e.operation))))
-                .collect();
-            let exchange_log = records
-                .iter()
-                .map(|e| ExchangeDetail {
-                    operation: e.operation.clone(),
-                    request: RequestDetail {
-                        method: e.log.method.clone(),
-                        url: r.clean(&e.log.url),
-                        headers: e.log.request_headers.iter().map(|(n, v)| (n.clone(), r.clean(v))).collect(),
-                        body: e.log.request_body.as_deref().map(|b| r.clean(b)),
-                    },
-                    response: e.status.map(|status| ResponseDetail {
-                        status,
-                        headers: e.log.response_headers.iter().map(|(n, v)| (n.clone(), r.clean(v))).collect(),
-                        body: r.clean(&e.log.response_body),
-                    }),
-                    violations: e.violations.len(),
-                    curl: (!e.violations.is_empty() || e.transport.is_some()).then(|| curl(e.api, &e.log, r)),
-                })
-                .collect();
-            scenarios.push(ScenarioResult {
-                exchange_log,
-                transport_errors,
-                api: p.api.map(|a| a.name().to_string()),
-                feature: r.clean(&p.feature),
-                path: r.clean(&p.path),
-                line: p.line,
-                name: r.clean(&p.name),
-                tags: p.tags.iter().map(|t| r.clean(t)).collect(),
-                status,
-                reason,
-                exchanges: records.iter().filter(|e| e.transport.is_none()).count(),
-                steps,
-                violations,
-                duration_ms: s.elapsed.as_millis() as u64,
-            });
+            scenarios.push(ScenarioResult::build(p, seen.remove(&id).unwrap_or_default(), &records, r));
             all.extend(records.into_iter().filter(|e| e.transport.is_none()));
         }
-        let coverage = Api::ALL
-            .iter()
-            .map(|&api| {
-                let ops = &spec(api).operations;
-                let mut counts: BTreeMap<(&str, u16), usize> = BTreeMap::new();
-                let mut preferred: BTreeMap<(&str, u16), usize> = BTreeMap::new();
-                for e in all.iter().filter(|e| e.api == api) {
-                    if let Some(s) = e.status {
-                        *counts.entry((e.operation.as_str(), s)).or_default() += 1;
-                        if e.preferred {
-                            *preferred.entry((e.operation.as_str(), s)).or_default() += 1;
-                        }
-                    }
-                }
-                let mut statuses: Vec<u16> = ops
-                    .iter()
-                    .flat_map(|o| statuses_documented(api, o.operation_id))
-                    .chain(counts.keys().map(|(_, s)| *s))
-                    .collect();
-                statuses.sort_unstable();
-                statuses.dedup();
-                let rows: Vec<CoverageRow> = ops
-                    .iter()
-                    .map(|o| {
-                        let documented = statuses_documented(api, o.operation_id);
-                        CoverageRow {
-                            operation: o.operation_id.to_string(),
-                            cells: statuses
-                                .iter()
-                                .map(|&s| {
-                                    let count = counts.get(&(o.operation_id, s)).copied().unwrap_or(0);
-                                    let documented = documented.contains(&s);
-                                    CoverageCell {
-                                        status: s,
-                                        documented,
-                                        count,
-                                        preferred: preferred.get(&(o.operation_id, s)).copied().unwrap_or(0),
-                                        unreachable: (documented && count == 0)
-                                            .then(|| super::sweep::unreachable_reason(api, o, s, twin)),
-                                    }
-                                })
-                                .collect(),
-                        }
-                    })
-                    .collect();
-                let cells = || rows.iter().flat_map(|r| &r.cells).filter(|c| c.documented);
-                let documented = cells().count();
-                let exercised = cells().filter(|c| c.count > 0).count();
-                let totals = CoverageTotals {
-                    documented,
-                    exercised,
-                    by_trigger: cells().filter(|c| c.count > c.preferred).count(),
-                    unreachable: documented - exercised,
-                    percent: (exercised * 100).checked_div(documented).unwrap_or(0),
-                };
-                Coverage { api: api.name().into(), title: api.title().into(), statuses, rows, totals }
-            })
-            .collect();
+        let coverage = Api::ALL.iter().map(|&api| Coverage::build(api, &all, twin)).collect();
         let count = |st: Status| scenarios.iter().filter(|s: &&ScenarioResult| s.status == st).count();
         let summary = Summary {
             passed: count(Status::Passed),
