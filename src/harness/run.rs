@@ -46,69 +46,12 @@ async fn is_twin(root: &str, http: &[(Api, reqwest::Client, reqwest::Client)]) -
 pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
     let started = Instant::now();
     let started_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let tags = match opts.tags.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-        Some(t) => Some(
-            t.parse::<gherkin::tagexpr::TagOperation>()
-                .map_err(|e| HarnessError::Usage(format!("--tags {t:?} is not a tag expression: {e}")))?,
-        ),
-        None => None,
-    };
+    let tags = tag_expression(opts)?;
     let mut features = parse_features(load_sources(&opts.features)?)?;
-
-    // The target.
-    if opts.variance.is_some() && opts.target != Target::Sandbox {
-        return Err(HarnessError::Usage(
-            "--variance starts a varied twin, so it needs --target sandbox; \
-             for a twin elsewhere, start it with payconform sandbox --variance SEED"
-                .into(),
-        ));
-    }
-    // The embedded twin is served by the same hyper server as `payconform sandbox` (not
-    // wiremock, whose drop blocks on its state inside the runtime and could hang a run).
-    // Adyen notifications: the built-in twin sends them to a receiver of the harness's,
-    // signed with a key made for the run; elsewhere the user routes them to
-    // --webhook-listen, signed with ADYEN_HMAC_KEY.
-    let mut no_notifications = None;
-    let notifications =
-        match (&opts.target, opts.webhook_listen, opts.env.get("ADYEN_HMAC_KEY").filter(|k| !k.trim().is_empty())) {
-            (Target::Sandbox, _, _) => {
-                let receiver = webhooks::Receiver::start(([127, 0, 0, 1], 0).into())
-                    .await
-                    .map_err(|e| HarnessError::Setup(format!("cannot start the notification receiver: {e}")))?;
-                Some(webhooks::Notifications { receiver, hmac_key: hex::encode(rand::random::<[u8; 32]>()) })
-            }
-            (_, Some(addr), Some(key)) => {
-                if hex::decode(key.trim()).is_err() {
-                    return Err(HarnessError::Usage(
-                        "ADYEN_HMAC_KEY is not hexadecimal (Adyen's Customer Area shows it as hex)".into(),
-                    ));
-                }
-                let receiver = webhooks::Receiver::start(addr)
-                    .await
-                    .map_err(|e| HarnessError::Usage(format!("--webhook-listen {addr}: cannot listen there: {e}")))?;
-                Some(webhooks::Notifications { receiver, hmac_key: key.trim().to_string() })
-            }
-            (_, listen, key) => {
-                no_notifications = Some(format!(
-                    "tagged @notifications: waits for Adyen notifications, and this run has no receiver \
-                 (needs --webhook-listen ADDR{} and ADYEN_HMAC_KEY{}; route your Adyen webhook to that address)",
-                    if listen.is_some() { " (given)" } else { "" },
-                    if key.is_some() { " (set)" } else { "" },
-                ));
-                None
-            }
-        };
+    check_usage(opts)?;
+    let (notifications, no_notifications) = notifications(opts).await?;
     let mock = match opts.target {
-        Target::Sandbox => {
-            let webhook = notifications
-                .as_ref()
-                .map(|n| crate::sandbox::webhook::WebhookConfig::prompt(n.receiver.url(), n.hmac_key.clone()));
-            let twin = Twin::new(crate::sandbox::TwinConfig { variance: opts.variance, webhook, ..Default::default() });
-            let server = crate::sandbox::server::SandboxServer::start(twin, ([127, 0, 0, 1], 0).into())
-                .await
-                .map_err(|e| HarnessError::Setup(format!("cannot start the embedded twin: {e}")))?;
-            Some(server)
-        }
+        Target::Sandbox => Some(embedded_twin(opts, notifications.as_ref()).await?),
         _ => None,
     };
     let endpoints = target::endpoints(&opts.target, mock.as_ref().map(|m| m.url()).as_deref(), &opts.env)
@@ -121,7 +64,6 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
     let redactor = Redactor::new(
         endpoints.iter().flat_map(|e| e.secrets.clone()).chain(notifications.as_ref().map(|n| n.hmac_key.clone())),
     );
-
     let http = RunContext::http_clients(&endpoints, opts.request_timeout).map_err(HarnessError::Setup)?;
     if mock.is_none() {
         preflight(&endpoints, &http).await?;
@@ -136,20 +78,7 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
     if !opts.scenarios {
         features.clear();
     }
-    for name in &opts.operations {
-        let known = Api::ALL
-            .iter()
-            .flat_map(|a| &crate::spec::spec(*a).operations)
-            .any(|o| o.operation_id == *name || o.method == *name);
-        if !known {
-            return Err(HarnessError::Usage(format!(
-                "--operations: no operation is named {name:?} (see payconform lint or GET / on a twin)"
-            )));
-        }
-    }
-    let planned = Arc::new(plan(&mut features, tags.as_ref(), &endpoints, twin, no_notifications.as_deref()));
-    let to_run = planned.iter().filter(|p| p.skip.is_none()).count();
-    let live = opts.target == Target::Live;
+    let planned = plan(&mut features, tags.as_ref(), &endpoints, twin, no_notifications.as_deref());
     let ctx = Arc::new(RunContext {
         max_response_body: opts.max_response_body,
         http,
@@ -162,13 +91,124 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
         checks: opts.checks.clone(),
         notifications,
     });
-    let seen = Arc::new(Mutex::new(BTreeMap::new()));
+    let mut seen = run_scenarios(opts, &ctx, features, &planned, &redactor).await;
+    let mut sink = std::mem::take(&mut *ctx.sink.lock().unwrap_or_else(|p| p.into_inner()));
+    let mut planned = planned;
+    if opts.sweep {
+        run_sweep(opts, &ctx, tags.as_ref(), &mut planned, &mut seen, &mut sink, &redactor).await;
+    }
+    if let Some(server) = mock {
+        server.shutdown().await;
+    }
+    let info = report::RunInfo { target: target_label, elapsed: started.elapsed(), started_at, twin };
+    Ok(RunReport::build(info, &planned, seen, sink, &redactor))
+}
 
+/// `--tags`, parsed.
+fn tag_expression(opts: &CheckOptions) -> Result<Option<gherkin::tagexpr::TagOperation>, HarnessError> {
+    match opts.tags.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        Some(t) => t
+            .parse::<gherkin::tagexpr::TagOperation>()
+            .map(Some)
+            .map_err(|e| HarnessError::Usage(format!("--tags {t:?} is not a tag expression: {e}"))),
+        None => Ok(None),
+    }
+}
+
+/// Options that cannot work together, or name nothing.
+fn check_usage(opts: &CheckOptions) -> Result<(), HarnessError> {
+    if opts.variance.is_some() && opts.target != Target::Sandbox {
+        return Err(HarnessError::Usage(
+            "--variance starts a varied twin, so it needs --target sandbox; \
+             for a twin elsewhere, start it with payconform sandbox --variance SEED"
+                .into(),
+        ));
+    }
+    for name in &opts.operations {
+        let known = Api::ALL
+            .iter()
+            .flat_map(|a| &crate::spec::spec(*a).operations)
+            .any(|o| o.operation_id == *name || o.method == *name);
+        if !known {
+            return Err(HarnessError::Usage(format!(
+                "--operations: no operation is named {name:?} (see payconform lint or GET / on a twin)"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Adyen notifications: the built-in twin sends them to a receiver of the harness's,
+/// signed with a key made for the run; elsewhere the user routes them to
+/// `--webhook-listen`, signed with ADYEN_HMAC_KEY. Without a receiver, why
+/// `@notifications` scenarios are skipped.
+async fn notifications(opts: &CheckOptions) -> Result<(Option<webhooks::Notifications>, Option<String>), HarnessError> {
+    let key = opts.env.get("ADYEN_HMAC_KEY").filter(|k| !k.trim().is_empty());
+    match (&opts.target, opts.webhook_listen, key) {
+        (Target::Sandbox, _, _) => {
+            let receiver = webhooks::Receiver::start(([127, 0, 0, 1], 0).into())
+                .await
+                .map_err(|e| HarnessError::Setup(format!("cannot start the notification receiver: {e}")))?;
+            let hmac_key = hex::encode(rand::random::<[u8; 32]>());
+            Ok((Some(webhooks::Notifications { receiver, hmac_key }), None))
+        }
+        (_, Some(addr), Some(key)) => {
+            if hex::decode(key.trim()).is_err() {
+                return Err(HarnessError::Usage(
+                    "ADYEN_HMAC_KEY is not hexadecimal (Adyen's Customer Area shows it as hex)".into(),
+                ));
+            }
+            let receiver = webhooks::Receiver::start(addr)
+                .await
+                .map_err(|e| HarnessError::Usage(format!("--webhook-listen {addr}: cannot listen there: {e}")))?;
+            Ok((Some(webhooks::Notifications { receiver, hmac_key: key.trim().to_string() }), None))
+        }
+        (_, listen, key) => Ok((
+            None,
+            Some(format!(
+                "tagged @notifications: waits for Adyen notifications, and this run has no receiver \
+                 (needs --webhook-listen ADDR{} and ADYEN_HMAC_KEY{}; route your Adyen webhook to that address)",
+                if listen.is_some() { " (given)" } else { "" },
+                if key.is_some() { " (set)" } else { "" },
+            )),
+        )),
+    }
+}
+
+/// The embedded twin, served by the same hyper server as `payconform sandbox` (not
+/// wiremock, whose drop blocks on its state inside the runtime and could hang a run).
+async fn embedded_twin(
+    opts: &CheckOptions,
+    notifications: Option<&webhooks::Notifications>,
+) -> Result<crate::sandbox::server::SandboxServer, HarnessError> {
+    let webhook =
+        notifications.map(|n| crate::sandbox::webhook::WebhookConfig::prompt(n.receiver.url(), n.hmac_key.clone()));
+    let twin = Twin::new(crate::sandbox::TwinConfig { variance: opts.variance, webhook, ..Default::default() });
+    crate::sandbox::server::SandboxServer::start(twin, ([127, 0, 0, 1], 0).into())
+        .await
+        .map_err(|e| HarnessError::Setup(format!("cannot start the embedded twin: {e}")))
+}
+
+/// How many scenarios (or sweep entries) run at once.
+fn concurrency(opts: &CheckOptions) -> usize {
+    opts.concurrency.unwrap_or(if opts.target == Target::Live { 4 } else { 32 }).max(1)
+}
+
+/// The Gherkin scenarios, through cucumber; what each did, by scenario id.
+async fn run_scenarios(
+    opts: &CheckOptions,
+    ctx: &Arc<RunContext>,
+    features: Vec<gherkin::Feature>,
+    planned: &[Planned],
+    redactor: &Redactor,
+) -> BTreeMap<usize, Seen> {
+    let to_run = planned.iter().filter(|p| p.skip.is_none()).count();
+    let seen = Arc::new(Mutex::new(BTreeMap::new()));
     if to_run > 0 {
         let collector = Collector {
             ctx: ctx.clone(),
             seen: seen.clone(),
-            planned: planned.clone(),
+            planned: Arc::new(planned.to_vec()),
             redactor: redactor.clone(),
             progress: opts.progress,
             total: to_run,
@@ -179,7 +219,7 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
         ConformanceWorld::cucumber::<PathBuf>()
             .with_parser(Preparsed(features))
             .with_writer(writer::AssertNormalized::new(collector))
-            .max_concurrent_scenarios(opts.concurrency.unwrap_or(if live { 4 } else { 32 }).max(1))
+            .max_concurrent_scenarios(concurrency(opts))
             .before(move |_, _, sc, w| {
                 w.ctx = Some(before_ctx.clone());
                 w.id = scenario_id(sc).unwrap_or(usize::MAX);
@@ -196,36 +236,37 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
             .run(())
             .await;
     }
-    let mut seen = std::mem::take(&mut *seen.lock().unwrap_or_else(|p| p.into_inner()));
-    let mut sink = std::mem::take(&mut *ctx.sink.lock().unwrap_or_else(|p| p.into_inner()));
-    // The sweep, after the scenarios: one entry per operation, selected by --tags like a
-    // scenario (each carries @sweep and its API's short name).
-    let mut planned: Vec<Planned> = planned.as_ref().clone();
-    if opts.sweep {
-        let mut todo = Vec::new();
-        for (api, op) in sweep::operations(&ctx, &opts.operations) {
-            let p = sweep::plan(&ctx, api, op);
-            if tags.as_ref().is_some_and(|t| !t.eval(p.tags.iter())) {
-                continue;
-            }
-            if p.skip.is_none() {
-                todo.push((planned.len(), api, op));
-            }
-            planned.push(p);
+    std::mem::take(&mut *seen.lock().unwrap_or_else(|p| p.into_inner()))
+}
+
+/// The sweep, after the scenarios: one entry per operation, selected by `--tags` like
+/// a scenario (each carries `@sweep` and its API's short name).
+async fn run_sweep(
+    opts: &CheckOptions,
+    ctx: &Arc<RunContext>,
+    tags: Option<&gherkin::tagexpr::TagOperation>,
+    planned: &mut Vec<Planned>,
+    seen: &mut BTreeMap<usize, Seen>,
+    sink: &mut BTreeMap<usize, Vec<ExchangeRecord>>,
+    redactor: &Redactor,
+) {
+    let mut todo = Vec::new();
+    for (api, op) in sweep::operations(ctx, &opts.operations) {
+        let p = sweep::plan(ctx, api, op);
+        if tags.is_some_and(|t| !t.eval(p.tags.iter())) {
+            continue;
         }
-        let concurrency = opts.concurrency.unwrap_or(if live { 4 } else { 32 });
-        for (id, s, records) in sweep::run(ctx.clone(), todo, concurrency).await {
-            if opts.progress {
-                let mark = if s.steps.iter().any(|st| st.status == Status::Failed) { "FAIL" } else { "ok  " };
-                eprintln!("sweep {mark} {}", redactor.clean(&planned[id].name));
-            }
-            seen.insert(id, s);
-            sink.insert(id, records);
+        if p.skip.is_none() {
+            todo.push((planned.len(), api, op));
         }
+        planned.push(p);
     }
-    if let Some(server) = mock {
-        server.shutdown().await;
+    for (id, s, records) in sweep::run(ctx.clone(), todo, concurrency(opts)).await {
+        if opts.progress {
+            let mark = if s.steps.iter().any(|st| st.status == Status::Failed) { "FAIL" } else { "ok  " };
+            eprintln!("sweep {mark} {}", redactor.clean(&planned[id].name));
+        }
+        seen.insert(id, s);
+        sink.insert(id, records);
     }
-    let info = report::RunInfo { target: target_label, elapsed: started.elapsed(), started_at, twin };
-    Ok(RunReport::build(info, &planned, seen, sink, &redactor))
 }
