@@ -210,101 +210,84 @@ pub enum Op {
 impl Op {
     pub(super) fn apply_to(self, p: &mut Payment) -> Result<(), RuleError> {
         match self {
-            Op::SettleFull => {
-                // A full settle is offered only before any partial one.
-                if !p.can_settle() || p.settled > 0 {
-                    return Err(RuleError::SettleNotAllowed);
-                }
-                p.settled += p.remaining();
-                p.status = Status::Settled;
-                p.last_event = Event::SentForSettlement;
-            }
-            Op::SettlePartial(a) => {
-                if a <= 0 {
-                    return Err(RuleError::NotPositive);
-                }
-                if !p.can_settle() {
-                    return Err(RuleError::SettleNotAllowed);
-                }
-                if a > p.remaining() {
-                    return Err(RuleError::ExceedsAuthorized { requested: a, remaining: p.remaining() });
-                }
-                p.settled += a;
-                p.status = Status::Settled;
-                p.last_event = Event::SentForSettlement;
-            }
-            Op::CancelFull => {
-                if !p.can_cancel() {
-                    return Err(RuleError::CancelNotAllowed);
-                }
-                p.cancelled += p.remaining();
-                if p.settled == 0 {
-                    p.status = Status::Cancelled;
-                }
-                p.last_event = Event::SentForCancellation;
-            }
-            Op::CancelPartial(a) => {
-                if a <= 0 {
-                    return Err(RuleError::NotPositive);
-                }
-                if !p.can_cancel() {
-                    return Err(RuleError::CancelNotAllowed);
-                }
-                if a > p.remaining() {
-                    return Err(RuleError::ExceedsAuthorized { requested: a, remaining: p.remaining() });
-                }
-                p.cancelled += a;
-                if p.remaining() == 0 && p.settled == 0 {
-                    p.status = Status::Cancelled;
-                }
-                p.last_event = Event::SentForCancellation;
-            }
-            Op::RefundFull => {
-                // A full refund is offered only before any partial one.
-                if !p.can_refund() || p.refunded > 0 {
-                    return Err(RuleError::RefundNotAllowed);
-                }
-                p.refunded = p.settled;
-                p.status = Status::Refunded;
-                p.last_event = Event::SentForRefund;
-            }
-            Op::RefundPartial(a) => {
-                if a <= 0 {
-                    return Err(RuleError::NotPositive);
-                }
-                if !p.can_refund() {
-                    return Err(RuleError::RefundNotAllowed);
-                }
-                if a > p.refundable() {
-                    return Err(RuleError::ExceedsSettled { requested: a, refundable: p.refundable() });
-                }
-                p.refunded += a;
-                if p.refundable() == 0 && p.remaining() == 0 {
-                    p.status = Status::Refunded;
-                }
-                p.last_event = Event::SentForRefund;
-            }
-            Op::Reverse => {
-                // Cancel what nothing settled yet; else refund what was settled.
-                return if p.can_cancel() && p.settled == 0 {
-                    Op::CancelFull.apply_to(p)
-                } else {
-                    Op::RefundFull.apply_to(p)
-                };
-            }
-            Op::Adjust(a) => {
-                if a <= 0 {
-                    return Err(RuleError::NotPositive);
-                }
-                if p.status != Status::Authorized || p.settled > 0 {
-                    return Err(RuleError::AdjustNotAllowed);
-                }
-                if a < p.cancelled {
-                    return Err(RuleError::AdjustBelowCancelled { requested: a, cancelled: p.cancelled });
-                }
-                p.authorized = a;
-            }
+            Op::SettleFull => settle(p, None),
+            Op::SettlePartial(a) => settle(p, Some(positive(a)?)),
+            Op::CancelFull => cancel(p, None),
+            Op::CancelPartial(a) => cancel(p, Some(positive(a)?)),
+            Op::RefundFull => refund(p, None),
+            Op::RefundPartial(a) => refund(p, Some(positive(a)?)),
+            // Cancel what nothing settled yet; else refund what was settled.
+            Op::Reverse if p.can_cancel() && p.settled == 0 => cancel(p, None),
+            Op::Reverse => refund(p, None),
+            Op::Adjust(a) => adjust(p, positive(a)?),
         }
-        Ok(())
     }
+}
+
+/// A partial amount must be positive.
+fn positive(a: i64) -> Result<i64, RuleError> {
+    if a <= 0 { Err(RuleError::NotPositive) } else { Ok(a) }
+}
+
+/// Settle `amount`, or all that remains (offered only before any partial settle).
+fn settle(p: &mut Payment, amount: Option<i64>) -> Result<(), RuleError> {
+    if !p.can_settle() || (amount.is_none() && p.settled > 0) {
+        return Err(RuleError::SettleNotAllowed);
+    }
+    let a = amount.unwrap_or(p.remaining());
+    if a > p.remaining() {
+        return Err(RuleError::ExceedsAuthorized { requested: a, remaining: p.remaining() });
+    }
+    p.settled += a;
+    p.status = Status::Settled;
+    p.last_event = Event::SentForSettlement;
+    Ok(())
+}
+
+/// Cancel `amount`, or all that remains; cancelled once nothing remains and nothing
+/// was settled.
+fn cancel(p: &mut Payment, amount: Option<i64>) -> Result<(), RuleError> {
+    if !p.can_cancel() {
+        return Err(RuleError::CancelNotAllowed);
+    }
+    let a = amount.unwrap_or(p.remaining());
+    if a > p.remaining() {
+        return Err(RuleError::ExceedsAuthorized { requested: a, remaining: p.remaining() });
+    }
+    p.cancelled += a;
+    if p.remaining() == 0 && p.settled == 0 {
+        p.status = Status::Cancelled;
+    }
+    p.last_event = Event::SentForCancellation;
+    Ok(())
+}
+
+/// Refund `amount`, or all that was settled (offered only before any partial refund).
+fn refund(p: &mut Payment, amount: Option<i64>) -> Result<(), RuleError> {
+    if !p.can_refund() || (amount.is_none() && p.refunded > 0) {
+        return Err(RuleError::RefundNotAllowed);
+    }
+    let a = amount.unwrap_or(p.refundable());
+    if a > p.refundable() {
+        return Err(RuleError::ExceedsSettled { requested: a, refundable: p.refundable() });
+    }
+    p.refunded += a;
+    if amount.is_none() || (p.refundable() == 0 && p.remaining() == 0) {
+        p.status = Status::Refunded;
+    }
+    p.last_event = Event::SentForRefund;
+    Ok(())
+}
+
+/// Adyen's adjustAuthorisation: a new authorized amount, before any capture, not below
+/// what was cancelled.
+fn adjust(p: &mut Payment, a: i64) -> Result<(), RuleError> {
+    if p.status != Status::Authorized || p.settled > 0 {
+        return Err(RuleError::AdjustNotAllowed);
+    }
+    if a < p.cancelled {
+        return Err(RuleError::AdjustBelowCancelled { requested: a, cancelled: p.cancelled });
+    }
+    p.authorized = a;
+    Ok(())
 }
