@@ -7,7 +7,11 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value;
 
 use crate::client::{Exchange, Recorder};
-use crate::spec::{Api, media_is, spec};
+use crate::spec::{Api, spec};
+
+mod checks;
+
+use checks::Finding;
 
 /// The named checks an exchange goes through (in the spirit of schemathesis' checks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -115,120 +119,26 @@ impl fmt::Display for Violation {
 
 /// Check one exchange of `api`.
 pub fn check_exchange(api: Api, ex: &Exchange) -> Vec<Violation> {
-    let mut out = Vec::new();
+    let violation = |operation: String, check, (side, json_path, message): Finding| Violation {
+        api,
+        operation,
+        status: ex.status,
+        check,
+        side,
+        json_path,
+        message,
+    };
     let Some(op) = spec(api).operation(&ex.operation) else {
-        return vec![Violation {
-            api,
-            operation: ex.operation.clone(),
-            status: ex.status,
-            check: CheckKind::Status,
-            side: Side::Request,
-            json_path: "$".into(),
-            message: "operation is not in the spec".into(),
-        }];
+        let finding = (Side::Request, "$".into(), "operation is not in the spec".into());
+        return vec![violation(ex.operation.clone(), CheckKind::Status, finding)];
     };
-    use CheckKind as C;
-    let mut v = |check: CheckKind, side: Side, path: String, message: String| {
-        out.push(Violation {
-            api,
-            operation: op.operation_id.to_string(),
-            status: ex.status,
-            check,
-            side,
-            json_path: path,
-            message,
-        })
-    };
-    // The request.
-    for h in op.headers.iter().filter(|h| h.required) {
-        match ex.request_header(&h.name) {
-            None => v(C::Headers, Side::Request, h.name.clone(), "required header is missing".into()),
-            Some(val) if h.allowed.as_ref().is_some_and(|a| !a.iter().any(|x| x == val)) => {
-                v(C::Headers, Side::Request, h.name.clone(), format!("value {val:?} is not allowed"))
-            }
-            _ => {}
-        }
-    }
-    if let (Some(body), Some(bytes)) = (&op.request, &ex.request_body) {
-        if !media_is(ex.request_header("content-type"), &body.media_type) {
-            v(C::MediaType, Side::Request, "Content-Type".into(), format!("expected {}", body.media_type));
-        }
-        match serde_json::from_slice::<Value>(bytes) {
-            Ok(json) => {
-                body.validate(&json).into_iter().for_each(|s| v(C::RequestBody, Side::Request, s.json_path, s.message))
-            }
-            Err(e) => v(C::RequestBody, Side::Request, "$".into(), format!("body is not JSON: {e}")),
-        }
-    }
-    // The response. A transport failure (no answer, or one that broke off) is not a
-    // spec violation: the harness reports it apart, once, in words a person can act on.
-    let Some(status) = ex.status else { return out };
-    if ex.error.is_some() {
-        return out;
-    }
-    if let Some(cap) = ex.oversized {
-        v(
-            C::ResponseBody,
-            Side::Response,
-            "$".into(),
-            format!("the body is larger than the {cap}-byte cap; it was not read further"),
-        );
-        return out;
-    }
-    match op.response(status) {
-        None => {
-            let mut message = format!("status {status} is not documented for this operation");
-            if (300..400).contains(&status) {
-                let to = ex.response_header("location").unwrap_or("nowhere");
-                message.push_str(&format!(" (a redirect to {to}; never followed)"));
-            }
-            v(C::Status, Side::Response, "$".into(), message)
-        }
-        Some(None) => {
-            if !ex.response_body.is_empty() {
-                v(
-                    C::ResponseBody,
-                    Side::Response,
-                    "$".into(),
-                    "documented without a body, but a body came back".into(),
-                );
-            }
-        }
-        Some(Some(body)) => {
-            let ct = ex.response_header("content-type");
-            if !media_is(ct, &body.media_type) {
-                v(
-                    C::MediaType,
-                    Side::Response,
-                    "Content-Type".into(),
-                    format!("expected {}, got {}", body.media_type, ct.unwrap_or("none")),
-                );
-            }
-            match serde_json::from_slice::<Value>(&ex.response_body) {
-                Ok(json) => {
-                    body.validate(&json)
-                        .into_iter()
-                        .for_each(|s| v(C::ResponseBody, Side::Response, s.json_path, s.message));
-                    for (path, rel) in next_actions(api, &json) {
-                        if op.documented_next(status, rel).is_none() {
-                            let documented: Vec<&str> = op.next_for(status).iter().map(|n| n.relation).collect();
-                            v(
-                                C::Links,
-                                Side::Response,
-                                path,
-                                format!(
-                                    "next action {rel:?} is not documented for {} {status} (documented: {})",
-                                    op.operation_id,
-                                    if documented.is_empty() { "none".to_string() } else { documented.join(", ") }
-                                ),
-                            );
-                        }
-                    }
-                }
-                Err(e) => v(C::ResponseBody, Side::Response, "$".into(), format!("body is not JSON: {e}")),
-            }
-        }
-    }
+    let subject = checks::Subject::new(api, op, ex);
+    let mut out: Vec<Violation> = checks::CHECKS
+        .iter()
+        .flat_map(|(kind, check)| check(&subject).into_iter().map(|f| violation(op.operation_id.to_string(), *kind, f)))
+        .collect();
+    // What was sent, then what came back (each in check order).
+    out.sort_by_key(|v| v.side == Side::Response);
     out
 }
 
