@@ -135,37 +135,24 @@ pub fn load(api: Api, yaml: &str) -> Result<Spec, SpecLoadError> {
         serde_json::from_value(raw.clone()).map_err(|e| fail(format!("not an OpenAPI 3.0 document: {e}")))?;
     let mut refs = Vec::new();
     collect_refs(&raw, String::new(), &mut refs);
-    for (at, target) in &refs {
-        let resolves = target.strip_prefix('#').is_some_and(|p| raw.pointer(p).is_some());
-        if !resolves {
-            return Err(fail(format!("$ref {target:?} at {at} does not resolve")));
-        }
+    if let Some((at, target)) =
+        refs.iter().find(|(_, target)| !target.strip_prefix('#').is_some_and(|p| raw.pointer(p).is_some()))
+    {
+        return Err(fail(format!("$ref {target:?} at {at} does not resolve")));
     }
-    let doc = Arc::new(convert(&raw));
-    let body_of = |content: Option<&Value>, required: bool| -> Option<Body> {
-        let (media, m) = content?.as_object()?.iter().next()?;
-        Some(Body {
-            media_type: media.clone(),
-            schema: convert(m.get("schema").unwrap_or(&Value::Bool(true))),
-            required,
-            doc: doc.clone(),
-            validator: OnceLock::new(),
-        })
-    };
-    let mut twin_responses = BTreeMap::new();
-    if let Some(rs) = raw.get("x-payconform-twin-responses").and_then(Value::as_object) {
-        for (status, r) in rs {
-            twin_responses.insert(status.clone(), body_of(deref(&raw, r).get("content"), true));
-        }
-    }
+    let doc = Doc { converted: Arc::new(convert(&raw)), raw: &raw };
+    let twin_responses: BTreeMap<String, Option<Body>> = raw
+        .get("x-payconform-twin-responses")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+        .map(|(status, r)| (status.clone(), doc.body(r, true)))
+        .collect();
     let twin_responses = Arc::new(twin_responses);
     let mut webhooks = BTreeMap::new();
-    if let Some(ws) = raw.get("x-payconform-webhooks").and_then(Value::as_object) {
-        for (name, w) in ws {
-            let body = body_of(deref(&raw, w).get("content"), true)
-                .ok_or_else(|| fail(format!("x-payconform-webhooks/{name}: no content")))?;
-            webhooks.insert(name.clone(), body);
-        }
+    for (name, w) in raw.get("x-payconform-webhooks").and_then(Value::as_object).into_iter().flatten() {
+        let body = doc.body(w, true).ok_or_else(|| fail(format!("x-payconform-webhooks/{name}: no content")))?;
+        webhooks.insert(name.clone(), body);
     }
     let mut operations = Vec::new();
     for (path, item) in &typed.paths.paths {
@@ -181,38 +168,7 @@ pub fn load(api: Api, yaml: &str) -> Result<Spec, SpecLoadError> {
             let info = api.operations().iter().find(|o| o.operation_id == id).ok_or_else(|| {
                 fail(format!("operation {id} is not in the generated operation table; rebuild after editing spec/"))
             })?;
-            let ptr = format!("/paths/{}/{method}", escape(path));
-            let op_raw = raw.pointer(&ptr).cloned().unwrap_or(Value::Null);
-            let request = op_raw
-                .get("requestBody")
-                .map(|b| deref(&raw, b))
-                .and_then(|b| body_of(b.get("content"), b.get("required").and_then(Value::as_bool).unwrap_or(false)));
-            let responses = op_raw
-                .get("responses")
-                .and_then(Value::as_object)
-                .into_iter()
-                .flatten()
-                .map(|(status, r)| (status.clone(), body_of(deref(&raw, r).get("content"), true)))
-                .collect();
-            let path_params =
-                raw.pointer(&format!("/paths/{}/parameters", escape(path))).and_then(Value::as_array).cloned();
-            let op_params = op_raw.get("parameters").and_then(Value::as_array).cloned();
-            let headers = path_params
-                .into_iter()
-                .flatten()
-                .chain(op_params.into_iter().flatten())
-                .map(|p| deref(&raw, &p).clone())
-                .filter(|p| p.get("in").and_then(Value::as_str) == Some("header"))
-                .map(|p| HeaderParam {
-                    name: p.get("name").and_then(Value::as_str).unwrap_or("").to_string(),
-                    required: p.get("required").and_then(Value::as_bool).unwrap_or(false),
-                    allowed: p
-                        .pointer("/schema/enum")
-                        .and_then(Value::as_array)
-                        .map(|v| v.iter().filter_map(Value::as_str).map(String::from).collect()),
-                })
-                .collect();
-            operations.push(Operation { info, request, responses, headers, twin_responses: twin_responses.clone() });
+            operations.push(doc.operation(info, path, method, &twin_responses));
         }
     }
     // In table order, so that a row's index is its operation's.
@@ -221,6 +177,66 @@ pub fn load(api: Api, yaml: &str) -> Result<Spec, SpecLoadError> {
         return Err(fail("the spec's operations differ from the generated table; rebuild after editing spec/".into()));
     }
     Ok(Spec { api, operations, webhooks })
+}
+
+/// A spec document as read (`$ref`s resolve in it) and converted to JSON Schema.
+struct Doc<'a> {
+    raw: &'a Value,
+    converted: Arc<Value>,
+}
+
+impl Doc<'_> {
+    /// The body a request body or response documents (its first media type), if any.
+    fn body(&self, holder: &Value, required: bool) -> Option<Body> {
+        let (media, m) = deref(self.raw, holder).get("content")?.as_object()?.iter().next()?;
+        Some(Body {
+            media_type: media.clone(),
+            schema: convert(m.get("schema").unwrap_or(&Value::Bool(true))),
+            required,
+            doc: self.converted.clone(),
+            validator: OnceLock::new(),
+        })
+    }
+
+    /// One operation: its row, its bodies and its header parameters.
+    fn operation(
+        &self,
+        info: &'static OperationInfo,
+        path: &str,
+        method: &str,
+        twin_responses: &Arc<BTreeMap<String, Option<Body>>>,
+    ) -> Operation {
+        let op_raw = self.raw.pointer(&format!("/paths/{}/{method}", escape(path))).unwrap_or(&Value::Null);
+        let request = op_raw.get("requestBody").and_then(|b| {
+            let required = deref(self.raw, b).get("required").and_then(Value::as_bool).unwrap_or(false);
+            self.body(b, required)
+        });
+        let responses = op_raw
+            .get("responses")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+            .map(|(status, r)| (status.clone(), self.body(r, true)))
+            .collect();
+        let path_params = self.raw.pointer(&format!("/paths/{}/parameters", escape(path))).and_then(Value::as_array);
+        let op_params = op_raw.get("parameters").and_then(Value::as_array);
+        let headers = path_params
+            .into_iter()
+            .flatten()
+            .chain(op_params.into_iter().flatten())
+            .map(|p| deref(self.raw, p))
+            .filter(|p| p.get("in").and_then(Value::as_str) == Some("header"))
+            .map(|p| HeaderParam {
+                name: p.get("name").and_then(Value::as_str).unwrap_or("").to_string(),
+                required: p.get("required").and_then(Value::as_bool).unwrap_or(false),
+                allowed: p
+                    .pointer("/schema/enum")
+                    .and_then(Value::as_array)
+                    .map(|v| v.iter().filter_map(Value::as_str).map(String::from).collect()),
+            })
+            .collect();
+        Operation { info, request, responses, headers, twin_responses: twin_responses.clone() }
+    }
 }
 
 impl Spec {
