@@ -136,7 +136,7 @@ pub fn load(api: Api, yaml: &str) -> Result<Spec, SpecLoadError> {
     let mut refs = Vec::new();
     collect_refs(&raw, String::new(), &mut refs);
     if let Some((at, target)) =
-        refs.iter().find(|(_, target)| !target.strip_prefix('#').is_some_and(|p| raw.pointer(p).is_some()))
+        refs.iter().find(|(_, target)| target.strip_prefix('#').is_none_or(|p| raw.pointer(p).is_none()))
     {
         return Err(fail(format!("$ref {target:?} at {at} does not resolve")));
     }
