@@ -6,6 +6,7 @@
 use std::fmt;
 use std::path::Path;
 
+use super::Body;
 use super::{Api, spec};
 
 /// Vendor-published examples that contradict the seed documents, which win.
@@ -126,92 +127,77 @@ fn api_folders() -> String {
 fn lint_files<'a>(files: impl Iterator<Item = (&'a str, &'a [u8])>, strict: bool) -> LintReport {
     let mut report = LintReport::default();
     for (rel, bytes) in files {
-        let parts: Vec<&str> = rel.split('/').collect();
-        let [api_name, op_id, file_name] = parts[..] else {
-            report.skipped.push((rel.to_string(), "not at <api>/<operationId>/<file>".into()));
-            continue;
-        };
-        let Some(api) = Api::from_any_name(api_name) else {
-            report.problems.push(LintProblem {
-                file: rel.into(),
-                message: format!("unknown API folder {api_name:?}; the API folders are {}", api_folders()),
-            });
-            continue;
-        };
-        let Some(op) = spec(api).operation(op_id) else {
-            if strict {
-                let ids: Vec<&str> = spec(api).operations.iter().map(|o| o.operation_id).collect();
-                report.problems.push(LintProblem {
-                    file: rel.into(),
-                    message: format!("unknown operation folder {op_id:?}; {} has {}", api.name(), ids.join(", ")),
-                });
-            } else {
-                report.skipped.push((rel.to_string(), format!("operation {op_id} is not in spec/{}.yaml", api.name())));
-            }
-            continue;
-        };
-        let kind = file_name.split('.').next().unwrap_or("");
-        let body = if kind == "request" {
-            match &op.request {
-                Some(b) => b,
-                None => {
-                    report
-                        .problems
-                        .push(LintProblem { file: rel.into(), message: format!("{op_id} documents no request body") });
-                    continue;
-                }
-            }
-        } else if let Some(status) = kind.strip_prefix("response-").and_then(|s| s.parse::<u16>().ok()) {
-            match op.response(status) {
-                Some(Some(b)) => b,
-                Some(None) => {
-                    report.problems.push(LintProblem {
-                        file: rel.into(),
-                        message: format!("{op_id} documents {status} without a body"),
-                    });
-                    continue;
-                }
-                None => {
-                    report.problems.push(LintProblem {
-                        file: rel.into(),
-                        message: format!("{op_id} does not document status {status}"),
-                    });
-                    continue;
-                }
-            }
-        } else {
-            let message = format!(
-                "unknown example kind {kind:?}: a file is request.<name>.json or response-<status>.<name>.json"
-            );
-            if strict {
-                report.problems.push(LintProblem { file: rel.into(), message });
-            } else {
-                report.skipped.push((rel.to_string(), message));
-            }
-            continue;
-        };
-        let value: serde_json::Value = match serde_json::from_slice(bytes) {
-            Ok(v) => v,
-            Err(e) => {
-                report.problems.push(LintProblem { file: rel.into(), message: format!("not JSON: {e}") });
-                continue;
-            }
-        };
-        report.checked += 1;
-        let violations = body.validate(&value);
-        let allowed = ALLOWED.iter().find(|(f, _)| *f == rel).map(|(_, why)| *why);
-        match (allowed, violations.is_empty()) {
-            (Some(why), false) => report.allowed.push((rel.to_string(), why)),
-            (Some(_), true) => report.problems.push(LintProblem {
-                file: rel.into(),
-                message: "is on the allow-list but now validates: remove it from ALLOWED in src/spec/lint.rs".into(),
-            }),
-            (None, _) => {
-                for v in violations {
-                    report.problems.push(LintProblem { file: rel.into(), message: v.to_string() });
-                }
-            }
+        match schema_for(rel, strict) {
+            Ok(body) => check_example(&mut report, rel, bytes, body),
+            Err(Unchecked::Problem(message)) => report.problems.push(LintProblem { file: rel.into(), message }),
+            Err(Unchecked::Skipped(why)) => report.skipped.push((rel.to_string(), why)),
         }
     }
     report
+}
+
+/// Why an example file is not checked: a problem to report, or (with the built-in
+/// examples, which cover more operations than the specs) a file to pass over.
+enum Unchecked {
+    Problem(String),
+    Skipped(String),
+}
+
+/// The schema an example at `<api>/<operationId>/<kind>.<name>.json` must match.
+fn schema_for(rel: &str, strict: bool) -> Result<&'static Body, Unchecked> {
+    let parts: Vec<&str> = rel.split('/').collect();
+    let [api_name, op_id, file_name] = parts[..] else {
+        return Err(Unchecked::Skipped("not at <api>/<operationId>/<file>".into()));
+    };
+    let api = Api::from_any_name(api_name).ok_or_else(|| {
+        Unchecked::Problem(format!("unknown API folder {api_name:?}; the API folders are {}", api_folders()))
+    })?;
+    let Some(op) = spec(api).operation(op_id) else {
+        if strict {
+            let ids: Vec<&str> = spec(api).operations.iter().map(|o| o.operation_id).collect();
+            let message = format!("unknown operation folder {op_id:?}; {} has {}", api.name(), ids.join(", "));
+            return Err(Unchecked::Problem(message));
+        }
+        return Err(Unchecked::Skipped(format!("operation {op_id} is not in spec/{}.yaml", api.name())));
+    };
+    let kind = file_name.split('.').next().unwrap_or("");
+    if kind == "request" {
+        return op.request.as_ref().ok_or_else(|| Unchecked::Problem(format!("{op_id} documents no request body")));
+    }
+    if let Some(status) = kind.strip_prefix("response-").and_then(|s| s.parse::<u16>().ok()) {
+        return match op.response(status) {
+            Some(Some(b)) => Ok(b),
+            Some(None) => Err(Unchecked::Problem(format!("{op_id} documents {status} without a body"))),
+            None => Err(Unchecked::Problem(format!("{op_id} does not document status {status}"))),
+        };
+    }
+    let message =
+        format!("unknown example kind {kind:?}: a file is request.<name>.json or response-<status>.<name>.json");
+    Err(if strict { Unchecked::Problem(message) } else { Unchecked::Skipped(message) })
+}
+
+/// Validate one example against its schema, minding the allow-list.
+fn check_example(report: &mut LintReport, rel: &str, bytes: &[u8], body: &Body) {
+    let value: serde_json::Value = match serde_json::from_slice(bytes) {
+        Ok(v) => v,
+        Err(e) => {
+            report.problems.push(LintProblem { file: rel.into(), message: format!("not JSON: {e}") });
+            return;
+        }
+    };
+    report.checked += 1;
+    let violations = body.validate(&value);
+    let allowed = ALLOWED.iter().find(|(f, _)| *f == rel).map(|(_, why)| *why);
+    match (allowed, violations.is_empty()) {
+        (Some(why), false) => report.allowed.push((rel.to_string(), why)),
+        (Some(_), true) => report.problems.push(LintProblem {
+            file: rel.into(),
+            message: "is on the allow-list but now validates: remove it from ALLOWED in src/spec/lint.rs".into(),
+        }),
+        (None, _) => {
+            for v in violations {
+                report.problems.push(LintProblem { file: rel.into(), message: v.to_string() });
+            }
+        }
+    }
 }
