@@ -150,6 +150,19 @@ pub fn describe_transport(e: &reqwest::Error, url: Option<&Url>) -> String {
     format!("cannot talk to {at}: {last}")
 }
 
+/// Read a body through the cap: an endless or huge body costs at most `max` bytes.
+/// Returns the body (empty when over the cap) and whether it was over.
+async fn read_capped(response: &mut reqwest::Response, max: usize) -> reqwest::Result<(Vec<u8>, bool)> {
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > max {
+            return Ok((Vec::new(), true));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok((body, false))
+}
+
 /// Send a request and read its answer through the body cap, recording the exchange
 /// when a recorder is set.
 pub(crate) async fn execute(
@@ -199,23 +212,10 @@ pub(crate) async fn execute(
         ex.status = Some(status.as_u16());
         ex.response_headers = header_pairs(&headers);
     }
-    // Read through the cap: an endless or huge body costs at most `max_body` bytes.
-    let mut body = Vec::new();
-    let mut oversized = false;
-    loop {
-        match response.chunk().await {
-            Ok(Some(chunk)) => {
-                if body.len() + chunk.len() > inner.max_body {
-                    oversized = true;
-                    body.clear();
-                    break;
-                }
-                body.extend_from_slice(&chunk);
-            }
-            Ok(None) => break,
-            Err(e) => return failed(exchange, e),
-        }
-    }
+    let (body, oversized) = match read_capped(&mut response, inner.max_body).await {
+        Ok(read) => read,
+        Err(e) => return failed(exchange, e),
+    };
     drop(response);
     if let Some(ex) = exchange.as_mut() {
         ex.oversized = oversized.then_some(inner.max_body);

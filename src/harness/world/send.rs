@@ -168,53 +168,24 @@ impl ConformanceWorld {
         for (i, (ex, violations)) in fresh.into_iter().enumerate() {
             let operation =
                 spec(api).operation(&ex.operation).map_or_else(|| ex.operation.clone(), |o| o.operation_id.to_string());
-            if let Some(err) = &ex.error {
-                transport.push(format!("{operation}: {err}"));
-                self.records.push(ExchangeRecord {
-                    api,
-                    operation,
-                    status: ex.status,
-                    violations: Vec::new(),
-                    transport: Some(err.clone()),
-                    preferred: ex.request_header("prefer").is_some(),
-                    log: ExchangeLog::of(&ex),
-                });
-                continue;
-            }
-            let body: Value = serde_json::from_slice(&ex.response_body).unwrap_or(Value::Null);
-            let mut vs: Vec<Violation> =
-                violations.into_iter().filter(|v| !(exempt_request && v.side == Side::Request)).collect();
-            vs.extend(self.link_violations(api, &operation, ex.status, &body));
-            // --checks: only the selected checks count.
-            let selected = &self.ctx()?.checks;
-            if !selected.is_empty() {
-                vs.retain(|v| selected.contains(&v.check));
-            }
-            // What the generated client could not decode is already a violation when
-            // the checker found the response wrong: report each problem once.
-            if i + 1 == count
-                && !vs.iter().any(|v| v.side == Side::Response)
-                && let Some(p) = &client_problem
-            {
-                vs.push(Violation {
-                    api,
-                    operation: operation.clone(),
-                    status: ex.status,
-                    check: CheckKind::ResponseBody,
-                    side: Side::Response,
-                    json_path: "$".into(),
-                    message: p.clone(),
-                });
-            }
-            self.records.push(ExchangeRecord {
+            let record = |violations, transport| ExchangeRecord {
                 api,
                 operation: operation.clone(),
                 status: ex.status,
-                violations: vs,
-                transport: None,
+                violations,
+                transport,
                 preferred: ex.request_header("prefer").is_some(),
                 log: ExchangeLog::of(&ex),
-            });
+            };
+            if let Some(err) = &ex.error {
+                transport.push(format!("{operation}: {err}"));
+                self.records.push(record(Vec::new(), Some(err.clone())));
+                continue;
+            }
+            let body: Value = serde_json::from_slice(&ex.response_body).unwrap_or(Value::Null);
+            let last_problem = client_problem.as_ref().filter(|_| i + 1 == count);
+            let vs = self.violations(api, &operation, (ex.status, &body), violations, exempt_request, last_problem)?;
+            self.records.push(record(vs, None));
             if ex.status.is_some_and(|s| (200..300).contains(&s)) {
                 self.learn(api, &body);
             }
@@ -228,5 +199,42 @@ impl ConformanceWorld {
         } else {
             Err(format!("transport error (not a spec violation): {}", transport.join("; ")))
         }
+    }
+
+    /// An exchange's violations: the checker's (the request's left out when it is wrong
+    /// on purpose), the links', and what the generated client could not decode; only the
+    /// checks `--checks` selects count.
+    fn violations(
+        &self,
+        api: Api,
+        operation: &str,
+        (status, body): (Option<u16>, &Value),
+        checked: Vec<Violation>,
+        exempt_request: bool,
+        client_problem: Option<&String>,
+    ) -> Result<Vec<Violation>, String> {
+        let mut vs: Vec<Violation> =
+            checked.into_iter().filter(|v| !(exempt_request && v.side == Side::Request)).collect();
+        vs.extend(self.link_violations(api, operation, status, body));
+        let selected = &self.ctx()?.checks;
+        if !selected.is_empty() {
+            vs.retain(|v| selected.contains(&v.check));
+        }
+        // What the generated client could not decode is already a violation when the
+        // checker found the response wrong: report each problem once.
+        if let Some(p) = client_problem
+            && !vs.iter().any(|v| v.side == Side::Response)
+        {
+            vs.push(Violation {
+                api,
+                operation: operation.to_string(),
+                status,
+                check: CheckKind::ResponseBody,
+                side: Side::Response,
+                json_path: "$".into(),
+                message: p.clone(),
+            });
+        }
+        Ok(vs)
     }
 }
