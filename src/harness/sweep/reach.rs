@@ -39,21 +39,31 @@ pub(super) async fn reach(w: &mut ConformanceWorld, api: Api, op: &Operation) ->
     }
     if api == Api::Adyen {
         w.payment.psp_reference = w.field("pspReference")?.and_then(Value::as_str).map(str::to_string);
-        let body = match action {
-            Some(Action::TechnicalCancel) => {
-                let merchant = w.conn()?.endpoint.merchant.clone();
-                json!({"merchantAccount": merchant, "originalMerchantReference": w.payment.reference, "reference": w.next_reference()?})
-            }
-            Some(Action::AdjustAuthorisation) => {
-                let (_, mut b) = adyen_request(w, Action::Cancel, None)?;
-                b["modificationAmount"] = json!({"value": 3, "currency": w.payment.currency});
-                b
-            }
-            Some(action) => adyen_request(w, action, Some(1))?.1,
-            None => return Err(format!("{} names no action (x-payconform-action)", op.operation_id)),
-        };
+        let body = adyen_body(w, op)?;
         return Ok(Reached { href: None, link_data: None, body: Some(body), other_link_data: None });
     }
+    follow_towards(w, api, op).await
+}
+
+/// The body of a valid Adyen modification of the payment just authorised.
+fn adyen_body(w: &mut ConformanceWorld, op: &Operation) -> Result<Value, String> {
+    Ok(match op.action {
+        Some(Action::TechnicalCancel) => {
+            let merchant = w.conn()?.endpoint.merchant.clone();
+            json!({"merchantAccount": merchant, "originalMerchantReference": w.payment.reference, "reference": w.next_reference()?})
+        }
+        Some(Action::AdjustAuthorisation) => {
+            let (_, mut b) = adyen_request(w, Action::Cancel, None)?;
+            b["modificationAmount"] = json!({"value": 3, "currency": w.payment.currency});
+            b
+        }
+        Some(action) => adyen_request(w, action, Some(1))?.1,
+        None => return Err(format!("{} names no action (x-payconform-action)", op.operation_id)),
+    })
+}
+
+/// From the authorization's answer, follow the offered links towards `op`.
+async fn follow_towards(w: &mut ConformanceWorld, api: Api, op: &Operation) -> Result<Reached, String> {
     let s = spec(api);
     let distance = distances(api, op.operation_id);
     for _ in 0..4 {
