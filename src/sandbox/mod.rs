@@ -7,7 +7,7 @@
 //!
 //! Per request: route by the vendors' real paths → authenticate (each credential is
 //! its own merchant) → check headers → parse and validate the body against the
-//! embedded spec → run the gateway's rules on the [`ledger`] → answer in the vendor's
+//! embedded spec → run the gateway's rules on the ledger → answer in the vendor's
 //! shape, with absolute action links built from the request's host.
 
 use std::collections::HashSet;
@@ -22,9 +22,7 @@ mod adyen;
 mod conn;
 mod gate;
 pub mod idempotency;
-// The ledger is the twin's inside; public only for this crate's integration tests.
-#[doc(hidden)]
-pub mod ledger;
+mod ledger;
 #[cfg(test)]
 mod ledger_props;
 pub mod server;
@@ -36,7 +34,10 @@ mod worldpay;
 
 use gate::{Gateway, authenticate, gateway, parse_body, preferred};
 
-pub use ledger::{HISTORY, Ledger, Modification, Payment, Status};
+/// Modifications the twin keeps per Adyen payment (older ones are dropped and counted);
+/// its inspection endpoint shows at most this many.
+pub use ledger::HISTORY;
+use ledger::Ledger;
 
 /// The path only payconform's twin answers (`GET`, no credentials needed) with
 /// `{"twin": "payconform"}`: the harness runs `@twin` scenarios only where it does.
@@ -186,10 +187,10 @@ impl Twin {
         }
     }
 
-    /// The ledger (to inspect payments in this crate's tests; not part of the API).
-    #[doc(hidden)]
-    pub fn ledger(&self) -> &Ledger {
-        &self.inner.ledger
+    /// How many payments the twin holds (at most [`TwinConfig::max_payments`]): for
+    /// your own tests, e.g. that a request your code should have refused made none.
+    pub fn payment_count(&self) -> usize {
+        self.inner.ledger.len()
     }
 
     /// A protective answer of the twin (not a vendor rule), in the shape of the API

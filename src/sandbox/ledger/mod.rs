@@ -181,11 +181,6 @@ impl Ledger {
         self.lock().payments.len()
     }
 
-    /// Whether the ledger is empty.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// Apply `op` to a payment atomically. `None` if the payment is unknown or foreign.
     pub fn apply(&self, merchant: Merchant, id: PaymentId, op: Op) -> Option<Result<Payment, RuleError>> {
         let mut g = self.lock();
