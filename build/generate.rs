@@ -22,7 +22,7 @@ mod prepass;
 #[path = "table.rs"]
 mod table;
 pub use action::Action;
-use names::{collect_refs, escape};
+use names::{escape, unresolved_ref};
 use prepass::prepass;
 use serde_json::Value;
 pub use table::operation_table;
@@ -184,19 +184,17 @@ fn check_structure(doc: &Value) -> Result<(), Problem> {
         }
     }
     // Every local $ref must resolve; remote refs are not supported.
-    let mut refs = Vec::new();
-    collect_refs(doc, String::new(), &mut refs);
-    for (at, target) in refs {
-        let op = operation_of(doc, &at);
-        match target.strip_prefix('#') {
-            Some(p) if doc.pointer(p).is_some() => {}
-            Some(_) => return Err((op, Some(at), format!("$ref {target:?} points at nothing in this document"))),
-            None => {
-                return Err((op, Some(at), format!("$ref {target:?} is not local; only '#/...' refs are supported")));
-            }
+    match unresolved_ref(doc) {
+        None => Ok(()),
+        Some((at, target, local)) => {
+            let op = operation_of(doc, &at);
+            Err(if local {
+                (op, Some(at), format!("$ref {target:?} points at nothing in this document"))
+            } else {
+                (op, Some(at), format!("$ref {target:?} is not local; only '#/...' refs are supported"))
+            })
         }
     }
-    Ok(())
 }
 
 /// The operationId whose subtree holds `pointer`, if any.

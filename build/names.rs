@@ -62,3 +62,15 @@ pub fn deref<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
         None => v,
     }
 }
+
+/// The first `$ref` that does not resolve in `doc`, as (holder's JSON pointer, target,
+/// whether it is local): remote refs are not supported.
+pub fn unresolved_ref(doc: &Value) -> Option<(String, String, bool)> {
+    let mut refs = Vec::new();
+    collect_refs(doc, String::new(), &mut refs);
+    refs.into_iter().find_map(|(at, target)| match target.strip_prefix('#') {
+        Some(p) if doc.pointer(p).is_some() => None,
+        Some(_) => Some((at, target, true)),
+        None => Some((at, target, false)),
+    })
+}

@@ -11,10 +11,10 @@ use std::fmt;
 use std::sync::{Arc, OnceLock};
 
 #[path = "../../build/names.rs"]
-#[allow(dead_code)] // pascal: the build script's
+#[allow(dead_code)] // pascal and collect_refs: the build script's
 mod names;
 pub(crate) use names::deref;
-use names::{collect_refs, escape};
+use names::{escape, unresolved_ref};
 
 use crate::operation::{Action, OperationInfo};
 use serde_json::{Map, Value};
@@ -131,11 +131,7 @@ pub fn load(api: Api, yaml: &str) -> Result<Spec, SpecLoadError> {
     // Typed parse: catches structural mistakes openapiv3 knows about.
     let typed: openapiv3::OpenAPI =
         serde_json::from_value(raw.clone()).map_err(|e| fail(format!("not an OpenAPI 3.0 document: {e}")))?;
-    let mut refs = Vec::new();
-    collect_refs(&raw, String::new(), &mut refs);
-    if let Some((at, target)) =
-        refs.iter().find(|(_, target)| target.strip_prefix('#').is_none_or(|p| raw.pointer(p).is_none()))
-    {
+    if let Some((at, target, _)) = unresolved_ref(&raw) {
         return Err(fail(format!("$ref {target:?} at {at} does not resolve")));
     }
     let doc = Doc { converted: Arc::new(convert(&raw)), raw: &raw };
