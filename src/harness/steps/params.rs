@@ -60,41 +60,41 @@ impl FromStr for Partial {
     }
 }
 
-/// `{currency}`: an ISO 4217 code (`GBP`, `EUR`).
-#[derive(Debug, Clone, PartialEq, Eq, Parameter)]
-#[param(name = "currency", regex = "[A-Z]{3}")]
-pub(crate) struct Currency(pub(crate) String);
+/// A parameter that is its word, as written (its regex admits only valid words).
+macro_rules! word_parameter {
+    ($(#[$doc:meta])* $name:ident, $param:literal, $regex:literal) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, Parameter)]
+        #[param(name = $param, regex = $regex)]
+        pub(crate) struct $name(pub(crate) String);
 
-impl FromStr for Currency {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Ok(Currency(s.to_string()))
-    }
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> Result<Self, String> {
+                Ok($name(s.to_string()))
+            }
+        }
+    };
 }
 
-/// `{event}`: an Adyen notification eventCode (`CAPTURE`, `REFUND_FAILED`).
-#[derive(Debug, Clone, PartialEq, Eq, Parameter)]
-#[param(name = "event", regex = "[A-Z][A-Z_]*")]
-pub(crate) struct EventCode(pub(crate) String);
-
-impl FromStr for EventCode {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Ok(EventCode(s.to_string()))
-    }
-}
-
-/// `{modification}`: an Adyen modification as the twin records it.
-#[derive(Debug, Clone, PartialEq, Eq, Parameter)]
-#[param(name = "modification", regex = "capture|cancel|refund|cancelOrRefund|technicalCancel|adjustAuthorisation")]
-pub(crate) struct Modification(pub(crate) String);
-
-impl FromStr for Modification {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Ok(Modification(s.to_string()))
-    }
-}
+word_parameter!(
+    /// `{currency}`: an ISO 4217 code (`GBP`, `EUR`).
+    Currency,
+    "currency",
+    "[A-Z]{3}"
+);
+word_parameter!(
+    /// `{event}`: an Adyen notification eventCode (`CAPTURE`, `REFUND_FAILED`).
+    EventCode,
+    "event",
+    "[A-Z][A-Z_]*"
+);
+word_parameter!(
+    /// `{modification}`: an Adyen modification as the twin records it.
+    Modification,
+    "modification",
+    "capture|cancel|refund|cancelOrRefund|technicalCancel|adjustAuthorisation"
+);
 
 /// `{outcome}`: `failed` or `succeeded`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Parameter)]
