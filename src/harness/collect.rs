@@ -73,40 +73,39 @@ impl Collector {
                 entry.elapsed = entry.started.map(|s| s.elapsed()).unwrap_or_default();
                 self.done += 1;
                 if self.progress {
-                    let failed = entry.steps.iter().find(|s| s.status == Status::Failed);
-                    // The after hook has put the scenario's exchanges in the sink.
-                    let violations: Vec<String> = self
-                        .ctx
-                        .sink
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .get(&id)
-                        .into_iter()
-                        .flatten()
-                        .flat_map(|e| &e.violations)
-                        .map(|v| self.redactor.clean(&v.to_string()))
-                        .collect();
-                    let p = &self.planned[id];
-                    let mark = if failed.is_some() || !violations.is_empty() { "FAIL" } else { "ok  " };
-                    eprintln!(
-                        "[{:>3}/{}] {mark} {}:{} {}",
-                        self.done,
-                        self.total,
-                        p.path,
-                        p.line,
-                        self.redactor.clean(&p.name)
-                    );
-                    if let Some(f) = failed {
-                        let msg = self.redactor.clean(f.message.as_deref().unwrap_or(""));
-                        let text = self.redactor.clean(&f.text);
-                        eprintln!("           {text}\n           {}", msg.replace('\n', "\n           "));
-                    }
-                    for v in &violations {
-                        eprintln!("           - {v}");
-                    }
+                    let failed = entry.steps.iter().find(|s| s.status == Status::Failed).cloned();
+                    drop(seen);
+                    self.progress_line(id, failed);
                 }
             }
             _ => {}
+        }
+    }
+
+    /// One line per finished scenario on stderr, with its failed step and violations.
+    fn progress_line(&self, id: usize, failed: Option<StepResult>) {
+        // The after hook has put the scenario's exchanges in the sink.
+        let violations: Vec<String> = self
+            .ctx
+            .sink
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&id)
+            .into_iter()
+            .flatten()
+            .flat_map(|e| &e.violations)
+            .map(|v| self.redactor.clean(&v.to_string()))
+            .collect();
+        let p = &self.planned[id];
+        let mark = if failed.is_some() || !violations.is_empty() { "FAIL" } else { "ok  " };
+        eprintln!("[{:>3}/{}] {mark} {}:{} {}", self.done, self.total, p.path, p.line, self.redactor.clean(&p.name));
+        if let Some(f) = failed {
+            let msg = self.redactor.clean(f.message.as_deref().unwrap_or(""));
+            let text = self.redactor.clean(&f.text);
+            eprintln!("           {text}\n           {}", msg.replace('\n', "\n           "));
+        }
+        for v in &violations {
+            eprintln!("           - {v}");
         }
     }
 }

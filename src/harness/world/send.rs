@@ -133,22 +133,7 @@ impl ConformanceWorld {
         }
         let mut request = builder.build().map_err(|e| format!("cannot build the request: {e}"))?;
         prepare(api.operations(), &mut request, op.method);
-        let headers = request.headers_mut();
-        if let Some(ct) = &tweak.content_type {
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_str(ct).map_err(|e| e.to_string())?);
-        }
-        if let Some(h) = &tweak.drop_header {
-            headers.remove(h.as_str());
-        }
-        if let Some((n, v)) = &tweak.set_header {
-            let name = HeaderName::from_bytes(n.as_bytes()).map_err(|e| format!("bad header name {n:?}: {e}"))?;
-            headers.insert(name, HeaderValue::from_str(v).map_err(|e| format!("bad header value {v:?}: {e}"))?);
-        }
-        if tweak.malformed_credentials {
-            let (name, value) =
-                if api == Api::Adyen { ("x-api-key", "") } else { ("authorization", "Basic not*base64") };
-            headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
-        }
+        tweak.headers(api, request.headers_mut())?;
         let _ = execute(client, &conn.inner, request, op.method).await;
         self.absorb(true, None)
     }

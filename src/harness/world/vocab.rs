@@ -31,6 +31,26 @@ pub(crate) struct Tweak {
 }
 
 impl Tweak {
+    /// The tweak's header changes, on a request the hooks have prepared.
+    pub(super) fn headers(&self, api: Api, headers: &mut reqwest::header::HeaderMap) -> Result<(), String> {
+        if let Some(ct) = &self.content_type {
+            headers.insert(header::CONTENT_TYPE, HeaderValue::from_str(ct).map_err(|e| e.to_string())?);
+        }
+        if let Some(h) = &self.drop_header {
+            headers.remove(h.as_str());
+        }
+        if let Some((n, v)) = &self.set_header {
+            let name = HeaderName::from_bytes(n.as_bytes()).map_err(|e| format!("bad header name {n:?}: {e}"))?;
+            headers.insert(name, HeaderValue::from_str(v).map_err(|e| format!("bad header value {v:?}: {e}"))?);
+        }
+        if self.malformed_credentials {
+            let (name, value) =
+                if api == Api::Adyen { ("x-api-key", "") } else { ("authorization", "Basic not*base64") };
+            headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+        }
+        Ok(())
+    }
+
     /// Whether the tweak only changes the body (which the typed client could not send).
     pub(super) fn body_only(&self) -> bool {
         !self.no_credentials
