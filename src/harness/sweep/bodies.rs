@@ -34,57 +34,66 @@ pub(super) fn body_breaks(api: Api, op: &Operation, body: &Value) -> Vec<(String
             continue;
         }
         let one_of = c.get("oneOf").and_then(Value::as_str).map(String::from);
-        let mut out_push = |label: String, t: Tweak| out.push((label, t, path.clone(), one_of.clone()));
-        if c.get("required") == Some(&Value::Bool(true)) {
-            out_push(format!("without {path}"), Tweak { drop_field: Some(path.clone()), ..Default::default() });
-        }
-        let set = |v: Value| Tweak { set_field: Some((path.clone(), v)), ..Default::default() };
-        let kind = c.get("type").and_then(Value::as_str).unwrap_or("");
-        let wrong_type = match kind {
-            "string" => Some(json!(12345)),
-            "integer" | "number" | "boolean" | "object" | "array" => Some(json!("not a value of this type")),
-            _ => None,
-        };
-        if let Some(v) = wrong_type {
-            out_push(format!("with {path} of the wrong type"), set(v));
-        }
-        if let Some(max) = c.get("maxLength").and_then(Value::as_u64) {
-            out_push(format!("with {path} too long"), set(json!("A".repeat(max as usize + 1))));
-        }
-        if c.get("minLength").and_then(Value::as_u64).is_some_and(|m| m > 0) {
-            out_push(format!("with {path} empty"), set(json!("")));
-        }
-        if let Some(p) = c.get("pattern").and_then(Value::as_str)
-            && let Ok(re) = regress::Regex::new(p)
-        {
-            let len_ok = |s: &str| {
-                let n = s.chars().count() as u64;
-                c.get("minLength").and_then(Value::as_u64).is_none_or(|m| n >= m)
-                    && c.get("maxLength").and_then(Value::as_u64).is_none_or(|m| n <= m)
-            };
-            let candidates = ["<>", "a\nb", "zzz", "%%", "ÄÖÜ", "0", "ZZZZ", "a b"];
-            if let Some(bad) = candidates.iter().find(|s| len_ok(s) && re.find(s).is_none()) {
-                out_push(format!("with {path} not matching its pattern"), set(json!(bad)));
-            }
-        }
-        if let Some(e) = c.get("enum").and_then(Value::as_array)
-            && e.iter().all(Value::is_string)
-        {
-            out_push(format!("with {path} outside its enum"), set(json!("notDocumented")));
-        }
-        if let Some(min) = c.get("minimum").and_then(Value::as_i64) {
-            out_push(format!("with {path} below its minimum"), set(json!(min - 1)));
-        }
-        if let Some(max) = c.get("maximum").and_then(Value::as_i64)
-            && max < i64::MAX
-        {
-            out_push(format!("with {path} above its maximum"), set(json!(max + 1)));
-        }
-        if c.get("format").and_then(Value::as_str) == Some("int64") {
-            out_push(format!("with {path} past int64"), set(json!(9_223_372_036_854_775_808u64)));
-        }
+        out.extend(breaks_of(path, c).into_iter().map(|(label, t)| (label, t, path.clone(), one_of.clone())));
     }
     out
+}
+
+/// The broken values of one field: missing (if required), of the wrong type, and one
+/// per constraint it has.
+fn breaks_of(path: &str, c: &Map<String, Value>) -> Vec<(String, Tweak)> {
+    let mut out = Vec::new();
+    let set = |v: Value| Tweak { set_field: Some((path.to_string(), v)), ..Default::default() };
+    if c.get("required") == Some(&Value::Bool(true)) {
+        out.push((format!("without {path}"), Tweak { drop_field: Some(path.to_string()), ..Default::default() }));
+    }
+    let wrong_type = match c.get("type").and_then(Value::as_str).unwrap_or("") {
+        "string" => Some(json!(12345)),
+        "integer" | "number" | "boolean" | "object" | "array" => Some(json!("not a value of this type")),
+        _ => None,
+    };
+    if let Some(v) = wrong_type {
+        out.push((format!("with {path} of the wrong type"), set(v)));
+    }
+    if let Some(max) = c.get("maxLength").and_then(Value::as_u64) {
+        out.push((format!("with {path} too long"), set(json!("A".repeat(max as usize + 1)))));
+    }
+    if c.get("minLength").and_then(Value::as_u64).is_some_and(|m| m > 0) {
+        out.push((format!("with {path} empty"), set(json!(""))));
+    }
+    if let Some(bad) = outside_pattern(c) {
+        out.push((format!("with {path} not matching its pattern"), set(json!(bad))));
+    }
+    if let Some(e) = c.get("enum").and_then(Value::as_array)
+        && e.iter().all(Value::is_string)
+    {
+        out.push((format!("with {path} outside its enum"), set(json!("notDocumented"))));
+    }
+    if let Some(min) = c.get("minimum").and_then(Value::as_i64) {
+        out.push((format!("with {path} below its minimum"), set(json!(min - 1))));
+    }
+    if let Some(max) = c.get("maximum").and_then(Value::as_i64)
+        && max < i64::MAX
+    {
+        out.push((format!("with {path} above its maximum"), set(json!(max + 1))));
+    }
+    if c.get("format").and_then(Value::as_str) == Some("int64") {
+        out.push((format!("with {path} past int64"), set(json!(9_223_372_036_854_775_808u64))));
+    }
+    out
+}
+
+/// A value of an allowed length that the field's pattern refuses, if one of a few
+/// candidates is.
+fn outside_pattern(c: &Map<String, Value>) -> Option<&'static str> {
+    let re = regress::Regex::new(c.get("pattern")?.as_str()?).ok()?;
+    let len_ok = |s: &str| {
+        let n = s.chars().count() as u64;
+        c.get("minLength").and_then(Value::as_u64).is_none_or(|m| n >= m)
+            && c.get("maxLength").and_then(Value::as_u64).is_none_or(|m| n <= m)
+    };
+    let candidates = ["<>", "a\nb", "zzz", "%%", "ÄÖÜ", "0", "ZZZZ", "a b"];
+    candidates.into_iter().find(|s| len_ok(s) && re.find(s).is_none())
 }
 
 /// `property path -> constraints` of a schema, through $refs and allOf/oneOf/anyOf
