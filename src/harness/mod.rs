@@ -61,7 +61,7 @@ pub static FEATURES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/features")
 pub const TWIN_TAG: &str = "twin";
 
 /// Every step definition of the built-in vocabulary, read from the registered step
-/// functions themselves, with each parameter shown as `{}` (`I authorize {} {}`).
+/// functions themselves, with each parameter named (`I authorize {int} {currency}`).
 pub fn step_vocabulary() -> Vec<String> {
     suggest::vocabulary().to_vec()
 }

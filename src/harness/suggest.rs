@@ -8,20 +8,27 @@ use regex::Regex;
 
 use super::ConformanceWorld;
 
-/// Every step definition as a readable pattern (`I authorize {} {}`).
+/// Every step definition as a readable pattern with its parameters named
+/// (`I authorize {int} {currency}`), as the README lists them.
 pub(crate) fn vocabulary() -> &'static [String] {
     static VOCABULARY: LazyLock<Vec<String>> = LazyLock::new(|| {
         let mut out: Vec<String> = Vec::new();
         for re in step_regexes() {
-            let shape = readable(re.as_str());
-            if !out.contains(&shape) {
-                out.push(shape);
+            let entry = readable(re.as_str());
+            if !out.contains(&entry) {
+                out.push(entry);
             }
         }
         out.sort();
         out
     });
     &VOCABULARY
+}
+
+/// An entry with its parameters as `{}`, the way [`shape_of`] writes a step.
+fn unnamed(entry: &str) -> String {
+    static PARAM: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"\{[a-z_]*\}").expect("valid regex"));
+    PARAM.replace_all(entry, "{}").into_owned()
 }
 
 /// The regex of every registered step definition (Given, When and Then).
@@ -34,33 +41,59 @@ fn step_regexes() -> impl Iterator<Item = Regex> {
         .chain(cucumber::codegen::inventory::iter::<<W as WorldInventory>::Then>.into_iter().map(|s| (s.inner().1)()))
 }
 
-/// `^I authorize (-?\d+) (\S+)$` → `I authorize {} {}`.
+/// `^I authorize ((?:-?\d+)|(?:\d+)) ([A-Z]{3})$` → `I authorize {int} {currency}`:
+/// each outermost group becomes the parameter it is, `{}` if none is known.
 fn readable(regex: &str) -> String {
     let body = regex.trim_start_matches('^').trim_end_matches('$');
     let mut out = String::new();
+    let mut group = String::new();
     let mut depth = 0usize;
-    let mut chars = body.chars().peekable();
+    let mut chars = body.chars();
     while let Some(c) = chars.next() {
         match c {
-            '\\' => {
-                if let Some(n) = chars.next()
-                    && depth == 0
-                {
-                    out.push(n);
+            '\\' => match chars.next() {
+                Some(n) if depth == 0 => out.push(n),
+                Some(n) => {
+                    group.push(c);
+                    group.push(n);
                 }
-            }
+                None => {}
+            },
             '(' => {
-                if depth == 0 {
-                    out.push_str("{}");
+                if depth > 0 {
+                    group.push(c);
                 }
                 depth += 1;
             }
-            ')' => depth = depth.saturating_sub(1),
+            ')' => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    out.push_str(&format!("{{{}}}", parameter_name(&group)));
+                    group.clear();
+                } else {
+                    group.push(c);
+                }
+            }
             _ if depth == 0 => out.push(c),
-            _ => {}
+            _ => group.push(c),
         }
     }
     out
+}
+
+/// The name of the parameter whose regex a group holds (`int`, `string`, `word`, or one
+/// of the vocabulary's typed parameters); empty if none.
+fn parameter_name(group: &str) -> &'static str {
+    if group == r"(?:-?\d+)|(?:\d+)" {
+        return "int";
+    }
+    if group.starts_with("?:\"") {
+        return "string";
+    }
+    if group == r"[^\s]+" {
+        return "word";
+    }
+    super::steps::parameters().iter().find(|p| p.regex == group).map_or("", |p| p.name)
 }
 
 /// The step text with its values replaced by `{}`: numbers and quoted strings.
@@ -80,12 +113,16 @@ pub(crate) fn help(step: &str) -> String {
     let shape = shape_of(step).replace("authorise", "authorize").replace("Authorise", "authorize");
     let best = vocabulary()
         .iter()
-        .map(|v| (strsim::normalized_levenshtein(&shape.to_lowercase(), &v.to_lowercase()), v))
+        .map(|v| (strsim::normalized_levenshtein(&shape.to_lowercase(), &unnamed(v).to_lowercase()), v))
         .max_by(|a, b| a.0.total_cmp(&b.0));
     if let Some((score, entry)) = best
         && score >= 0.6
     {
         out.push_str(&format!("; did you mean `{entry}`?"));
+        // The words a typed parameter admits, for each one in the entry.
+        for p in super::steps::parameters().iter().filter(|p| entry.contains(&format!("{{{}}}", p.name))) {
+            out.push_str(&format!(" ({{{}}} is {})", p.name, p.words));
+        }
     }
     out.push_str(" (the step vocabulary is in the README)");
     out
@@ -139,9 +176,11 @@ mod tests {
     #[test]
     fn the_vocabulary_comes_from_the_definitions() {
         let v = vocabulary();
-        assert!(v.iter().any(|s| s == "I authorize {} {}"), "{v:?}");
-        assert!(v.iter().any(|s| s == "the status is {}"), "{v:?}");
+        assert!(v.iter().any(|s| s == "I authorize {int} {currency}"), "{v:?}");
+        assert!(v.iter().any(|s| s == "the status is {int}"), "{v:?}");
+        // A group no parameter is known for stays `{}`.
         assert_eq!(readable(r"^the response field (.+) is (.+)$"), "the response field {} is {}");
+        assert_eq!(unnamed("I {action} the payment {int}"), "I {} the payment {}");
     }
 
     #[test]
@@ -158,13 +197,13 @@ mod tests {
     #[test]
     fn near_misses_get_the_closest_entry() {
         for (typed, expected) in [
-            ("I authorise 100 GBP", "I authorize {} {}"),
-            ("authorise 100 GBP", "I authorize {} {}"),
-            ("settle the payment", "I {} the payment"),
-            ("the status was 201", "the status is {}"),
+            ("I authorise 100 GBP", "I authorize {int} {currency}"),
+            ("authorise 100 GBP", "I authorize {int} {currency}"),
+            ("settle the payment", "I {action} the payment"),
+            ("the status was 201", "the status is {int}"),
             // Words outside a typed parameter's vocabulary match no definition.
-            ("I setle the payment", "I {} the payment"),
-            ("I authorize 100 gbp", "I authorize {} {}"),
+            ("I setle the payment", "I {action} the payment"),
+            ("I authorize 100 gbp", "I authorize {int} {currency}"),
         ] {
             assert!(!step_regexes().any(|r| r.is_match(typed)), "{typed} should match no step definition");
             let h = help(typed);
@@ -172,6 +211,8 @@ mod tests {
         }
         assert!(!step_regexes().any(|r| r.is_match("the worldpay API")));
         assert!(step_regexes().any(|r| r.is_match("the worldpay-v7 API")));
+        assert!(help("I setle the payment").contains("({action} is settle, cancel, refund or reverse)"));
+        assert!(vocabulary().iter().all(|v| !v.contains("{}")), "every parameter is named: {:?}", vocabulary());
         assert!(help("I authorize 10.00 GBP").contains("integers in minor units"));
         assert!(!help("the moon is made of cheese and stars").contains("did you mean"));
     }

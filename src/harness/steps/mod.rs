@@ -9,3 +9,5 @@ pub(crate) mod modify;
 mod notifications;
 mod params;
 mod twin;
+
+pub(crate) use params::parameters;

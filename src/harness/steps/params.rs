@@ -10,6 +10,36 @@ use cucumber::Parameter;
 use crate::operation::Action;
 use crate::spec::Api;
 
+/// A typed parameter as the vocabulary documents it.
+pub(crate) struct Documented {
+    /// The name in step expressions (`action`).
+    pub(crate) name: &'static str,
+    /// Its regex.
+    pub(crate) regex: &'static str,
+    /// The words it admits, in words.
+    pub(crate) words: &'static str,
+}
+
+/// Every typed parameter, for suggestions and the step table.
+pub(crate) fn parameters() -> &'static [Documented] {
+    use cucumber::codegen::Parameter as P;
+    macro_rules! documented {
+        ($t:ty, $words:literal) => {
+            Documented { name: <$t as P>::NAME, regex: <$t as P>::REGEX, words: $words }
+        };
+    }
+    static ALL: [Documented; 7] = [
+        documented!(ApiName, "worldpay-v7, worldpay-payments or adyen"),
+        documented!(Full, "settle, cancel, refund or reverse"),
+        documented!(Partial, "settle, cancel or refund"),
+        documented!(Currency, "an ISO 4217 code in capitals, such as GBP"),
+        documented!(EventCode, "an Adyen eventCode in capitals, such as CAPTURE"),
+        documented!(Modification, "capture, cancel, refund, cancelOrRefund, technicalCancel or adjustAuthorisation"),
+        documented!(Outcome, "failed or succeeded"),
+    ];
+    &ALL
+}
+
 /// `{api}`: an API by its short name or spec stem (`worldpay-v7`, `adyen-payment-v40`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Parameter)]
 #[param(
