@@ -375,3 +375,22 @@ fn cucumber_json_lists_every_entry_with_its_steps() {
         assert!(e["tags"].as_array().unwrap().iter().any(|t| t["name"] == "@sweep"));
     }
 }
+
+/// A notification that never comes ends the step at the run's deadline (10 s on a twin)
+/// with what was awaited, instead of waiting on.
+#[test]
+fn a_notification_that_never_arrives_fails_at_the_deadline() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("n.feature"),
+        "Feature: N\n\n  @notifications\n  Scenario: A refund that was never made\n    Given the adyen API\n\
+         \x20   When I authorize 1000 EUR\n    Then a REFUND notification arrives with success \"true\"\n",
+    )
+    .unwrap();
+    let started = std::time::Instant::now();
+    let o = payconform(&["check", "--features", dir.path().to_str().unwrap(), "--phases", "scenarios"], &[]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    assert!(out.contains("no REFUND notification for payment") && out.contains("arrived within 10 s"), "{out}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(60), "the wait ended at its deadline");
+}

@@ -26,6 +26,8 @@ pub(crate) type Received = Arc<Mutex<VecDeque<Value>>>;
 pub(crate) struct Receiver {
     pub(crate) addr: SocketAddr,
     pub(crate) received: Received,
+    /// Woken whenever a body is kept, so a waiting step looks again at once.
+    pub(crate) arrived: Arc<tokio::sync::Notify>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -42,16 +44,18 @@ impl Receiver {
         let addr = listener.local_addr()?;
         let received: Received = Arc::new(Mutex::new(VecDeque::new()));
         let store = received.clone();
+        let arrived = Arc::new(tokio::sync::Notify::new());
+        let wake = arrived.clone();
         let task = tokio::spawn(async move {
             loop {
                 let Ok((stream, _)) = listener.accept().await else {
                     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
                     continue;
                 };
-                let store = store.clone();
+                let (store, wake) = (store.clone(), wake.clone());
                 tokio::spawn(async move {
                     let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                        let store = store.clone();
+                        let (store, wake) = (store.clone(), wake.clone());
                         async move {
                             let (status, text) = match Limited::new(req.into_body(), MAX_BODY).collect().await {
                                 Ok(body) => {
@@ -64,6 +68,8 @@ impl Receiver {
                                         g.pop_front();
                                     }
                                     g.push_back(v);
+                                    drop(g);
+                                    wake.notify_waiters();
                                     (200, "[accepted]")
                                 }
                                 Err(_) => (413, "too large"),
@@ -82,7 +88,7 @@ impl Receiver {
                 });
             }
         });
-        Ok(Receiver { addr, received, task })
+        Ok(Receiver { addr, received, arrived, task })
     }
 
     /// The URL to give a sender.

@@ -54,6 +54,8 @@ async fn check(w: &ConformanceWorld, event: &str, success: &str, amount: Option<
     };
     let deadline = Instant::now() + ctx.notification_wait;
     let (body, item) = loop {
+        // Made before looking, so a body kept between the look and the wait still wakes it.
+        let arrived = n.receiver.arrived.notified();
         let found = {
             let got = n.receiver.received.lock().unwrap_or_else(|e| e.into_inner());
             got.iter().rev().find_map(|body| {
@@ -74,7 +76,8 @@ async fn check(w: &ConformanceWorld, event: &str, success: &str, amount: Option<
                 ctx.notification_wait.as_secs()
             ));
         }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+        // Woken when the next body arrives; the deadline bounds the wait.
+        let _ = tokio::time::timeout_at(deadline.into(), arrived).await;
     };
     crate::notification::verify(&item, &n.hmac_key).map_err(|e| format!("the {event} notification: {e}: {item}"))?;
     if let Some(schema) = spec(Api::Adyen).webhook("notification") {
