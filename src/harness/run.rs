@@ -78,7 +78,7 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
     if !opts.scenarios {
         features.clear();
     }
-    let planned = plan(&mut features, tags.as_ref(), &endpoints, twin, no_notifications.as_deref());
+    let planned = Arc::new(plan(&mut features, tags.as_ref(), &endpoints, twin, no_notifications.as_deref()));
     let ctx = Arc::new(RunContext {
         max_response_body: opts.max_response_body,
         http,
@@ -91,9 +91,10 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
         checks: opts.checks.clone(),
         notifications,
     });
-    let mut seen = run_scenarios(opts, &ctx, features, &planned, &redactor).await;
+    let mut seen = run_scenarios(opts, &ctx, features, planned.clone(), &redactor).await;
     let mut sink = std::mem::take(&mut *ctx.sink.lock().unwrap_or_else(|p| p.into_inner()));
-    let mut planned = planned;
+    // The collector is done with its share: the sweep adds to the list itself.
+    let mut planned = Arc::unwrap_or_clone(planned);
     if opts.sweep {
         run_sweep(opts, &ctx, tags.as_ref(), &mut planned, &mut seen, &mut sink, &redactor).await;
     }
@@ -199,7 +200,7 @@ async fn run_scenarios(
     opts: &CheckOptions,
     ctx: &Arc<RunContext>,
     features: Vec<gherkin::Feature>,
-    planned: &[Planned],
+    planned: Arc<Vec<Planned>>,
     redactor: &Redactor,
 ) -> BTreeMap<usize, Seen> {
     let to_run = planned.iter().filter(|p| p.skip.is_none()).count();
@@ -208,7 +209,7 @@ async fn run_scenarios(
         let collector = Collector {
             ctx: ctx.clone(),
             seen: seen.clone(),
-            planned: Arc::new(planned.to_vec()),
+            planned,
             redactor: redactor.clone(),
             progress: opts.progress,
             total: to_run,
