@@ -45,6 +45,7 @@ pub mod conformance;
 pub mod harness;
 pub mod notification;
 pub mod operation;
+pub mod redact;
 
 /// The README's Rust examples, compiled as doctests so they stay true.
 #[cfg(doctest)]

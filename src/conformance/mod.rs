@@ -117,7 +117,42 @@ impl fmt::Display for Violation {
     }
 }
 
-/// Check one exchange of `api`.
+/// Violations kept per exchange: the first 50, then one that counts the rest, so that
+/// a hostile answer (250,000 undocumented links) costs a bounded report.
+pub const MAX_VIOLATIONS_PER_EXCHANGE: usize = 50;
+
+/// The end of the message of a violation that counts those left out.
+const NOT_LISTED: &str = " more violation(s) in this exchange are not listed";
+
+/// How many violations `v` stands for: the count of one that counts those left out,
+/// else one.
+fn stands_for(v: &Violation) -> usize {
+    v.message
+        .split_once(NOT_LISTED)
+        .filter(|_| v.json_path == "$")
+        .and_then(|(n, _)| n.parse().ok())
+        .unwrap_or(1)
+}
+
+/// Keep the first [`MAX_VIOLATIONS_PER_EXCHANGE`] violations and add one that counts the
+/// rest (named by the first left out: its check, side and status). Capping twice counts
+/// right: a counting violation left out adds its own count.
+pub fn cap_violations(mut v: Vec<Violation>) -> Vec<Violation> {
+    let counted = v.len() == MAX_VIOLATIONS_PER_EXCHANGE + 1 && stands_for(&v[MAX_VIOLATIONS_PER_EXCHANGE]) > 1;
+    if v.len() <= MAX_VIOLATIONS_PER_EXCHANGE || counted {
+        return v;
+    }
+    let rest: usize = v[MAX_VIOLATIONS_PER_EXCHANGE..].iter().map(stands_for).sum();
+    let mut more = v.swap_remove(MAX_VIOLATIONS_PER_EXCHANGE);
+    v.truncate(MAX_VIOLATIONS_PER_EXCHANGE);
+    more.json_path = "$".into();
+    more.message = format!("{rest}{NOT_LISTED} (the first {MAX_VIOLATIONS_PER_EXCHANGE} are)");
+    v.push(more);
+    v
+}
+
+/// Check one exchange of `api`: at most [`MAX_VIOLATIONS_PER_EXCHANGE`] violations and
+/// one that counts the rest.
 pub fn check_exchange(api: Api, ex: &Exchange) -> Vec<Violation> {
     let violation = |operation: String, check, (side, json_path, message): Finding| Violation {
         api,
@@ -139,7 +174,7 @@ pub fn check_exchange(api: Api, ex: &Exchange) -> Vec<Violation> {
         .collect();
     // What was sent, then what came back (each in check order).
     out.sort_by_key(|v| v.side == Side::Response);
-    out
+    cap_violations(out)
 }
 
 /// The next actions a response offers, with their JSONPath: v7 `_links` relations

@@ -13,7 +13,6 @@
 //! # Ok(()) }
 //! ```
 
-mod redact;
 pub mod report;
 mod steps;
 mod suggest;

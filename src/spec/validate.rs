@@ -67,6 +67,10 @@ impl fmt::Display for SchemaViolation {
     }
 }
 
+/// Schema errors listed per body; the rest are counted. A hostile body with 250,000
+/// bad entries costs a bounded list.
+const MAX_SCHEMA_ERRORS: usize = 200;
+
 impl Body {
     /// Validate a value against this body's schema; every violation, most specific first.
     pub fn validate(&self, instance: &Value) -> Vec<SchemaViolation> {
@@ -89,10 +93,23 @@ impl Body {
             Ok(v) if v.is_valid(instance) => Vec::new(),
             Ok(v) => {
                 let mut out = Vec::new();
+                let mut more = 0usize;
                 for e in v.iter_errors(instance) {
+                    if out.len() >= MAX_SCHEMA_ERRORS {
+                        more += 1;
+                        continue;
+                    }
                     flatten_error(&e, &mut out);
                 }
                 out.dedup();
+                if more > 0 {
+                    out.push(SchemaViolation {
+                        pointer: String::new(),
+                        json_path: "$".into(),
+                        rule: Rule::Other,
+                        message: format!("{more} more schema error(s) not listed"),
+                    });
+                }
                 out
             }
             Err(e) => vec![SchemaViolation {

@@ -21,7 +21,7 @@ use super::world::ExchangeRecord;
 use super::{Planned, Seen};
 use crate::spec::Api;
 
-pub use super::redact::Redactor;
+pub use crate::redact::Redactor;
 
 /// Outcome of a scenario or step.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -201,6 +201,7 @@ impl ConformanceWorld {
         let mut vs: Vec<Violation> =
             checked.into_iter().filter(|v| !(exempt_request && v.side == Side::Request)).collect();
         vs.extend(self.link_violations(api, operation, status, body));
+        let mut vs = crate::conformance::cap_violations(vs);
         let selected = &self.ctx()?.checks;
         if !selected.is_empty() {
             vs.retain(|v| selected.contains(&v.check));

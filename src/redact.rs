@@ -1,0 +1,423 @@
+//! The redactor: every string bound for a console, a log, a report or a recording passes
+//! through [`Redactor::clean`]. It removes every configured secret in every encoding a
+//! server could echo it in, masks card numbers however they are written (but not a
+//! reference that only looks like one), and escapes every character that could act on a
+//! terminal or break a report's XML.
+
+use std::sync::{Arc, LazyLock};
+
+use base64::Engine;
+use regex::Regex;
+
+use crate::spec::luhn_valid;
+
+/// Scrubs secrets and card numbers from text and makes it inert. Never panics, on any
+/// input.
+#[derive(Clone, Default)]
+pub struct Redactor {
+    /// Every configured secret, each character matched in any of its encodings
+    /// (`None` when no secret is configured).
+    secrets: Option<Arc<Regex>>,
+    /// How many secret values it was made with.
+    count: usize,
+}
+
+/// A run of decimal digits (any script) joined by separators a person might type: up
+/// to three of space (any Unicode space, the no-break and thin spaces included), dash
+/// (any Unicode dash), dot, slash or underscore between two digits.
+static DIGIT_RUN: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"\d(?:[\p{Zs}\p{Pd}./_]{0,3}\d)*").expect("valid regex"));
+static ONE_DIGIT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\d$").expect("valid regex"));
+/// What comes right before a value that is a reference, not a card number: a JSON key,
+/// a `key=` or `key: ` pair, or a path segment, naming a reference field
+/// (`pspReference`, `originalReference`, `merchantReference`, `transactionReference`,
+/// `reference`, `commandId`, `eventId`, `psp_reference`), or the twin's inspection path.
+static REFERENCE_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?i)(?:(?:psp_?reference|pspreference|originalreference|originalpspreference|paymentpspreference|merchantreference|transactionreference|reference|commandid|eventid)[\\"']*\s*[:=]\s*[\\"']*|__twin/payments/)$"#,
+    )
+    .expect("valid regex")
+});
+
+/// The pattern that matches one character of a secret in any encoding a server could
+/// echo it in: as is, percent-encoded (upper- or lower-case hex), `+` for a space (form
+/// encoding), a JSON escape (`\u00xx` in either case, or its short form), or an HTML
+/// character reference.
+fn char_pattern(c: char) -> String {
+    let mut alts = vec![regex::escape(&c.to_string())];
+    let mut buf = [0u8; 4];
+    let pct: String = c.encode_utf8(&mut buf).bytes().map(|b| format!("%(?i:{b:02x})")).collect();
+    alts.push(pct);
+    if c == ' ' {
+        alts.push(r"\+".into());
+    }
+    let mut units = [0u16; 2];
+    let json: String = c.encode_utf16(&mut units).iter().map(|u| format!(r"\\u(?i:{u:04x})")).collect();
+    alts.push(json);
+    let short = match c {
+        '"' => Some(r#"\\""#),
+        '\\' => Some(r"\\\\"),
+        '/' => Some(r"\\/"),
+        '\n' => Some(r"\\n"),
+        '\r' => Some(r"\\r"),
+        '\t' => Some(r"\\t"),
+        _ => None,
+    };
+    alts.extend(short.map(str::to_string));
+    alts.push(format!("&#0*{};", c as u32));
+    alts.push(format!("&#(?i:x)0*(?i:{:x});", c as u32));
+    let named = match c {
+        '&' => Some("&amp;"),
+        '<' => Some("&lt;"),
+        '>' => Some("&gt;"),
+        '"' => Some("&quot;"),
+        '\'' => Some("&apos;"),
+        _ => None,
+    };
+    alts.extend(named.map(str::to_string));
+    format!("(?:{})", alts.join("|"))
+}
+
+/// The forms a secret takes before it is echoed: as is, and base64 (standard and
+/// URL-safe, padded or not), which is what a Basic header carries for `user:password`.
+fn forms_of(secret: &str) -> Vec<String> {
+    use base64::engine::general_purpose::{STANDARD, STANDARD_NO_PAD, URL_SAFE, URL_SAFE_NO_PAD};
+    let mut out = vec![secret.to_string()];
+    for engine in [&STANDARD, &STANDARD_NO_PAD, &URL_SAFE, &URL_SAFE_NO_PAD] {
+        out.push(engine.encode(secret));
+    }
+    out
+}
+
+impl Redactor {
+    /// A redactor for these secret values (passwords, API keys, HMAC keys, and
+    /// `user:password` pairs, whose base64 is what a Basic header carries). Values
+    /// shorter than four characters are ignored as they would mask ordinary text.
+    pub fn new(secrets: impl IntoIterator<Item = String>) -> Self {
+        let values: Vec<String> = secrets.into_iter().filter(|s| s.chars().count() >= 4).collect();
+        let mut forms: Vec<String> = values.iter().flat_map(|s| forms_of(s)).filter(|f| f.len() >= 4).collect();
+        // Longest first: the alternation takes the first that matches.
+        forms.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        forms.dedup();
+        let pattern: Vec<String> = forms.iter().map(|f| f.chars().map(char_pattern).collect::<String>()).collect();
+        let secrets = (!pattern.is_empty())
+            .then(|| {
+                regex::RegexBuilder::new(&pattern.join("|")).size_limit(64 * 1024 * 1024).build().ok().map(Arc::new)
+            })
+            .flatten();
+        Redactor { secrets, count: values.len() }
+    }
+
+    /// The text with every form of every secret replaced by `<redacted>`, every card
+    /// number (12 to 19 digits of any script, passing the Luhn check, with any separators
+    /// a person might type) shown as `****` and its last four digits, and every
+    /// character that could act on a terminal or break XML escaped (see [`inert`]).
+    pub fn clean(&self, text: &str) -> String {
+        inert(&self.redact(text))
+    }
+
+    /// [`Redactor::clean`] that keeps line breaks: for a body shown as a block (a report's
+    /// exchange log), never for a line of its own.
+    pub fn clean_block(&self, text: &str) -> String {
+        escape(&self.redact(text), true)
+    }
+
+    /// [`Redactor::clean`] without the escaping: secrets and card numbers only, for
+    /// text whose format escapes for itself (a JSON value, a recording).
+    pub fn redact(&self, text: &str) -> String {
+        let out = match &self.secrets {
+            Some(re) => re.replace_all(text, "<redacted>"),
+            None => std::borrow::Cow::Borrowed(text),
+        };
+        mask_card_numbers(&out)
+    }
+}
+
+impl std::fmt::Debug for Redactor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Redactor({} secrets)", self.count)
+    }
+}
+
+/// Whether a character must not reach a terminal, a log line or an XML report as is:
+/// C0 and C1 controls (but tab), DEL, bidirectional controls (overrides, embeddings,
+/// isolates and marks), line and paragraph separators, zero-width characters, the byte
+/// order mark, and noncharacters (U+FFFE and U+FFFF among them, which XML forbids).
+fn is_unsafe(c: char) -> bool {
+    let u = c as u32;
+    (c.is_control() && c != '\t')
+        || matches!(u, 0x061C | 0x200B..=0x200F | 0x2028..=0x202E | 0x2060..=0x2069 | 0xFEFF)
+        || (0xFDD0..=0xFDEF).contains(&u)
+        || (u & 0xFFFE) == 0xFFFE
+}
+
+/// The text with every unsafe character (see [`is_unsafe`]: controls, C1, bidirectional
+/// overrides, noncharacters) written as a Rust-style escape, `\u{1b}`, so that nothing a
+/// target sends can move a cursor, clear a screen, start a fake line, reorder what a
+/// reader sees, or make a report's XML invalid.
+pub fn inert(text: &str) -> String {
+    escape(text, false)
+}
+
+fn escape(text: &str, keep_lines: bool) -> String {
+    let unsafe_here = |c: char| is_unsafe(c) && !(keep_lines && c == '\n');
+    if !text.chars().any(unsafe_here) {
+        return text.to_string();
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if unsafe_here(c) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The value of a decimal digit of any script. Unicode assigns decimal digits only in
+/// runs of ten, 0 to 9, so a digit's value is its distance from the start of its run.
+fn digit_value(c: char) -> Option<u32> {
+    if let Some(d) = c.to_digit(10) {
+        return Some(d);
+    }
+    let is_digit = |c: char| {
+        let mut buf = [0u8; 4];
+        ONE_DIGIT.is_match(c.encode_utf8(&mut buf))
+    };
+    if !is_digit(c) {
+        return None;
+    }
+    let mut below = 0u32;
+    while let Some(prev) = (c as u32).checked_sub(below + 1).and_then(char::from_u32) {
+        if !is_digit(prev) {
+            break;
+        }
+        below += 1;
+    }
+    Some(below % 10)
+}
+
+/// One group of a digit run: its byte range in the text and its digits.
+struct Group {
+    start: usize,
+    end: usize,
+    digits: Vec<(char, u32)>,
+}
+
+/// Whether the digits at `start` are the value of a reference field (a pspReference is
+/// 16 digits and passes the Luhn check one time in ten; a user needs it whole to talk to
+/// the vendor).
+fn names_a_reference(text: &str, start: usize) -> bool {
+    let mut from = start.saturating_sub(80);
+    while !text.is_char_boundary(from) {
+        from += 1;
+    }
+    REFERENCE_BEFORE.is_match(&text[from..start])
+}
+
+/// Every card number in the text as `****` and its last four digits.
+pub(crate) fn mask_card_numbers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut last = 0;
+    for run in DIGIT_RUN.find_iter(text) {
+        if names_a_reference(text, run.start()) {
+            continue;
+        }
+        // Split the run at its separators; a card number is a sequence of whole groups.
+        let mut groups: Vec<Group> = Vec::new();
+        let mut current: Option<Group> = None;
+        for (i, c) in run.as_str().char_indices() {
+            let at = run.start() + i;
+            match digit_value(c) {
+                Some(v) => {
+                    let g = current.get_or_insert(Group { start: at, end: at, digits: Vec::new() });
+                    g.digits.push((c, v));
+                    g.end = at + c.len_utf8();
+                }
+                None => groups.extend(current.take()),
+            }
+        }
+        groups.extend(current.take());
+        let mut i = 0;
+        while i < groups.len() {
+            // The longest sequence of groups from i that is a card number.
+            let mut found = None;
+            let mut count = 0;
+            for (j, g) in groups.iter().enumerate().skip(i) {
+                count += g.digits.len();
+                if count > 19 {
+                    break;
+                }
+                if count >= 12 {
+                    let ascii: String = groups[i..=j]
+                        .iter()
+                        .flat_map(|g| &g.digits)
+                        .filter_map(|(_, v)| char::from_digit(*v, 10))
+                        .collect();
+                    if luhn_valid(&ascii) {
+                        found = Some(j);
+                    }
+                }
+            }
+            match found {
+                Some(j) => {
+                    let tail: Vec<char> = groups[i..=j].iter().flat_map(|g| &g.digits).map(|(c, _)| *c).collect();
+                    out.push_str(&text[last..groups[i].start]);
+                    out.push_str("****");
+                    out.extend(&tail[tail.len() - 4..]);
+                    last = groups[j].end;
+                    i = j + 1;
+                }
+                None => i += 1,
+            }
+        }
+    }
+    out.push_str(&text[last..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_and_luhn_valid_card_numbers_only() {
+        let r = Redactor::new(["hunter22".to_string(), "k".to_string()]);
+        let out = r.clean("pw hunter22 card 4444333322221111 ref 1234567890123 k");
+        assert_eq!(out, "pw <redacted> card ****1111 ref 1234567890123 k");
+    }
+
+    #[test]
+    fn every_encoding_of_a_secret() {
+        let r = Redactor::new(["user:pa ss/wörd".to_string(), "pa ss/wörd".to_string()]);
+        let basic = base64::engine::general_purpose::STANDARD.encode("user:pa ss/wörd");
+        for text in [
+            format!("Authorization: Basic {basic}"),
+            "pass=pa%20ss%2Fw%C3%B6rd".to_string(),
+            "raw pa ss/wörd".to_string(),
+        ] {
+            let out = r.clean(&text);
+            assert!(out.contains("<redacted>") && !out.contains("ss/w") && !out.contains(&basic), "{out}");
+        }
+        let r = Redactor::new([r#"key"with\quote"#.to_string()]);
+        let echoed = serde_json::json!({"echo": r#"key"with\quote"#}).to_string();
+        assert_eq!(r.clean(&echoed), r#"{"echo":"<redacted>"}"#);
+    }
+
+    #[test]
+    fn card_numbers_with_separators_and_in_other_scripts() {
+        let r = Redactor::default();
+        assert_eq!(r.clean("4444 3333 2222 1111 and 4444-3333-2222-1111"), "****1111 and ****1111");
+        assert_eq!(r.clean("@4444333322221111"), "@****1111");
+        // A card number next to another number is still found.
+        assert_eq!(r.clean("4444333322221111 100"), "****1111 100");
+        assert_eq!(r.clean("amount 12 4444 3333 2222 1111"), "amount 12 ****1111");
+        // Devanagari 4444333322221111.
+        let deva = "४४४४३३३३२२२२११११";
+        assert_eq!(r.clean(deva), "****११११");
+        // Twelve non-ASCII digits that are no card number: untouched, no panic.
+        let twelve = "١٢٣٤٥٦٧٨٩٠١٢";
+        assert_eq!(r.clean(twelve), twelve);
+        // Dates, amounts and long references are not card numbers.
+        assert_eq!(r.clean("2030-01-01 12:00"), "2030-01-01 12:00");
+        assert_eq!(r.clean("88000000000791901234567"), "88000000000791901234567");
+    }
+
+    /// Issue 19, item 3: a server that echoes `p@ss-word` percent-encoded (either case),
+    /// form-encoded, or JSON-escaped in any style leaks nothing.
+    #[test]
+    fn a_secret_in_every_echo_encoding() {
+        let r = Redactor::new(["p@ss-word".to_string(), "pa ss&word".to_string()]);
+        for echo in [
+            "p@ss-word",
+            "p%40ss-word",
+            "p%40ss%2Dword",
+            "p%40ss%2dword",
+            "pa+ss%26word",
+            "pa%20ss%26word",
+            r"pa ss\u0026word",
+            r"p\u0040ss\u002Dword",
+            r"p\u0040ss\u002dword",
+            "pa ss&amp;word",
+            "p&#64;ss-word",
+            "p&#x40;ss-word",
+        ] {
+            let out = r.clean(&format!("echo [{echo}] end"));
+            assert_eq!(out, "echo [<redacted>] end", "{echo}");
+        }
+        // Lower- and upper-case hex for a multi-byte character.
+        let r = Redactor::new(["wörd-pass".to_string()]);
+        assert_eq!(r.clean("w%c3%b6rd-pass"), "<redacted>");
+        assert_eq!(r.clean("w%C3%B6rd-pass"), "<redacted>");
+        assert_eq!(r.clean(r"w\u00F6rd-pass"), "<redacted>");
+    }
+
+    /// Issue 19, item 4: any separator a person might type between digit groups.
+    #[test]
+    fn card_numbers_with_any_typed_separator() {
+        let r = Redactor::default();
+        for sep in [".", "\u{a0}", "\u{2009}", "/", "_", "  ", "\u{202f}", "\u{2013}", " - ", "-"] {
+            let text = format!("card 4444{sep}3333{sep}2222{sep}1111 end");
+            assert_eq!(r.clean(&text), "card ****1111 end", "{sep:?}");
+        }
+        // A newline is no separator: two numbers on two lines stay two numbers.
+        assert_eq!(r.redact("44443333\n22221111"), "44443333\n22221111");
+    }
+
+    /// Issue 19, item 14: a pspReference (16 digits that pass Luhn) stays whole where the
+    /// field says it is a reference; the same digits elsewhere are masked.
+    #[test]
+    fn references_are_not_card_numbers() {
+        let r = Redactor::default();
+        let psp = "8815000000007912";
+        assert!(luhn_valid(psp));
+        for text in [
+            format!(r#"{{"pspReference":"{psp}"}}"#),
+            format!(r#"{{"originalReference": "{psp}"}}"#),
+            format!(r#"{{\"pspReference\":\"{psp}\"}}"#),
+            format!("psp_reference={psp}"),
+            format!("GET /pal/servlet/Payment/v40/__twin/payments/{psp}"),
+        ] {
+            assert_eq!(r.clean(&text), text);
+        }
+        assert_eq!(r.clean(&format!(r#"{{"number":"{psp}"}}"#)), r#"{"number":"****7912"}"#);
+        assert_eq!(r.clean(&format!("GET /v40/{psp}")), "GET /v40/****7912");
+    }
+
+    /// Issue 19, items 1 and 2: controls, C1, bidirectional overrides and XML's
+    /// forbidden characters are escaped (a block keeps its line breaks).
+    #[test]
+    fn nothing_can_act_on_a_terminal_or_break_xml() {
+        let r = Redactor::default();
+        let hostile = "a\u{1b}[2Jb\nscenarios: 118 passed, 0 failed\r\u{9b}31m\u{202e}txt.exe\u{fffe}\u{ffff}\u{7f}\u{2028}";
+        let out = r.clean(hostile);
+        assert!(out.chars().all(|c| c == '\t' || !is_unsafe(c)), "{out:?}");
+        assert_eq!(
+            out,
+            r"a\u{1b}[2Jb\u{a}scenarios: 118 passed, 0 failed\u{d}\u{9b}31m\u{202e}txt.exe\u{fffe}\u{ffff}\u{7f}\u{2028}"
+        );
+        assert_eq!(r.clean("tab\there"), "tab\there");
+        assert_eq!(r.clean_block("{\n  \"a\": 1\u{1b}\n}"), "{\n  \"a\": 1\\u{1b}\n}");
+        assert_eq!(r.clean("plain ünïcödé 日本"), "plain ünïcödé 日本");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn never_panics_on_any_text(text in "\\PC{0,60}", digits in "[0-9٠-٩०-९𝟎-𝟗 \\-]{0,40}") {
+            let r = Redactor::new(["s3cret".to_string()]);
+            let _ = r.clean(&text);
+            let cleaned = r.clean(&digits);
+            proptest::prop_assert!(!cleaned.contains("s3cret"));
+        }
+    }
+
+    #[test]
+    fn digit_values_in_any_script() {
+        assert_eq!(digit_value('७'), Some(7));
+        assert_eq!(digit_value('٠'), Some(0));
+        assert_eq!(digit_value('𝟗'), Some(9)); // mathematical bold nine
+        assert_eq!(digit_value('𝟘'), Some(0)); // double-struck zero, right after bold nine
+        assert_eq!(digit_value('x'), None);
+    }
+}
