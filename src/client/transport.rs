@@ -150,17 +150,49 @@ pub fn describe_transport(e: &reqwest::Error, url: Option<&Url>) -> String {
     format!("cannot talk to {at}: {last}")
 }
 
-/// Read a body through the cap: an endless or huge body costs at most `max` bytes.
-/// Returns the body (empty when over the cap) and whether it was over.
-async fn read_capped(response: &mut reqwest::Response, max: usize) -> reqwest::Result<(Vec<u8>, bool)> {
-    let mut body = Vec::new();
+/// Bytes of a response body any exchange may hold without the shared budget.
+pub const SMALL_BODY: usize = 256 * 1024;
+
+/// Bytes of response bodies past [`SMALL_BODY`] held at once by every client of this
+/// process together: 64 MiB. A body that grows past [`SMALL_BODY`] first reserves its
+/// whole cap (at most this budget) and waits, within the request's timeout, while
+/// others hold it; so 32 concurrent hostile 1 GB answers cost 64 MiB, not 32 × 16 MiB.
+pub const RESPONSE_BUDGET: usize = 64 * 1024 * 1024;
+
+static BUDGET: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(RESPONSE_BUDGET);
+
+/// Read a body through the cap: an endless or huge body costs at most `max` bytes, and
+/// a body past [`SMALL_BODY`] holds a share of [`RESPONSE_BUDGET`] (returned with the
+/// body, to be dropped once the body has been handed on). Returns the body (empty when
+/// over the cap) and whether it was over.
+async fn read_capped(
+    response: &mut reqwest::Response,
+    max: usize,
+) -> reqwest::Result<(Vec<u8>, bool, Option<tokio::sync::SemaphorePermit<'static>>)> {
+    if response.content_length().is_some_and(|n| n > max as u64) {
+        return Ok((Vec::new(), true, None));
+    }
+    let declared = response.content_length().map_or(0, |n| n as usize).min(SMALL_BODY);
+    let mut body = Vec::with_capacity(declared);
+    let mut held = None;
     while let Some(chunk) = response.chunk().await? {
         if body.len() + chunk.len() > max {
-            return Ok((Vec::new(), true));
+            return Ok((Vec::new(), true, None));
+        }
+        let needed = body.len() + chunk.len();
+        if needed > SMALL_BODY && held.is_none() {
+            let share = u32::try_from(max.min(RESPONSE_BUDGET)).unwrap_or(u32::MAX);
+            held = BUDGET.acquire_many(share).await.ok();
+        }
+        if needed > body.capacity() {
+            // Grow by doubling, but never past the cap (a Vec's own growth could take
+            // twice the cap).
+            let target = (body.capacity() * 2).max(needed).min(max);
+            body.reserve_exact(target - body.len());
         }
         body.extend_from_slice(&chunk);
     }
-    Ok((body, false))
+    Ok((body, false, held))
 }
 
 /// Send a request and read its answer through the body cap, recording the exchange
@@ -212,7 +244,7 @@ pub(crate) async fn execute(
         ex.status = Some(status.as_u16());
         ex.response_headers = header_pairs(&headers);
     }
-    let (body, oversized) = match read_capped(&mut response, inner.max_body).await {
+    let (body, oversized, _held) = match read_capped(&mut response, inner.max_body).await {
         Ok(read) => read,
         Err(e) => return failed(exchange, e),
     };
@@ -230,4 +262,53 @@ pub(crate) async fn execute(
         rebuilt.headers_mut().remove(header::CONTENT_LENGTH);
     }
     Ok(reqwest::Response::from(rebuilt))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A server that answers every request with a body of `len` bytes.
+    async fn serving(len: usize) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let mut buf = [0u8; 4096];
+                    let _ = s.read(&mut buf).await;
+                    let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n");
+                    let _ = s.write_all(head.as_bytes()).await;
+                    let _ = s.write_all(&vec![b' '; len]).await;
+                });
+            }
+        });
+        url
+    }
+
+    async fn fetch(url: &str) -> usize {
+        let config = crate::client::Config::new(url);
+        let (_, http, inner) = config.build().unwrap();
+        let request = http.get(url).build().unwrap();
+        let response = execute(&http, &inner, request, "op").await.unwrap();
+        response.bytes().await.unwrap().len()
+    }
+
+    /// Issue 19, item 6: bodies past the small allowance share one budget across every
+    /// exchange of the process; small ones never wait for it.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn large_bodies_wait_for_the_shared_budget() {
+        let (large, small) = (serving(SMALL_BODY * 4).await, serving(1024).await);
+        let all = BUDGET.acquire_many(RESPONSE_BUDGET as u32).await.unwrap();
+        let waiting = tokio::spawn({
+            let large = large.clone();
+            async move { fetch(&large).await }
+        });
+        assert_eq!(fetch(&small).await, 1024, "a small body does not wait");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        assert!(!waiting.is_finished(), "a large body waits while the budget is spent");
+        drop(all);
+        assert_eq!(waiting.await.unwrap(), SMALL_BODY * 4);
+    }
 }
