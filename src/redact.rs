@@ -390,7 +390,8 @@ mod tests {
     #[test]
     fn nothing_can_act_on_a_terminal_or_break_xml() {
         let r = Redactor::default();
-        let hostile = "a\u{1b}[2Jb\nscenarios: 118 passed, 0 failed\r\u{9b}31m\u{202e}txt.exe\u{fffe}\u{ffff}\u{7f}\u{2028}";
+        let hostile =
+            "a\u{1b}[2Jb\nscenarios: 118 passed, 0 failed\r\u{9b}31m\u{202e}txt.exe\u{fffe}\u{ffff}\u{7f}\u{2028}";
         let out = r.clean(hostile);
         assert!(out.chars().all(|c| c == '\t' || !is_unsafe(c)), "{out:?}");
         assert_eq!(

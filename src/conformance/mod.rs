@@ -127,11 +127,7 @@ const NOT_LISTED: &str = " more violation(s) in this exchange are not listed";
 /// How many violations `v` stands for: the count of one that counts those left out,
 /// else one.
 fn stands_for(v: &Violation) -> usize {
-    v.message
-        .split_once(NOT_LISTED)
-        .filter(|_| v.json_path == "$")
-        .and_then(|(n, _)| n.parse().ok())
-        .unwrap_or(1)
+    v.message.split_once(NOT_LISTED).filter(|_| v.json_path == "$").and_then(|(n, _)| n.parse().ok()).unwrap_or(1)
 }
 
 /// Keep the first [`MAX_VIOLATIONS_PER_EXCHANGE`] violations and add one that counts the

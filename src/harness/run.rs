@@ -147,10 +147,14 @@ async fn notifications(opts: &CheckOptions) -> Result<(Option<webhooks::Notifica
     let key = opts.env.get("ADYEN_HMAC_KEY").filter(|k| !k.trim().is_empty());
     match (&opts.target, opts.webhook_listen, key) {
         (Target::Sandbox, _, _) => {
-            let receiver = webhooks::Receiver::start(([127, 0, 0, 1], 0).into())
-                .await
-                .map_err(|e| HarnessError::Setup(format!("cannot start the notification receiver: {e}")))?;
             let hmac_key = hex::encode(rand::random::<[u8; 32]>());
+            let receiver = webhooks::Receiver::start(
+                ([127, 0, 0, 1], 0).into(),
+                hmac_key.clone(),
+                crate::sandbox::server::Limits::default(),
+            )
+            .await
+            .map_err(|e| HarnessError::Setup(format!("cannot start the notification receiver: {e}")))?;
             Ok((Some(webhooks::Notifications { receiver, hmac_key }), None))
         }
         (_, Some(addr), Some(key)) => {
@@ -159,9 +163,10 @@ async fn notifications(opts: &CheckOptions) -> Result<(Option<webhooks::Notifica
                     "ADYEN_HMAC_KEY is not hexadecimal (Adyen's Customer Area shows it as hex)".into(),
                 ));
             }
-            let receiver = webhooks::Receiver::start(addr)
-                .await
-                .map_err(|e| HarnessError::Usage(format!("--webhook-listen {addr}: cannot listen there: {e}")))?;
+            let receiver =
+                webhooks::Receiver::start(addr, key.trim().to_string(), crate::sandbox::server::Limits::default())
+                    .await
+                    .map_err(|e| HarnessError::Usage(format!("--webhook-listen {addr}: cannot listen there: {e}")))?;
             Ok((Some(webhooks::Notifications { receiver, hmac_key: key.trim().to_string() }), None))
         }
         (_, listen, key) => Ok((

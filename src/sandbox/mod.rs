@@ -25,6 +25,7 @@ pub mod idempotency;
 mod ledger;
 #[cfg(test)]
 mod ledger_props;
+pub(crate) mod listen;
 pub mod server;
 mod token;
 pub mod variance;

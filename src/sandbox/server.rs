@@ -16,91 +16,25 @@
 //!   at once across all connections are bounded by [`Limits::body_budget`];
 //! - a request that panics the twin gets the vendor's 500, not a dropped connection.
 
-use std::convert::Infallible;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use tokio::net::TcpListener;
-use tokio::sync::{Semaphore, watch};
-use tokio_util::task::TaskTracker;
+use tokio::sync::Semaphore;
 
-use super::conn::{Clock, Phase, TimedIo};
+pub use super::listen::Limits;
+use super::listen::Listening;
 use super::{MAX_BODY, Protective, Twin, TwinRequest, TwinResponse};
 use crate::spec::Api;
 
-/// The server's defences against slow, hostile and noisy clients.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
-    /// Time to send a request's headers, from its first byte (or from the start of
-    /// the connection for its first request). Default 10 s.
-    pub header_timeout: Duration,
-    /// Time to send a request's body once its headers are in. Default 30 s; on expiry
-    /// the twin answers 408 and closes the connection.
-    pub body_timeout: Duration,
-    /// How long a keep-alive connection may wait for its next request. Default 30 s.
-    pub idle_timeout: Duration,
-    /// Connections served at once; 0 derives it from the descriptor limit
-    /// (`RLIMIT_NOFILE` less 64 for everything else, at least 16).
-    pub max_connections: usize,
-    /// Bytes of request bodies held in memory at once across all connections. A body
-    /// that would exceed it waits (within its body timeout) for others to finish.
-    /// Default 64 MiB; never below [`MAX_BODY`].
-    pub body_budget: usize,
-    /// How long a shutdown waits for requests in flight. Default 10 s.
-    pub drain_timeout: Duration,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            header_timeout: Duration::from_secs(10),
-            body_timeout: Duration::from_secs(30),
-            idle_timeout: Duration::from_secs(30),
-            max_connections: 0,
-            body_budget: 64 * 1024 * 1024,
-            drain_timeout: Duration::from_secs(10),
-        }
-    }
-}
-
-impl Limits {
-    /// The connection cap in force: [`Limits::max_connections`], or one derived from
-    /// the process's descriptor limit.
-    pub fn connection_cap(&self) -> usize {
-        if self.max_connections > 0 { self.max_connections } else { descriptor_cap() }
-    }
-}
-
-#[cfg(unix)]
-fn descriptor_cap() -> usize {
-    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
-    // SAFETY: getrlimit only writes the struct we pass.
-    let soft = if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0 { lim.rlim_cur } else { 1024 };
-    let soft = usize::try_from(soft).unwrap_or(usize::MAX).min(1 << 20);
-    soft.saturating_sub(64).max(16)
-}
-
-#[cfg(not(unix))]
-fn descriptor_cap() -> usize {
-    1024
-}
-
 /// A running sandbox server.
 pub struct SandboxServer {
-    addr: SocketAddr,
-    stop: watch::Sender<bool>,
-    task: tokio::task::JoinHandle<()>,
-    connections: TaskTracker,
-    drain: Duration,
+    listening: Listening,
 }
 
 impl SandboxServer {
@@ -123,22 +57,14 @@ impl SandboxServer {
 
     /// [`SandboxServer::serve`] with these limits.
     pub fn serve_with(twin: Twin, listener: TcpListener, limits: Limits) -> io::Result<SandboxServer> {
-        let addr = listener.local_addr()?;
-        let (stop, stopped) = watch::channel(false);
-        let connections = TaskTracker::new();
-        let shared = Arc::new(Shared {
-            twin,
-            limits,
-            budget: Semaphore::new(limits.body_budget.max(MAX_BODY)),
-            slots: Arc::new(Semaphore::new(limits.connection_cap())),
-        });
-        let task = tokio::spawn(accept_loop(listener, shared, stopped, connections.clone()));
-        Ok(SandboxServer { addr, stop, task, connections, drain: limits.drain_timeout })
+        let shared = Arc::new(Shared { twin, limits, budget: Semaphore::new(limits.body_budget.max(MAX_BODY)) });
+        let listening = Listening::start(listener, limits, move |req| serve_one(shared.clone(), req))?;
+        Ok(SandboxServer { listening })
     }
 
     /// `http://host:port`.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("http://{}", self.listening.addr())
     }
 
     /// The base URL of each API.
@@ -149,10 +75,7 @@ impl SandboxServer {
     /// Stop accepting, let requests in flight finish (within the drain timeout), and
     /// close every connection.
     pub async fn shutdown(self) {
-        let _ = self.stop.send(true);
-        let _ = self.task.await;
-        self.connections.close();
-        let _ = tokio::time::timeout(self.drain, self.connections.wait()).await;
+        self.listening.shutdown().await;
     }
 }
 
@@ -161,83 +84,6 @@ struct Shared {
     limits: Limits,
     /// Bytes of request bodies held at once.
     budget: Semaphore,
-    /// Connections served at once.
-    slots: Arc<Semaphore>,
-}
-
-async fn accept_loop(
-    listener: TcpListener,
-    shared: Arc<Shared>,
-    mut stopped: watch::Receiver<bool>,
-    connections: TaskTracker,
-) {
-    const FIRST_BACKOFF: Duration = Duration::from_millis(5);
-    let mut backoff = FIRST_BACKOFF;
-    loop {
-        // Take a connection slot first: at the cap, new clients wait in the backlog.
-        let slot = tokio::select! {
-            _ = stopped.changed() => return,
-            slot = shared.slots.clone().acquire_owned() => match slot {
-                Ok(s) => s,
-                Err(_) => return,
-            },
-        };
-        let accepted = tokio::select! {
-            _ = stopped.changed() => return,
-            accepted = listener.accept() => accepted,
-        };
-        let stream = match accepted {
-            Ok((stream, _)) => {
-                backoff = FIRST_BACKOFF;
-                stream
-            }
-            Err(_) => {
-                // Out of descriptors, or a connection that died in the backlog: back
-                // off rather than spin, and try again.
-                drop(slot);
-                tokio::select! {
-                    _ = stopped.changed() => return,
-                    _ = tokio::time::sleep(backoff) => {}
-                }
-                backoff = (backoff * 2).min(Duration::from_secs(1));
-                continue;
-            }
-        };
-        let _ = stream.set_nodelay(true);
-        let shared = shared.clone();
-        let conn_stop = stopped.clone();
-        connections.spawn(async move {
-            serve_connection(stream, shared, conn_stop).await;
-            drop(slot);
-        });
-    }
-}
-
-async fn serve_connection(stream: tokio::net::TcpStream, shared: Arc<Shared>, mut stop: watch::Receiver<bool>) {
-    let clock = Arc::new(Clock::new());
-    let io = TimedIo::new(stream, clock.clone(), shared.limits);
-    let svc_shared = shared.clone();
-    let service = service_fn(move |req| {
-        clock.enter(Phase::Service);
-        serve_one(svc_shared.clone(), req)
-    });
-    // Header and idle timeouts are TimedIo's; hyper's own header timer would count the
-    // idle wait as header time.
-    let conn =
-        http1::Builder::new().keep_alive(true).header_read_timeout(None).serve_connection(TokioIo::new(io), service);
-    tokio::pin!(conn);
-    if *stop.borrow_and_update() {
-        conn.as_mut().graceful_shutdown();
-        let _ = conn.await;
-        return;
-    }
-    tokio::select! {
-        _ = conn.as_mut() => {}
-        _ = stop.changed() => {
-            conn.as_mut().graceful_shutdown();
-            let _ = conn.await;
-        }
-    }
 }
 
 fn reply(r: &TwinResponse) -> Response<Full<Bytes>> {
@@ -303,7 +149,7 @@ fn log(method: &str, path: &str, admitted: Option<&super::Admitted>, status: u16
     );
 }
 
-async fn serve_one(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Response<Full<Bytes>>, Infallible> {
+async fn serve_one(shared: Arc<Shared>, req: Request<Incoming>) -> Response<Full<Bytes>> {
     let started = std::time::Instant::now();
     // Nothing is copied for the log unless a subscriber wants the line.
     let line = tracing::enabled!(target: "payconform::request", tracing::Level::INFO)
@@ -312,7 +158,7 @@ async fn serve_one(shared: Arc<Shared>, req: Request<Incoming>) -> Result<Respon
     if let Some((method, path)) = line {
         log(&method, &path, admitted.as_ref(), response.status().as_u16(), started);
     }
-    Ok(response)
+    response
 }
 
 async fn answer(shared: &Shared, req: Request<Incoming>) -> (Response<Full<Bytes>>, Option<super::Admitted>) {

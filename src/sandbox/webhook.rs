@@ -1,6 +1,7 @@
 //! Adyen standard notifications from the twin: every authorisation and modification is
 //! reported to a configured URL, signed as Adyen signs them, after a short delay, and
-//! retried with backoff until the receiver answers `[accepted]`.
+//! retried with backoff until the receiver answers with any 2xx (Adyen accepts a
+//! notification on its status code; the `[accepted]` body is not required).
 //!
 //! Request handling only ever `try_send`s into a bounded queue: a slow or dead receiver
 //! never slows the twin; when the queue is full the notification is dropped with a log
@@ -21,7 +22,9 @@ pub struct WebhookConfig {
     pub url: String,
     /// Hex HMAC key; without one, items are sent unsigned.
     pub hmac_key: Option<String>,
-    /// Basic credentials for the receiver, `user:password`.
+    /// Basic credentials for the receiver, `user:password`. They win over a
+    /// `user:password@` in [`WebhookConfig::url`], which is used only without them; one
+    /// `Authorization` header is ever sent.
     pub basic: Option<String>,
     /// Wait before the first attempt.
     pub delay: Duration,
@@ -64,7 +67,7 @@ impl WebhookConfig {
 impl std::fmt::Debug for WebhookConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("WebhookConfig")
-            .field("url", &self.url)
+            .field("url", &target(self).0)
             .field("hmac_key", &self.hmac_key.as_ref().map(|_| "set"))
             .field("basic", &self.basic.as_ref().map(|_| "set"))
             .field("delay", &self.delay)
@@ -123,6 +126,42 @@ impl Webhooks {
     }
 }
 
+/// Bytes of a receiver's answer read at most: an endless answer costs no more.
+pub const ANSWER_CAP: usize = 4 * 1024;
+
+/// The start of a receiver's answer, at most [`ANSWER_CAP`] bytes (lossy UTF-8).
+async fn read_answer(resp: &mut reqwest::Response) -> String {
+    let mut out = Vec::new();
+    while out.len() < ANSWER_CAP {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => out.extend_from_slice(&chunk[..chunk.len().min(ANSWER_CAP - out.len())]),
+            _ => break,
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The receiver's URL without its credentials, and the credentials to send: the
+/// configured `basic` wins over a `user:password@` in the URL, so one `Authorization`
+/// header is ever sent.
+fn target(config: &WebhookConfig) -> (String, Option<(String, String)>) {
+    let Ok(mut url) = url::Url::parse(&config.url) else { return (config.url.clone(), None) };
+    let from_url = (!url.username().is_empty()).then(|| {
+        let user = percent_encoding::percent_decode_str(url.username()).decode_utf8_lossy().into_owned();
+        let pass = url.password().map(|p| percent_encoding::percent_decode_str(p).decode_utf8_lossy().into_owned());
+        (user, pass.unwrap_or_default())
+    });
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+    let basic = config
+        .basic
+        .as_deref()
+        .and_then(|b| b.split_once(':'))
+        .map(|(u, p)| (u.to_string(), p.to_string()))
+        .or(from_url);
+    (url.to_string(), basic)
+}
+
 async fn deliver(client: &reqwest::Client, config: &WebhookConfig, body: Value) {
     tokio::time::sleep(config.delay).await;
     let item = notification::items(&body).ok().and_then(|i| i.first().map(|v| (*v).clone())).unwrap_or_default();
@@ -130,20 +169,24 @@ async fn deliver(client: &reqwest::Client, config: &WebhookConfig, body: Value) 
     let psp = item["pspReference"].as_str().unwrap_or("");
     let mut wait = config.retry;
     let mut last = String::new();
+    let (url, basic) = target(config);
     for attempt in 1..=config.attempts.max(1) {
-        let mut req = client.post(&config.url).json(&body);
-        if let Some((user, password)) = config.basic.as_deref().and_then(|b| b.split_once(':')) {
+        let mut req = client.post(&url).json(&body);
+        if let Some((user, password)) = &basic {
             req = req.basic_auth(user, Some(password));
         }
         match req.send().await {
-            Ok(resp) => {
+            Ok(mut resp) => {
                 let status = resp.status().as_u16();
-                let text = resp.text().await.unwrap_or_default();
-                if status == 200 && text.trim() == "[accepted]" {
-                    tracing::info!(target: "payconform::webhook", event, psp_reference = psp, attempt, "notification delivered");
+                // Adyen accepts a notification "on the basis of the HTTP status code"
+                // (Webhooks-v1): any 2xx, with or without the `[accepted]` body. What
+                // the receiver says is read only to log it, and at most ANSWER_CAP bytes.
+                let text = read_answer(&mut resp).await;
+                if (200..300).contains(&status) {
+                    tracing::info!(target: "payconform::webhook", event, psp_reference = psp, attempt, status, "notification delivered");
                     return;
                 }
-                last = format!("HTTP {status}, not [accepted]");
+                last = format!("HTTP {status}: {}", crate::redact::inert(text.trim()));
             }
             Err(e) => last = crate::client::describe_transport(&e, None),
         }

@@ -58,22 +58,21 @@ async fn check(w: &ConformanceWorld, event: &str, success: &str, amount: Option<
         let arrived = n.receiver.arrived.notified();
         let found = {
             let got = n.receiver.received.lock().unwrap_or_else(|e| e.into_inner());
-            got.iter().rev().find_map(|body| {
-                crate::notification::items(body)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .find(|i| ours(i))
-                    .map(|i| (body.clone(), i.clone()))
+            got.newest_first().find_map(|body| {
+                let item = crate::notification::items(&body).unwrap_or_default().into_iter().find(|i| ours(i)).cloned();
+                item.map(|i| (body, i))
             })
         };
         if let Some(found) = found {
             break found;
         }
         if Instant::now() >= deadline {
+            let dropped = n.receiver.received.lock().unwrap_or_else(|e| e.into_inner()).dropped();
             return Err(format!(
-                "no {event} notification for payment {payment}{} arrived within {} s",
+                "no {event} notification for payment {payment}{} arrived within {} s{}",
                 modification.as_deref().map(|m| format!(" (modification {m})")).unwrap_or_default(),
-                ctx.notification_wait.as_secs()
+                ctx.notification_wait.as_secs(),
+                dropped.map(|d| format!(" (the receiver keeps only signed notifications: {d})")).unwrap_or_default()
             ));
         }
         // Woken when the next body arrives; the deadline bounds the wait.

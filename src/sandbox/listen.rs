@@ -1,0 +1,214 @@
+//! Serving HTTP/1.1 with the sandbox's defences, for every listener payconform opens
+//! (the twin's server, the harness's notification receiver): per-phase timeouts
+//! ([`TimedIo`]), a connection cap, accept errors that back off, and a graceful drain.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, watch};
+use tokio_util::task::TaskTracker;
+
+use super::conn::{Clock, Phase, TimedIo};
+
+/// The server's defences against slow, hostile and noisy clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Time to send a request's headers, from its first byte (or from the start of
+    /// the connection for its first request). Default 10 s.
+    pub header_timeout: Duration,
+    /// Time to send a request's body once its headers are in. Default 30 s; on expiry
+    /// the twin answers 408 and closes the connection.
+    pub body_timeout: Duration,
+    /// How long a keep-alive connection may wait for its next request. Default 30 s.
+    pub idle_timeout: Duration,
+    /// Connections served at once; 0 derives it from the descriptor limit
+    /// (`RLIMIT_NOFILE` less 64 for everything else, at least 16).
+    pub max_connections: usize,
+    /// Bytes of request bodies held in memory at once across all connections. A body
+    /// that would exceed it waits (within its body timeout) for others to finish.
+    /// Default 64 MiB; never below [`MAX_BODY`](crate::sandbox::MAX_BODY).
+    pub body_budget: usize,
+    /// How long a shutdown waits for requests in flight. Default 10 s.
+    pub drain_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            header_timeout: Duration::from_secs(10),
+            body_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(30),
+            max_connections: 0,
+            body_budget: 64 * 1024 * 1024,
+            drain_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Limits {
+    /// The connection cap in force: [`Limits::max_connections`], or one derived from
+    /// the process's descriptor limit.
+    pub fn connection_cap(&self) -> usize {
+        if self.max_connections > 0 { self.max_connections } else { descriptor_cap() }
+    }
+}
+
+#[cfg(unix)]
+fn descriptor_cap() -> usize {
+    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+    // SAFETY: getrlimit only writes the struct we pass.
+    let soft = if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } == 0 { lim.rlim_cur } else { 1024 };
+    let soft = usize::try_from(soft).unwrap_or(usize::MAX).min(1 << 20);
+    soft.saturating_sub(64).max(16)
+}
+
+#[cfg(not(unix))]
+fn descriptor_cap() -> usize {
+    1024
+}
+
+/// A listener being served; [`Listening::shutdown`] drains it.
+pub(crate) struct Listening {
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+    connections: TaskTracker,
+    drain: Duration,
+}
+
+impl Listening {
+    /// Serve `listener` with `limits`, each request answered by `handler`. Must be
+    /// called inside a runtime.
+    pub(crate) fn start<H, F>(listener: TcpListener, limits: Limits, handler: H) -> io::Result<Listening>
+    where
+        H: Fn(Request<Incoming>) -> F + Send + Sync + 'static,
+        F: Future<Output = Response<Full<Bytes>>> + Send + 'static,
+    {
+        let addr = listener.local_addr()?;
+        let (stop, stopped) = watch::channel(false);
+        let connections = TaskTracker::new();
+        let slots = Arc::new(Semaphore::new(limits.connection_cap()));
+        let task = tokio::spawn(accept_loop(listener, Arc::new(handler), limits, slots, stopped, connections.clone()));
+        Ok(Listening { addr, stop, task, connections, drain: limits.drain_timeout })
+    }
+
+    /// The bound address.
+    pub(crate) fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stop accepting, let requests in flight finish (within the drain timeout), and
+    /// close every connection.
+    pub(crate) async fn shutdown(mut self) {
+        let _ = self.stop.send(true);
+        let _ = (&mut self.task).await;
+        self.connections.close();
+        let _ = tokio::time::timeout(self.drain, self.connections.wait()).await;
+    }
+}
+
+impl Drop for Listening {
+    fn drop(&mut self) {
+        // Dropped without a shutdown: stop accepting and close what is open.
+        let _ = self.stop.send(true);
+    }
+}
+
+async fn accept_loop<H, F>(
+    listener: TcpListener,
+    handler: Arc<H>,
+    limits: Limits,
+    slots: Arc<Semaphore>,
+    mut stopped: watch::Receiver<bool>,
+    connections: TaskTracker,
+) where
+    H: Fn(Request<Incoming>) -> F + Send + Sync + 'static,
+    F: Future<Output = Response<Full<Bytes>>> + Send + 'static,
+{
+    const FIRST_BACKOFF: Duration = Duration::from_millis(5);
+    let mut backoff = FIRST_BACKOFF;
+    loop {
+        // Take a connection slot first: at the cap, new clients wait in the backlog.
+        let slot = tokio::select! {
+            _ = stopped.changed() => return,
+            slot = slots.clone().acquire_owned() => match slot {
+                Ok(s) => s,
+                Err(_) => return,
+            },
+        };
+        let accepted = tokio::select! {
+            _ = stopped.changed() => return,
+            accepted = listener.accept() => accepted,
+        };
+        let stream = match accepted {
+            Ok((stream, _)) => {
+                backoff = FIRST_BACKOFF;
+                stream
+            }
+            Err(_) => {
+                // Out of descriptors, or a connection that died in the backlog: back
+                // off rather than spin, and try again.
+                drop(slot);
+                tokio::select! {
+                    _ = stopped.changed() => return,
+                    _ = tokio::time::sleep(backoff) => {}
+                }
+                backoff = (backoff * 2).min(Duration::from_secs(1));
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let handler = handler.clone();
+        let conn_stop = stopped.clone();
+        connections.spawn(async move {
+            serve_connection(stream, handler, limits, conn_stop).await;
+            drop(slot);
+        });
+    }
+}
+
+async fn serve_connection<H, F>(
+    stream: tokio::net::TcpStream,
+    handler: Arc<H>,
+    limits: Limits,
+    mut stop: watch::Receiver<bool>,
+) where
+    H: Fn(Request<Incoming>) -> F + Send + Sync + 'static,
+    F: Future<Output = Response<Full<Bytes>>> + Send + 'static,
+{
+    let clock = Arc::new(Clock::new());
+    let io = TimedIo::new(stream, clock.clone(), limits);
+    let service = service_fn(move |req| {
+        clock.enter(Phase::Service);
+        let answer = handler(req);
+        async move { Ok::<_, std::convert::Infallible>(answer.await) }
+    });
+    // Header and idle timeouts are TimedIo's; hyper's own header timer would count the
+    // idle wait as header time.
+    let conn =
+        http1::Builder::new().keep_alive(true).header_read_timeout(None).serve_connection(TokioIo::new(io), service);
+    tokio::pin!(conn);
+    if *stop.borrow_and_update() {
+        conn.as_mut().graceful_shutdown();
+        let _ = conn.await;
+        return;
+    }
+    tokio::select! {
+        _ = conn.as_mut() => {}
+        _ = stop.changed() => {
+            conn.as_mut().graceful_shutdown();
+            let _ = conn.await;
+        }
+    }
+}
