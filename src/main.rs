@@ -81,10 +81,11 @@ fn main() -> ExitCode {
                     ExitCode::SUCCESS
                 };
             }
-            // One line, exit 2: the first line of clap's message, without its usage block.
+            // One line, exit 2: the first line of clap's message, without its usage block,
+            // and never the value of an option that holds a secret.
             let rendered = e.render().to_string();
             let first = rendered.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid arguments");
-            eprintln!("{first} (see payconform --help)");
+            eprintln!("{} (see payconform --help)", payconform::redact::inert(&without_secret(&e, first)));
             return ExitCode::from(2);
         }
     };
@@ -97,6 +98,28 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Sandbox(args) => cli::sandbox::run(args),
+    }
+}
+
+/// Options whose values are secrets: an error about one names the option, never the
+/// value (clap's message quotes it).
+const SECRET_OPTIONS: [&str; 4] = ["--hmac-key", "--webhook-user", "--credential", "--api-key"];
+
+/// `line` without the value clap quotes in it, when the value is a secret's.
+fn without_secret(e: &clap::Error, line: &str) -> String {
+    use clap::error::{ContextKind, ContextValue};
+    let arg = match e.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(a)) => a.as_str(),
+        _ => return line.to_string(),
+    };
+    if !SECRET_OPTIONS.iter().any(|o| arg.starts_with(o)) {
+        return line.to_string();
+    }
+    match e.get(ContextKind::InvalidValue) {
+        Some(ContextValue::String(v)) if !v.is_empty() => {
+            line.replace(&format!("'{v}' "), "").replace(v.as_str(), "<redacted>")
+        }
+        _ => line.to_string(),
     }
 }
 

@@ -54,7 +54,8 @@ pub(crate) struct SandboxArgs {
     /// (additionalData.hmacSignature).
     #[arg(long, value_name = "HEX", env = "ADYEN_HMAC_KEY", hide_env_values = true, value_parser = hex_key, requires = "webhook_url")]
     hmac_key: Option<String>,
-    /// Basic credentials for the notification receiver.
+    /// Basic credentials for the notification receiver (or put them in --webhook-url as
+    /// user:password@; not both).
     #[arg(long, value_name = "USER:PASSWORD", value_parser = user_password, requires = "webhook_url")]
     webhook_user: Option<String>,
     /// Wait before a notification's first delivery attempt.
@@ -148,6 +149,12 @@ fn user_password(s: &str) -> Result<String, String> {
 
 /// Serve the twin until Ctrl-C or SIGTERM.
 pub(crate) fn run(args: SandboxArgs) -> ExitCode {
+    if args.webhook_user.is_some() && args.webhook_url.as_ref().is_some_and(|u| !u.username().is_empty()) {
+        eprintln!(
+            "payconform sandbox: --webhook-url carries user:password@ and --webhook-user is given; give the receiver's credentials once (see payconform --help)"
+        );
+        return ExitCode::from(2);
+    }
     init_log(args.log_format, args.quiet);
     let addr = args.addr;
     let (config, limits, threads) = args.config();

@@ -69,6 +69,10 @@ impl Gateway for Adyen {
         let Some(key) = req.header("idempotency-key").filter(|k| !k.trim().is_empty()) else {
             return handle(ctx, op, body);
         };
+        if let Some(why) = idempotency::refuse(key) {
+            // Our choice of code: Adyen documents the limit, not the error (README).
+            return error(400, "702", &why, "validation");
+        }
         let t = ctx.twin;
         let print = idempotency::fingerprint(op.operation_id, body);
         let mut resp = match t.idempotency.begin(ctx.merchant, key, print) {

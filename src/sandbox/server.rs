@@ -135,12 +135,15 @@ async fn read_body<'a>(
 }
 
 /// One line per request (target `payconform::request`, level info): method, path, API,
-/// operation, status, latency and a short merchant tag; never a credential or a body.
+/// operation, status, latency and a short merchant tag; never a credential, a body or a
+/// card number (one in the path is masked), and nothing that can act on a terminal (the
+/// path's controls, C1 and bidirectional characters are escaped).
 fn log(method: &str, path: &str, admitted: Option<&super::Admitted>, status: u16, started: std::time::Instant) {
+    let path = crate::redact::inert(&crate::redact::mask_card_numbers(path));
     tracing::info!(
         target: "payconform::request",
         method,
-        path,
+        path = path.as_str(),
         api = admitted.map_or("-", |a| a.api().name()),
         operation = admitted.map_or("-", |a| a.operation_id()),
         status,

@@ -29,20 +29,37 @@ pub struct ExchangeDetail {
 
 impl ExchangeDetail {
     /// One exchange of a scenario, redacted, with a curl where it failed.
-    pub(crate) fn of(e: &ExchangeRecord, r: &Redactor) -> ExchangeDetail {
+    pub(crate) fn of(e: &ExchangeRecord, r: &Redactor, budget: &mut super::Budget) -> ExchangeDetail {
         let log = &e.log;
+        let mut shown = |body: &str| {
+            let n = budget.take_bytes(body.len());
+            let mut end = n;
+            while !body.is_char_boundary(end) {
+                end -= 1;
+            }
+            if end < body.len() {
+                format!(
+                    "{}… ({} bytes; the run's report shows at most {} bytes of bodies)",
+                    &body[..end],
+                    body.len(),
+                    super::MAX_LOG_BYTES_PER_RUN
+                )
+            } else {
+                body.to_string()
+            }
+        };
         ExchangeDetail {
             operation: e.operation.clone(),
             request: RequestDetail {
                 method: log.method.clone(),
                 url: r.clean(&log.url),
-                headers: log.request_headers.iter().map(|(n, v)| (n.clone(), r.clean(v))).collect(),
-                body: log.request_body.as_deref().map(|b| r.clean_block(b)),
+                headers: log.request_headers.iter().map(|(n, v)| (r.clean(n), shown(&r.clean(v)))).collect(),
+                body: log.request_body.as_deref().map(|b| shown(&r.clean_block(b))),
             },
             response: e.status.map(|status| ResponseDetail {
                 status,
-                headers: log.response_headers.iter().map(|(n, v)| (n.clone(), r.clean(v))).collect(),
-                body: r.clean_block(&log.response_body),
+                headers: log.response_headers.iter().map(|(n, v)| (r.clean(n), shown(&r.clean(v)))).collect(),
+                body: shown(&r.clean_block(&log.response_body)),
             }),
             violations: e.violations.len(),
             curl: (!e.violations.is_empty() || e.transport.is_some()).then(|| curl(e.api, log, r)),

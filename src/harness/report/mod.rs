@@ -146,9 +146,37 @@ pub(crate) struct RunInfo {
     pub(crate) twin: bool,
 }
 
+/// Violations listed per run; past them a scenario's list says how many are left out.
+pub const MAX_VIOLATIONS_PER_RUN: usize = 2_000;
+/// Bytes of exchange bodies shown per run; past them a body is cut to its first KiB.
+pub const MAX_LOG_BYTES_PER_RUN: usize = 8 * 1024 * 1024;
+
+/// What a run's report may still hold: violations and bytes of exchange bodies. Once
+/// spent, later violations are counted, not listed, and later bodies are cut short, so
+/// that a hostile target cannot make a report of hundreds of MB.
+pub(crate) struct Budget {
+    violations: usize,
+    log_bytes: usize,
+}
+
+impl Default for Budget {
+    fn default() -> Self {
+        Budget { violations: MAX_VIOLATIONS_PER_RUN, log_bytes: MAX_LOG_BYTES_PER_RUN }
+    }
+}
+
+impl Budget {
+    /// Take room for `n` bytes of body; how many may be shown.
+    pub(crate) fn take_bytes(&mut self, n: usize) -> usize {
+        let shown = if n <= self.log_bytes { n } else { n.min(1024) };
+        self.log_bytes = self.log_bytes.saturating_sub(shown);
+        shown
+    }
+}
+
 impl ScenarioResult {
     /// One scenario's result from what was planned, what ran and the exchanges it made.
-    fn build(p: &Planned, s: Seen, records: &[ExchangeRecord], r: &Redactor) -> ScenarioResult {
+    fn build(p: &Planned, s: Seen, records: &[ExchangeRecord], r: &Redactor, budget: &mut Budget) -> ScenarioResult {
         let steps: Vec<StepResult> = s
             .steps
             .into_iter()
@@ -159,25 +187,33 @@ impl ScenarioResult {
             })
             .collect();
         let (status, reason) = outcome(p, &steps, s.finished, records, r);
-        let violations = records
-            .iter()
-            .flat_map(|e| &e.violations)
-            .map(|v| ViolationRecord {
-                api: v.api.name().into(),
-                operation: v.operation.clone(),
-                status: v.status,
-                check: v.check.name().into(),
-                side: v.side.as_str().into(),
-                json_path: r.clean(&v.json_path),
-                message: r.clean(&v.message),
-            })
-            .collect();
+        let all: Vec<&crate::conformance::Violation> = records.iter().flat_map(|e| &e.violations).collect();
+        let listed = all.len().min(budget.violations);
+        budget.violations -= listed;
+        let record = |v: &crate::conformance::Violation, message: String| ViolationRecord {
+            api: v.api.name().into(),
+            operation: v.operation.clone(),
+            status: v.status,
+            check: v.check.name().into(),
+            side: v.side.as_str().into(),
+            json_path: r.clean(&v.json_path),
+            message,
+        };
+        let mut violations: Vec<ViolationRecord> =
+            all[..listed].iter().map(|v| record(v, r.clean(&v.message))).collect();
+        if let Some(first) = all.get(listed) {
+            let rest = all.len() - listed;
+            let message = format!(
+                "{rest} more violation(s) in this scenario are not listed: the run's report lists at most {MAX_VIOLATIONS_PER_RUN}"
+            );
+            violations.push(ViolationRecord { json_path: "$".into(), ..record(first, message) });
+        }
         let transport_errors = records
             .iter()
             .filter_map(|e| e.transport.as_ref().map(|t| r.clean(&format!("{} {}: {t}", e.api, e.operation))))
             .collect();
         ScenarioResult {
-            exchange_log: records.iter().map(|e| ExchangeDetail::of(e, r)).collect(),
+            exchange_log: records.iter().map(|e| ExchangeDetail::of(e, r, budget)).collect(),
             transport_errors,
             api: p.api.map(|a| a.name().to_string()),
             feature: r.clean(&p.feature),
@@ -229,9 +265,10 @@ impl RunReport {
         let RunInfo { target, elapsed, started_at, twin } = info;
         let mut scenarios = Vec::new();
         let mut all: Vec<ExchangeRecord> = Vec::new();
+        let mut budget = Budget::default();
         for (id, p) in planned.iter().enumerate() {
             let records = sink.remove(&id).unwrap_or_default();
-            scenarios.push(ScenarioResult::build(p, seen.remove(&id).unwrap_or_default(), &records, r));
+            scenarios.push(ScenarioResult::build(p, seen.remove(&id).unwrap_or_default(), &records, r, &mut budget));
             all.extend(records.into_iter().filter(|e| e.transport.is_none()));
         }
         let coverage = Api::ALL.iter().map(|&api| Coverage::build(api, &all, twin)).collect();
