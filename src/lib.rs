@@ -27,7 +27,7 @@
 //!     "instruction": {"requestAutoSettlement": {"enabled": false}, "narrative": {"line1": "Shop"},
 //!       "value": {"amount": 1706, "currency": "GBP", "acceptPartialAmount": true},
 //!       "paymentInstrument": {"type": "card/plain", "cardNumber": "4444333322221111",
-//!         "expiryDate": {"month": 5, "year": 2035}}}}"#)?;
+//!         "expiryDate": {"month": 5, "year": 2030}}}}"#)?;
 //! let authorized = client.authorize(&body).await?;
 //! // Follow the settle link the gateway handed back; never build one.
 //! if let Some(settle) = authorized.links.as_ref().and_then(|l| l.card_payments_settle.as_ref()) {

@@ -157,14 +157,23 @@ async fn every_event_is_notified_signed_valid_and_retried_until_accepted() {
     let failing = authorise(&twin, "capture failed");
     let failed_capture = modification(&twin, "capture", &failing, 1000, "EUR");
     let refused = authorise(&twin, "DECLINED");
+    let to_reverse = authorise(&twin, "B Shopper");
+    let reversed = call(
+        &twin,
+        "cancelOrRefund",
+        json!({"merchantAccount": "TestMerchant", "originalReference": to_reverse}),
+    )["pspReference"]
+        .as_str()
+        .unwrap()
+        .to_string();
 
     let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while got.lock().unwrap().len() < 7 && tokio::time::Instant::now() < deadline {
+    while got.lock().unwrap().len() < 10 && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let got = got.lock().unwrap().clone();
-    assert_eq!(got.len(), 7, "{got:#?}");
-    assert_eq!(*attempts.lock().unwrap(), 8, "one refused attempt, retried, then seven accepted");
+    assert_eq!(got.len(), 10, "{got:#?}");
+    assert_eq!(*attempts.lock().unwrap(), 11, "one refused attempt, retried, then ten accepted");
     let schema = spec(Api::Adyen).webhook("notification").expect("declared in spec/");
     let mut items = Vec::new();
     for (body, auth) in &got {
@@ -176,18 +185,32 @@ async fn every_event_is_notified_signed_valid_and_retried_until_accepted() {
         assert_eq!(payconform::notification::verify(&item, KEY), Ok(()));
         items.push(item);
     }
-    let find = |psp: &str| {
+    let find_event = |psp: &str, event: Option<&str>| {
         items
             .iter()
-            .find(|i| i["pspReference"] == psp)
+            .find(|i| i["pspReference"] == psp && event.is_none_or(|e| i["eventCode"] == e))
             .unwrap_or_else(|| panic!("no notification for {psp}: {items:#?}"))
     };
+    let find = |psp: &str| find_event(psp, None);
+    // Adyen's examples (Webhooks-v1): pspReferences of 16 letters and digits, the card
+    // brand as paymentMethod.
+    for i in &items {
+        let psp = i["pspReference"].as_str().unwrap();
+        assert!(psp.len() == 16 && psp.bytes().all(|b| b.is_ascii_uppercase() || b.is_ascii_digit()), "{psp}");
+        assert_eq!(i["paymentMethod"], "visa", "{i}");
+    }
     let a = find(&ok);
     assert_eq!(
         (a["eventCode"].as_str(), a["success"].as_str(), a["amount"]["value"].as_i64()),
         (Some("AUTHORISATION"), Some("true"), Some(1000))
     );
     assert_eq!(a["merchantReference"], "order-A Shopper");
+    // A successful AUTHORISATION: operations, and a reason of authCode:last4:expiry.
+    assert_eq!(a["operations"], json!(["CANCEL", "CAPTURE", "REFUND"]));
+    let reason = a["reason"].as_str().unwrap();
+    let parts: Vec<&str> = reason.split(':').collect();
+    assert!(parts.len() == 3 && parts[0].len() == 6 && parts[0].bytes().all(|b| b.is_ascii_digit()), "{reason}");
+    assert_eq!(&parts[1..], ["1111", "03/2030"], "{reason}");
     let c = find(&capture);
     assert_eq!(
         (c["eventCode"].as_str(), c["success"].as_str(), c["originalReference"].as_str()),
@@ -197,8 +220,14 @@ async fn every_event_is_notified_signed_valid_and_retried_until_accepted() {
     assert_eq!((w["eventCode"].as_str(), w["success"].as_str()), (Some("REFUND"), Some("false")));
     assert!(w["reason"].as_str().is_some_and(|r| r.contains("USD")), "{w}");
     assert_eq!(find(&refund)["success"], "true");
-    let f = find(&failed_capture);
-    assert_eq!((f["eventCode"].as_str(), f["success"].as_str()), (Some("CAPTURE_FAILED"), Some("false")));
+    // Adyen's CAPTURE_FAILED example: success "true" and the reason "Capture Failed",
+    // after the capture's own CAPTURE.
+    let f = find_event(&failed_capture, Some("CAPTURE_FAILED"));
+    assert_eq!((f["success"].as_str(), f["reason"].as_str()), (Some("true"), Some("Capture Failed")));
+    assert_eq!(find_event(&failed_capture, Some("CAPTURE"))["success"], "true");
+    // Adyen's CANCEL_OR_REFUND example: what was done, in modification.action.
+    let r = find_event(&reversed, Some("CANCEL_OR_REFUND"));
+    assert_eq!(r["additionalData"]["modification.action"], "cancel", "{r}");
     let r = find(&refused);
     assert_eq!(
         (r["eventCode"].as_str(), r["success"].as_str(), r["reason"].as_str()),
@@ -232,8 +261,10 @@ fn idempotency_keys_replay_refuse_and_are_scoped_and_bounded() {
     let (s2, b2, _) = authorise_with_key(&twin, "k1", "key-1", 1000);
     assert_eq!((s1, &b1), (s2, &b2), "the same key and body replay the first answer");
     assert!(h1.iter().any(|(n, v)| *n == "Idempotency-Key" && v == "key-1"), "{h1:?}");
-    let (s3, b3, _) = authorise_with_key(&twin, "k1", "key-1", 999);
+    // Another body: the twin's choice (Adyen compares no bodies), 422 704, not to retry.
+    let (s3, b3, h3) = authorise_with_key(&twin, "k1", "key-1", 999);
     assert_eq!((s3, b3["errorCode"].as_str()), (422, Some("704")), "{b3}");
+    assert!(h3.iter().any(|(n, v)| *n == "Transient-Error" && v == "false"), "{h3:?}");
     let (s4, b4, _) = authorise_with_key(&twin, "k2", "key-1", 1000);
     assert_eq!(s4, 200);
     assert_ne!(b4["pspReference"], b1["pspReference"], "another credential's key is another key");

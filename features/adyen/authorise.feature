@@ -66,6 +66,23 @@ Feature: Adyen classic Payment API v40 authorisation
     And the error is "130"
     And the error message is "Required field 'reference' is not provided."
 
+  Scenario: A missing merchant account is 901, as a real Adyen answer shows
+    When I authorize 1000 EUR without the field "merchantAccount"
+    Then the status is 422
+    And the error is "901"
+    And the error message is "Invalid Merchant Account"
+
+  Scenario: A missing amount is 100, "Required object 'amount' is not provided."
+    When I authorize 1000 EUR without the field "amount"
+    Then the status is 422
+    And the error is "100"
+    And the error message is "Required object 'amount' is not provided."
+
+  Scenario: A CVC of the wrong length is 103
+    When I authorize 1000 EUR with the field "card.cvc" set to "73"
+    Then the status is 422
+    And the error is "103"
+
   Scenario: A card number that fails the Luhn check is a 101
     When I authorize 1000 EUR with the field "card.number" set to "4111111111111112"
     Then the status is 422

@@ -22,7 +22,7 @@ Feature: Adyen modifications
     Examples:
       | field             | code |
       | originalReference | 167  |
-      | merchantAccount   | 130  |
+      | merchantAccount   | 901  |
 
   Scenario: Cancel of an unknown payment is rejected at once
     When I cancel the payment with the field "originalReference" set to "8835511210681441"
@@ -37,7 +37,9 @@ Feature: Adyen modifications
     When I reverse the payment
     Then the response field "response" is "[cancelOrRefund-received]"
 
+  # Adyen's "Adjust authorisation" page: only a pre-authorisation can be adjusted.
   Scenario: Adjust the authorisation
+    Given I pre-authorise 1000 EUR
     When I adjust the authorisation to 1500
     Then the status is 200
     And the response field "response" is "[adjustAuthorisation-received]"

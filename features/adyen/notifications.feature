@@ -35,23 +35,39 @@ Feature: Adyen standard notifications
     And a CAPTURE notification arrives with success "false"
 
   # Adyen's testing page: the holder name "capture failed" makes a later capture fail,
-  # with a CAPTURE_FAILED notification. Its `success` value is not published ("false"
-  # is the twin's choice), so only on a twin.
-  @twin
+  # with a CAPTURE_FAILED notification; Adyen's own CAPTURE_FAILED example (Webhooks-v1)
+  # carries success "true" and the reason "Capture Failed". Likewise "refund failed".
   Scenario: A capture of a "capture failed" payment is notified as CAPTURE_FAILED
     Given I authorize 1000 EUR for card holder "capture failed"
     When I settle the payment
     Then the response field "response" is "[capture-received]"
-    And a CAPTURE_FAILED notification arrives with success "false"
+    And a CAPTURE_FAILED notification arrives with success "true"
 
+  Scenario: A refund of a "refund failed" payment is notified as REFUND_FAILED
+    Given I authorize 1000 EUR for card holder "refund failed"
+    And I settle the payment
+    When I refund the payment
+    Then the response field "response" is "[refund-received]"
+    And a REFUND_FAILED notification arrives with success "true"
+
+  # Adyen's "Adjust authorisation" page: only a pre-authorisation can be adjusted.
   Scenario: Adjustments, partial captures and refunds are notified with their amounts
-    Given I authorize 1000 EUR
+    Given I pre-authorise 1000 EUR
     When I adjust the authorisation to 1500
     Then a AUTHORISATION_ADJUSTMENT notification arrives with success "true" and amount 1500
     When I partially settle 600
     Then a CAPTURE notification arrives with success "true" and amount 600
     When I partially refund 100
     Then a REFUND notification arrives with success "true" and amount 100
+
+  # What Adyen does with an adjustment of a payment that is no pre-authorisation is not
+  # published: the twin acknowledges it, then notifies it as failed.
+  @twin
+  Scenario: Adjusting an authorisation that is not a pre-authorisation fails
+    Given I authorize 1000 EUR
+    When I adjust the authorisation to 1500
+    Then the response field "response" is "[adjustAuthorisation-received]"
+    And a AUTHORISATION_ADJUSTMENT notification arrives with success "false"
 
   Scenario: A cancel is notified
     Given I authorize 1000 EUR

@@ -30,8 +30,10 @@ pub(crate) struct CheckArgs {
     /// Write a report in the Cucumber JSON format (for CI dashboards that read it).
     #[arg(long, value_name = "FILE")]
     cucumber_json: Option<PathBuf>,
-    /// Seconds an event query keeps polling for the expected event
-    /// [default: 30 on live, 0 elsewhere].
+    /// Seconds an event query keeps polling (with backoff) for the expected event; an
+    /// event still earlier at the deadline skips the step as pending [default: 900,
+    /// Worldpay's documented "up to 15 minutes", wherever the target is not the twin;
+    /// 0 on the twin].
     #[arg(long, value_name = "SECONDS")]
     event_wait: Option<u64>,
     /// Scenarios run at once [default: 32; 4 on live].

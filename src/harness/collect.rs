@@ -52,6 +52,11 @@ impl Collector {
                         event::StepError::Panic(info) => panic_message(info),
                         other => other.to_string(),
                     };
+                    // A step that says it is still pending is skipped, not failed.
+                    if let Some(at) = message.find(crate::harness::steps::PENDING) {
+                        let reason = message[at..].to_string();
+                        return Some(StepResult { text, status: Status::Skipped, message: Some(reason) });
+                    }
                     Some(StepResult { text, status: Status::Failed, message: Some(message) })
                 }
             }
@@ -74,8 +79,9 @@ impl Collector {
                 self.done += 1;
                 if self.progress {
                     let failed = entry.steps.iter().find(|s| s.status == Status::Failed).cloned();
+                    let pending = entry.steps.iter().any(|s| s.status == Status::Skipped);
                     drop(seen);
-                    self.progress_line(id, failed);
+                    self.progress_line(id, failed, pending);
                 }
             }
             _ => {}
@@ -83,7 +89,7 @@ impl Collector {
     }
 
     /// One line per finished scenario on stderr, with its failed step and violations.
-    fn progress_line(&self, id: usize, failed: Option<StepResult>) {
+    fn progress_line(&self, id: usize, failed: Option<StepResult>, pending: bool) {
         // The after hook has put the scenario's exchanges in the sink.
         let violations: Vec<String> = self
             .ctx
@@ -97,7 +103,13 @@ impl Collector {
             .map(|v| self.redactor.clean(&v.to_string()))
             .collect();
         let p = &self.planned[id];
-        let mark = if failed.is_some() || !violations.is_empty() { "FAIL" } else { "ok  " };
+        let mark = if failed.is_some() || !violations.is_empty() {
+            "FAIL"
+        } else if pending {
+            "skip"
+        } else {
+            "ok  "
+        };
         eprintln!("[{:>3}/{}] {mark} {}:{} {}", self.done, self.total, p.path, p.line, self.redactor.clean(&p.name));
         if let Some(f) = failed {
             let msg = self.redactor.clean(f.message.as_deref().unwrap_or(""));

@@ -44,6 +44,7 @@ use futures::FutureExt as _;
 use include_dir::{Dir, include_dir};
 
 pub use report::{Redactor, RunReport, ScenarioResult, Status, StepResult, Summary};
+pub use run::WORLDPAY_EVENT_WAIT;
 pub use target::{Endpoint, Env, Target};
 pub use world::ConformanceWorld;
 
@@ -80,9 +81,11 @@ pub struct CheckOptions {
     /// Feature files and directories (searched recursively) to run instead of the
     /// built-in features; empty runs the built-in ones.
     pub features: Vec<PathBuf>,
-    /// How long an event query keeps polling for the expected event; default 30 s
+    /// How long an event query keeps polling, with backoff, for the expected event;
+    /// default [`WORLDPAY_EVENT_WAIT`] (15 minutes, as Worldpay documents)
     /// wherever the target is not payconform's twin, 0 on a twin (it updates events at
-    /// once).
+    /// once). An event that is still an earlier one at the deadline skips the step as
+    /// pending; any other wrong event fails it.
     pub event_wait: Option<Duration>,
     /// Scenarios in flight at once; default 32 (4 on `live`).
     pub concurrency: Option<usize>,

@@ -83,7 +83,8 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
         max_response_body: opts.max_response_body,
         http,
         endpoints,
-        event_wait: opts.event_wait.unwrap_or(if twin { Duration::ZERO } else { Duration::from_secs(30) }),
+        // Worldpay: "It can take up to 15 minutes for a payment event to update".
+        event_wait: opts.event_wait.unwrap_or(if twin { Duration::ZERO } else { WORLDPAY_EVENT_WAIT }),
         twin,
         sink: Mutex::new(BTreeMap::new()),
         run_tag: format!("{:x}", rand::random::<u32>()),
@@ -138,6 +139,12 @@ fn check_usage(opts: &CheckOptions) -> Result<(), HarnessError> {
     }
     Ok(())
 }
+
+/// How long an event step waits on a target that is not a twin, unless `--event-wait`
+/// says otherwise: Worldpay's documented "up to 15 minutes for a payment event to
+/// update" (its query-a-payment pages). Adyen has no event query; its notifications
+/// have their own wait.
+pub const WORLDPAY_EVENT_WAIT: Duration = Duration::from_secs(15 * 60);
 
 /// Adyen notifications: the built-in twin sends them to a receiver of the harness's,
 /// signed with a key made for the run; elsewhere the user routes them to

@@ -64,7 +64,8 @@ impl Gateway for Adyen {
         inspect(t, merchant, rel.trim_start_matches("/__twin/payments/"))
     }
     /// With an `Idempotency-Key`, the same key, body and credential replay the first
-    /// answer; another body, or the first still in flight, gets 422 `704`.
+    /// answer; another body gets 422 `704`, and the first still in flight 409 `704`
+    /// with `Transient-Error: true` (see [`idempotency`]).
     fn handle(&self, ctx: &Ctx<'_>, op: &Operation, _: Option<&str>, body: &Value, req: &TwinRequest) -> TwinResponse {
         let Some(key) = req.header("idempotency-key").filter(|k| !k.trim().is_empty()) else {
             return handle(ctx, op, body);
@@ -77,7 +78,16 @@ impl Gateway for Adyen {
         let print = idempotency::fingerprint(op.operation_id, body);
         let mut resp = match t.idempotency.begin(ctx.merchant, key, print) {
             idempotency::Begin::Replay(r) => r,
-            idempotency::Begin::Conflict => error(422, "704", "request already processed or in progress", "validation"),
+            idempotency::Begin::Conflict => {
+                let mut r = error(422, "704", "request already processed or in progress", "validation");
+                r.headers.push(("Transient-Error", "false".into()));
+                r
+            }
+            idempotency::Begin::InProgress => {
+                let mut r = error(409, "704", "request already processed or in progress", "validation");
+                r.headers.push(("Transient-Error", "true".into()));
+                r
+            }
             idempotency::Begin::Fresh => {
                 let r = handle(ctx, op, body);
                 t.idempotency.finish(ctx.merchant, key, print, &r);
@@ -99,15 +109,22 @@ pub(crate) fn error(status: u16, code: &str, message: &str, kind: &str) -> TwinR
     )
 }
 
-/// The first violation, in Adyen's terms: 167 for a missing original reference,
-/// 130 for any other missing field, 101 for a bad card number, else 422 `100`
-/// (our choice for the rest; Adyen does not publish one code per rule).
+/// The first violation, in Adyen's terms: 167 for a missing original reference, 901
+/// "Invalid Merchant Account" for a missing merchant account (as a real answer quoted
+/// in Adyen/adyen-python-api-library#238 shows), 100 "Required object 'amount' is not
+/// provided." for a missing amount (Adyen/adyen-ruby-api-library#168), 130 for any
+/// other missing field, 101 for a bad card number, else 422 `100` (our choice for the
+/// rest; Adyen does not publish one code per rule).
 pub(crate) fn validation_error(violations: &[SchemaViolation]) -> TwinResponse {
     let v = &violations[0];
     let field = v.json_path.trim_start_matches("$.").to_string();
     match v.rule {
         Rule::Missing if field == "originalReference" => {
             error(422, "167", "Original pspReference required for this operation", "validation")
+        }
+        Rule::Missing if field == "merchantAccount" => error(422, "901", "Invalid Merchant Account", "validation"),
+        Rule::Missing if matches!(field.as_str(), "amount" | "modificationAmount") => {
+            error(422, "100", &format!("Required object '{field}' is not provided."), "validation")
         }
         Rule::Missing => error(422, "130", &format!("Required field '{field}' is not provided."), "validation"),
         Rule::Pattern | Rule::Luhn if field == "card.number" => error(422, "101", "Invalid card number", "validation"),
@@ -118,13 +135,30 @@ pub(crate) fn validation_error(violations: &[SchemaViolation]) -> TwinResponse {
     }
 }
 
-/// The next pspReference: 16 digits, unique for the life of the twin. One counter
-/// serves payments and modifications alike; 7,919 is prime to 10^14, so spreading the
-/// counter by it is one-to-one for the first 10^14 references.
+/// The next pspReference: 16 upper-case letters and digits, as Adyen's are
+/// (`QFQTPCQ8HXSKGK82` in its examples), unique for the life of the twin. One counter
+/// serves payments and modifications alike; 7,919 is prime to 36^14, so spreading the
+/// counter by it is one-to-one for the first 36^14 references. Two characters of
+/// prefix: `QF`, or the variance seed's.
 fn next_psp(t: &TwinInner) -> String {
+    const DIGITS: &[u8; 36] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    const SPACE: u128 = 36u128.pow(14);
     let n = t.references.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let prefix = t.variance.as_ref().map_or(88, |v| v.psp_prefix);
-    format!("{prefix:02}{:014}", (u128::from(n) * 7_919 % 100_000_000_000_000) as u64)
+    let prefix = t.variance.as_ref().map_or(*b"QF", |v| v.psp_prefix);
+    let mut x = u128::from(n) * 7_919 % SPACE;
+    let mut out = [b'0'; 16];
+    out[..2].copy_from_slice(&prefix);
+    for slot in out[2..].iter_mut().rev() {
+        *slot = DIGITS[(x % 36) as usize];
+        x /= 36;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A six-digit authorisation code for a payment, fixed by its pspReference.
+fn auth_code(psp_reference: &str) -> String {
+    let h = psp_reference.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
+    format!("{:06}", h % 1_000_000)
 }
 
 fn ok(body: Value) -> TwinResponse {
@@ -189,16 +223,22 @@ fn modify(ctx: &Ctx<'_>, body: &Value, p: &Payment, how: Modifying, amount: Opti
     let t = ctx.twin;
     let reference = next_psp(t);
     let currency = body["modificationAmount"]["currency"].as_str();
-    // Adyen's failed-modification test values: acknowledged, then failed, no money moved.
+    // Adyen's failed-modification test values: acknowledged, notified as done, then
+    // failed, no money moved. Adyen's own CAPTURE_FAILED and REFUND_FAILED examples
+    // (Webhooks-v1) carry success "true" and the reason "Capture Failed" / "Refund
+    // Failed": the notification reports the failure event itself.
     if p.fails == Some(kind) {
-        let reason = format!("{kind} failed (test holder name \"{kind} failed\")");
+        let (failed, reason) =
+            if kind == "capture" { ("CAPTURE_FAILED", "Capture Failed") } else { ("REFUND_FAILED", "Refund Failed") };
         t.ledger.record(
             ctx.merchant,
             p.id,
-            Modification { kind, reference: reference.clone(), amount, success: false, reason: Some(reason.clone()) },
+            Modification { kind, reference: reference.clone(), amount, success: false, reason: Some(reason.into()) },
         );
-        let event = if kind == "capture" { "CAPTURE_FAILED" } else { "REFUND_FAILED" };
-        notify(ctx, body, p, event, &reference, amount, false, Some(&reason));
+        let n = Notice { event, psp_reference: &reference, amount, success: true, reason: None, action: None };
+        notify(ctx, body, p, n);
+        let n = Notice { event: failed, reason: Some(reason), ..n };
+        notify(ctx, body, p, n);
         return ok(json!({"pspReference": reference, "response": ack}));
     }
     let outcome = match p.status {
@@ -210,6 +250,10 @@ fn modify(ctx: &Ctx<'_>, body: &Value, p: &Payment, how: Modifying, amount: Opti
         Status::Refused | Status::Pending => Some(Err(RuleError::NotAuthorized)),
         // Adyen documents that a captured payment can no longer be cancelled.
         _ if kind == "cancel" && p.settled > 0 => Some(Err(RuleError::CancelNotAllowed)),
+        // Adyen's "Adjust authorisation": only a pre-authorisation can be adjusted. What
+        // it answers for another is not published; the twin acknowledges, then notifies
+        // the adjustment as failed (a @twin scenario pins it).
+        _ if kind == "adjustAuthorisation" && !p.pre_auth => Some(Err(RuleError::NotPreAuthorisation)),
         _ => t.ledger.apply(ctx.merchant, p.id, op),
     };
     let (success, reason) = match outcome {
@@ -217,24 +261,33 @@ fn modify(ctx: &Ctx<'_>, body: &Value, p: &Payment, how: Modifying, amount: Opti
         Some(Err(e)) => (false, Some(e.to_string())),
         None => (false, Some("payment no longer known".into())),
     };
-    notify(ctx, body, p, event, &reference, amount, success, reason.as_deref());
+    // Adyen's CANCEL_OR_REFUND example names what was done in `modification.action`.
+    let action = (kind == "cancelOrRefund").then_some(if p.settled > 0 { "refund" } else { "cancel" });
+    let n = Notice { event, psp_reference: &reference, amount, success, reason: reason.as_deref(), action };
+    notify(ctx, body, p, n);
     t.ledger.record(ctx.merchant, p.id, Modification { kind, reference: reference.clone(), amount, success, reason });
     ok(json!({"pspReference": reference, "response": ack}))
 }
 
-/// Queue an Adyen standard notification for this event, if webhooks are configured.
-#[allow(clippy::too_many_arguments)]
-fn notify(
-    ctx: &Ctx<'_>,
-    body: &Value,
-    p: &Payment,
-    event: &str,
-    psp_reference: &str,
+/// What one notification says.
+#[derive(Clone, Copy)]
+struct Notice<'a> {
+    event: &'a str,
+    psp_reference: &'a str,
     amount: Option<i64>,
     success: bool,
-    reason: Option<&str>,
-) {
+    reason: Option<&'a str>,
+    /// CANCEL_OR_REFUND: `cancel` or `refund`.
+    action: Option<&'a str>,
+}
+
+/// Queue an Adyen standard notification for this event, if webhooks are configured.
+/// Its fields follow Adyen's own examples (Webhooks-v1): `paymentMethod` is the card
+/// brand; a successful AUTHORISATION carries `operations` and a `reason` of
+/// `authCode:last4:expiry`; CANCEL_OR_REFUND carries `modification.action`.
+fn notify(ctx: &Ctx<'_>, body: &Value, p: &Payment, n: Notice<'_>) {
     let Some(w) = &ctx.twin.webhooks else { return };
+    let Notice { event, psp_reference, amount, success, reason, action } = n;
     let modification = event != "AUTHORISATION";
     let currency = body["modificationAmount"]["currency"].as_str().unwrap_or(&p.currency);
     let mut item = json!({
@@ -245,14 +298,27 @@ fn notify(
         "eventDate": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         "success": if success { "true" } else { "false" },
         "amount": {"value": amount.unwrap_or(if modification { p.authorized } else { p.requested }), "currency": currency},
-        "paymentMethod": "visa",
+        "paymentMethod": if p.brand.is_empty() { "scheme" } else { p.brand },
         "additionalData": {},
     });
     if modification {
         item["originalReference"] = json!(p.external_id);
     }
-    if let Some(r) = reason {
-        item["reason"] = json!(r);
+    if let Some(a) = action {
+        item["additionalData"]["modification.action"] = json!(a);
+    }
+    match reason {
+        Some(r) => item["reason"] = json!(r),
+        None if !modification && success => {
+            let card = &body["card"];
+            let number = card["number"].as_str().unwrap_or("");
+            let last4 = &number[number.len().saturating_sub(4)..];
+            let expiry =
+                format!("{}/{}", card["expiryMonth"].as_str().unwrap_or(""), card["expiryYear"].as_str().unwrap_or(""));
+            item["reason"] = json!(format!("{}:{last4}:{expiry}", auth_code(psp_reference)));
+            item["operations"] = json!(["CANCEL", "CAPTURE", "REFUND"]);
+        }
+        None => item["reason"] = json!(""),
     }
     w.send(item);
 }
@@ -280,6 +346,28 @@ const TEST_VALUES: [(&str, &str, &str, Option<&str>); 17] = [
     ("16", "SHOPPER_CANCELLED", "Refused", Some("Shopper Cancelled")),
 ];
 
+/// The length of a card's security code: four for American Express (34, 37), three
+/// for the rest (Adyen's error 103 "CVC is not the right length").
+fn cvc_length(number: &str) -> usize {
+    if number.starts_with("34") || number.starts_with("37") { 4 } else { 3 }
+}
+
+/// The card brand Adyen names in a notification's `paymentMethod`, from the number's
+/// prefix (Adyen's test cards: 4 visa, 51–55 and 2221–2720 mc, 34/37 amex).
+fn brand(number: &str) -> &'static str {
+    let two: u32 = number.get(..2).and_then(|p| p.parse().ok()).unwrap_or(0);
+    let four: u32 = number.get(..4).and_then(|p| p.parse().ok()).unwrap_or(0);
+    match () {
+        _ if number.starts_with('4') => "visa",
+        _ if (51..=55).contains(&two) || (2221..=2720).contains(&four) => "mc",
+        _ if two == 34 || two == 37 => "amex",
+        _ if number.starts_with("6011") || two == 65 => "discover",
+        _ if two == 36 || (300..=305).contains(&(four / 10)) || two == 38 => "diners",
+        _ if (3528..=3589).contains(&four) => "jcb",
+        _ => "scheme",
+    }
+}
+
 fn authorise(ctx: &Ctx<'_>, body: &Value) -> TwinResponse {
     // The response code wins over the holder name; anything the table does not list
     // is authorised.
@@ -298,6 +386,11 @@ fn authorise(ctx: &Ctx<'_>, body: &Value) -> TwinResponse {
     let Some(amount) = int64(&body["amount"]["value"]) else {
         return error(422, "100", "Field 'amount.value' must be an integer", "validation");
     };
+    if let Some(cvc) = body["card"]["cvc"].as_str()
+        && cvc.chars().count() != cvc_length(body["card"]["number"].as_str().unwrap_or(""))
+    {
+        return error(422, "103", "CVC is not the right length", "validation");
+    }
     let psp_reference = next_psp(ctx.twin);
     let p = ctx.twin.ledger.create(
         NewPayment {
@@ -314,6 +407,8 @@ fn authorise(ctx: &Ctx<'_>, body: &Value) -> TwinResponse {
                 "refund failed" => Some("refund"),
                 _ => None,
             },
+            brand: brand(body["card"]["number"].as_str().unwrap_or("")),
+            pre_auth: body["additionalData"]["authorisationType"].as_str() == Some("PreAuth"),
         },
         |_| psp_reference.clone(),
     );
@@ -324,7 +419,15 @@ fn authorise(ctx: &Ctx<'_>, body: &Value) -> TwinResponse {
     // A Received (pending) authorisation is notified when it is decided; the twin
     // never decides it.
     if result != "Received" {
-        notify(ctx, body, &p, "AUTHORISATION", &p.external_id, Some(amount), result == "Authorised", refusal);
+        let n = Notice {
+            event: "AUTHORISATION",
+            psp_reference: &p.external_id,
+            amount: Some(amount),
+            success: result == "Authorised",
+            reason: refusal,
+            action: None,
+        };
+        notify(ctx, body, &p, n);
     }
     match refusal {
         Some(r) => out["refusalReason"] = json!(r),

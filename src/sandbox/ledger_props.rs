@@ -31,6 +31,8 @@ fn new_payment(authorized: i64, settle_now: bool) -> NewPayment {
         settle_now,
         reference: "r".into(),
         fails: None,
+        brand: "",
+        pre_auth: false,
     }
 }
 

@@ -34,8 +34,9 @@ pub struct Variance {
     pub extra_field: String,
     /// Event queries after a change that still show the previous event.
     pub event_lag: u8,
-    /// The first two digits of every Adyen pspReference.
-    pub psp_prefix: u8,
+    /// The first two characters (upper-case letters or digits) of every Adyen
+    /// pspReference.
+    pub psp_prefix: [u8; 2],
 }
 
 /// SplitMix64: a few well-spread numbers from one seed.
@@ -64,7 +65,10 @@ impl Variance {
             error_is_500: pick(2) == 0,
             extra_field: format!("vendorExtension{}", pick(1000)),
             event_lag: 1 + pick(2) as u8,
-            psp_prefix: 10 + pick(90) as u8,
+            psp_prefix: {
+                const ALNUM: &[u8; 36] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+                [ALNUM[pick(36) as usize], ALNUM[pick(36) as usize]]
+            },
         }
     }
 }
@@ -79,6 +83,8 @@ mod tests {
         let all: Vec<Variance> = (1..=8).map(Variance::new).collect();
         let names: std::collections::BTreeSet<_> = all.iter().map(|v| v.rule_error_name).collect();
         assert!(names.len() > 1, "eight seeds all chose {names:?}");
-        assert!(all.iter().all(|v| (1..=2).contains(&v.event_lag) && (10..100).contains(&v.psp_prefix)));
+        assert!(
+            all.iter().all(|v| (1..=2).contains(&v.event_lag) && v.psp_prefix.iter().all(u8::is_ascii_alphanumeric))
+        );
     }
 }

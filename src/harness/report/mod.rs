@@ -249,6 +249,9 @@ fn outcome(
     } else if let Some(first) = records.iter().flat_map(|e| &e.violations).next() {
         let n: usize = records.iter().map(|e| e.violations.len()).sum();
         (Status::Failed, Some(r.clean(&format!("{n} spec violation(s), the first: {first}"))))
+    } else if let Some(pending) = steps.iter().find(|st| st.status == Status::Skipped) {
+        // An asynchronous outcome the vendor had not reported by the deadline.
+        (Status::Skipped, Some(format!("{}: {}", pending.text, pending.message.clone().unwrap_or_default())))
     } else {
         (Status::Passed, None)
     }

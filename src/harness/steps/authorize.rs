@@ -15,6 +15,8 @@ struct Opts {
     partial: bool,
     auto: bool,
     holder: Option<String>,
+    /// Adyen: `additionalData.authorisationType: PreAuth`.
+    pre_auth: bool,
 }
 
 const WORLDPAY_CARD: &str = "4444333322221111";
@@ -44,6 +46,9 @@ fn body(
     w.payment.amount = amount;
     w.payment.currency = currency.to_string();
     Ok(match api {
+        _ if o.pre_auth && api != Api::Adyen => {
+            return Err("a pre-authorisation is an Adyen option; Worldpay estimates an authorization instead".into());
+        }
         Api::WorldpayV7 => {
             let mut card =
                 json!({"type": "card/plain", "cardNumber": WORLDPAY_CARD, "expiryDate": {"month": 5, "year": 2030}});
@@ -82,9 +87,12 @@ fn body(
                 return Err("partial amounts and auto-settlement are Worldpay options; Adyen has neither here".into());
             }
             let holder = o.holder.clone().unwrap_or_else(|| "Ada Lovelace".into());
-            let b = json!({"merchantAccount": merchant, "reference": reference,
+            let mut b = json!({"merchantAccount": merchant, "reference": reference,
                 "amount": {"value": amount, "currency": currency},
                 "card": {"number": ADYEN_CARD, "expiryMonth": "03", "expiryYear": "2030", "cvc": "737", "holderName": holder}});
+            if o.pre_auth {
+                b["additionalData"] = json!({"authorisationType": "PreAuth"});
+            }
             (api, adyen::Op::PostAuthorise.info(), b)
         }
     })
@@ -114,6 +122,14 @@ async fn plain(w: &mut ConformanceWorld, amount: i64, currency: Currency) -> Res
     authorize(w, amount, &currency.0, Opts::default()).await
 }
 
+/// `When I pre-authorise 1000 EUR` (Adyen: `additionalData.authorisationType: PreAuth`,
+/// which its "Adjust authorisation" page requires before an adjustment)
+#[given(expr = "I pre-authorise {int} {currency}")]
+#[when(expr = "I pre-authorise {int} {currency}")]
+async fn pre_authorise(w: &mut ConformanceWorld, amount: i64, currency: Currency) -> Result<(), String> {
+    authorize(w, amount, &currency.0, Opts { pre_auth: true, ..Opts::default() }).await
+}
+
 /// `When I authorize 1706 GBP accepting a partial amount`
 #[given(expr = "I authorize {int} {currency} accepting a partial amount")]
 #[when(expr = "I authorize {int} {currency} accepting a partial amount")]
@@ -138,7 +154,7 @@ async fn with_holder(w: &mut ConformanceWorld, amount: i64, currency: Currency, 
 /// `When I authorize 100 GBP with auto-settlement accepting a partial amount` (invalid on v7)
 #[when(expr = "I authorize {int} {currency} with auto-settlement accepting a partial amount")]
 async fn auto_partial(w: &mut ConformanceWorld, amount: i64, currency: Currency) -> Result<(), String> {
-    let (_, op, b) = body(w, amount, &currency.0, &Opts { auto: true, partial: true, holder: None })?;
+    let (_, op, b) = body(w, amount, &currency.0, &Opts { auto: true, partial: true, ..Opts::default() })?;
     w.call(op, None, Some(b)).await
 }
 

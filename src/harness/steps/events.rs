@@ -1,32 +1,90 @@
-//! Events: the last event of a payment, polled within a bounded wait because the
-//! vendors update events asynchronously.
+//! Events: the last event of a payment, polled with backoff within a bounded wait,
+//! because the vendors update events asynchronously (Worldpay: "It can take up to 15
+//! minutes for a payment event to update", its query-a-payment pages).
+//!
+//! At the deadline, an event that is still one the payment had before the expected one
+//! (`Authorized` while `Sent for Settlement` is expected) is *pending*: the step is
+//! skipped with that reason, since the vendor has not updated yet. Any other event is
+//! a wrong event, and the step fails.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use cucumber::then;
 use serde_json::Value;
 
 use crate::harness::world::{Action, ConformanceWorld};
 
+/// What a step's error starts with when the step is to be skipped, not failed: the
+/// collector reports it as skipped with the rest as its reason.
+pub(crate) const PENDING: &str = "still pending at the deadline: ";
+
+/// The first pause between two queries; it doubles after each, at most [`MAX_PAUSE`].
+const FIRST_PAUSE: Duration = Duration::from_millis(500);
+const MAX_PAUSE: Duration = Duration::from_secs(30);
+
+/// Where an event stands in a payment's life, in either spelling the vendors use
+/// (`Sent for Settlement`, seed 003's `sentForSettlement`): later events have higher
+/// ranks; failures and unknown events have none.
+fn rank(event: &str) -> Option<u8> {
+    let folded: String = event.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+    Some(match folded.as_str() {
+        "authorized" => 1,
+        "sentforsettlement" | "sentforcancellation" => 2,
+        "settled" => 3,
+        "sentforrefund" => 4,
+        "refunded" => 5,
+        _ => return None,
+    })
+}
+
+/// Whether `got` is an event the payment had before `expected`: the vendor has not
+/// updated it yet.
+fn is_earlier(got: Option<&str>, expected: &str) -> bool {
+    match (got.and_then(rank), rank(expected)) {
+        (Some(g), Some(e)) => g < e,
+        _ => false,
+    }
+}
+
 /// `Then the last event is "Sent for Settlement"` (follows the events / self link)
 #[then(expr = "the last event is {string}")]
 async fn last_event(w: &mut ConformanceWorld, expected: String) -> Result<(), String> {
     let wait = w.ctx()?.event_wait;
     let deadline = Instant::now() + wait;
+    let mut pause = FIRST_PAUSE;
+    let mut queries = 0u32;
     loop {
         w.follow(Action::Events, None, None, false).await?;
+        queries += 1;
         let got = w.field("lastEvent")?.and_then(Value::as_str).map(str::to_string);
         if got.as_deref() == Some(expected.as_str()) {
             return Ok(());
         }
         let now = Instant::now();
         if now >= deadline {
-            return Err(format!(
-                "the last event is {got:?}, expected {expected:?} (waited {} s; --event-wait sets the bound)",
-                wait.as_secs()
-            ));
+            let waited = format!("{queries} queries in {} s; --event-wait sets the bound", wait.as_secs());
+            return Err(if is_earlier(got.as_deref(), &expected) {
+                format!("{PENDING}the last event is still {got:?}, expected {expected:?} ({waited})")
+            } else {
+                format!("the last event is {got:?}, expected {expected:?} ({waited})")
+            });
         }
-        let pause = (deadline - now).min(std::time::Duration::from_millis(500));
-        tokio::time::sleep(pause).await;
+        tokio::time::sleep(pause.min(deadline - now)).await;
+        pause = (pause * 2).min(MAX_PAUSE);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pending_is_an_earlier_event_and_wrong_is_any_other() {
+        assert!(is_earlier(Some("Authorized"), "Sent for Settlement"));
+        assert!(is_earlier(Some("sentForSettlement"), "Sent for Refund"));
+        assert!(!is_earlier(Some("Sent for Refund"), "Sent for Settlement"), "a later event is wrong");
+        assert!(!is_earlier(Some("Settlement failed"), "Settled"), "a failure is wrong");
+        assert!(!is_earlier(None, "Settled"));
+        assert!(!is_earlier(Some("Refused"), "Sent for Settlement"));
     }
 }

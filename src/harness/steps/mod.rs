@@ -10,4 +10,5 @@ mod notifications;
 mod params;
 mod twin;
 
+pub(crate) use events::PENDING;
 pub(crate) use params::parameters;

@@ -93,6 +93,10 @@ pub struct NewPayment {
     pub reference: String,
     /// See [`Payment::fails`].
     pub fails: Option<&'static str>,
+    /// See [`Payment::brand`].
+    pub brand: &'static str,
+    /// See [`Payment::pre_auth`].
+    pub pre_auth: bool,
 }
 
 impl Ledger {
@@ -141,6 +145,8 @@ impl Ledger {
             reference: new.reference,
             external_id: external_id(id),
             fails: new.fails,
+            brand: new.brand,
+            pre_auth: new.pre_auth,
         };
         if new.settle_now && p.status == Status::Authorized {
             p.settled = p.authorized;
@@ -231,6 +237,8 @@ mod tests {
             settle_now: false,
             reference: reference.into(),
             fails: None,
+            brand: "",
+            pre_auth: false,
         }
     }
 

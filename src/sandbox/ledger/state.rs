@@ -94,6 +94,12 @@ pub struct Payment {
     /// A documented test value asked for a later modification of this kind to fail
     /// after it was acknowledged (Adyen's holder names `capture failed`, `refund failed`).
     pub fails: Option<&'static str>,
+    /// The card brand, as Adyen names it in notifications (`visa`, `mc`, `amex`, …);
+    /// empty where the API does not say.
+    pub brand: &'static str,
+    /// Adyen: authorised as a pre-authorisation (`additionalData.authorisationType:
+    /// PreAuth`), so its amount may be adjusted.
+    pub pre_auth: bool,
 }
 
 /// A payment's modifications: the last [`HISTORY`] of them, and how many there were.
@@ -162,6 +168,11 @@ pub enum RuleError {
     /// An amount must be positive.
     #[error("the amount must be greater than zero")]
     NotPositive,
+    /// Adyen adjusts only a pre-authorisation (`authorisationType: PreAuth`).
+    #[error(
+        "the authorisation is not a pre-authorisation (additionalData.authorisationType PreAuth); it cannot be adjusted"
+    )]
+    NotPreAuthorisation,
     /// A settled authorization can no longer be changed.
     #[error("an authorization that is settled can no longer be adjusted")]
     AdjustNotAllowed,

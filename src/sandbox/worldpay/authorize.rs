@@ -86,13 +86,15 @@ pub(super) fn authorize(ctx: &Ctx<'_>, api: Api, op: &Operation, body: &Value) -
             settle_now: asked.auto && refused.is_none(),
             reference: body["transactionReference"].as_str().unwrap_or("").to_string(),
             fails: None,
+            brand: "",
+            pre_auth: false,
         },
         |id| {
             use base64::Engine;
             format!("pay{}0", base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(id.to_be_bytes()))
         },
     );
-    let mut out = identity(api, &p, asked.instrument);
+    let mut out = identity(ctx, api, &p, asked.instrument);
     if let Some((code, text)) = refused {
         out.insert("outcome".into(), json!("refused"));
         if let Some(code) = code {
@@ -108,7 +110,9 @@ pub(super) fn authorize(ctx: &Ctx<'_>, api: Api, op: &Operation, body: &Value) -
     } else {
         out.insert("schemeReference".into(), json!(format!("{:015}", p.id)));
     }
-    if asked.partial_ok {
+    // Seed 004: "If a partial amount is authorized, you will receive an authorized
+    // outcome with an amounts object"; a full authorization has none.
+    if asked.partial_ok && authorized < asked.amount {
         out.insert(
             "amounts".into(),
             json!({"requested": asked.amount, "totalAuthorized": authorized, "currency": asked.currency,
@@ -163,11 +167,11 @@ fn asked(api: Api, body: &Value) -> Result<Asked<'_>, TwinResponse> {
 
 /// What every answer to an authorization carries: the payment's identifiers, the risk
 /// factors, and the card masked.
-fn identity(api: Api, p: &Payment, instrument: &Value) -> Map<String, Value> {
+fn identity(ctx: &Ctx<'_>, api: Api, p: &Payment, instrument: &Value) -> Map<String, Value> {
     let mut out = Map::new();
     out.insert("paymentId".into(), json!(p.external_id));
     if api == Api::WorldpayV7 {
-        out.insert("commandId".into(), json!(format!("cmd{}", p.id)));
+        out.insert("commandId".into(), json!(super::command_id(ctx)));
     } else {
         out.insert("transactionReference".into(), json!(p.reference));
     }

@@ -170,7 +170,10 @@ fn rule_error(ctx: &Ctx<'_>, api: Api, e: &RuleError) -> TwinResponse {
     }
     let name = match e {
         RuleError::CancelNotAllowed => "cancelNotAllowed",
-        RuleError::SettleNotAllowed | RuleError::AdjustNotAllowed | RuleError::NotAuthorized => "settlementNotAllowed",
+        RuleError::SettleNotAllowed
+        | RuleError::AdjustNotAllowed
+        | RuleError::NotAuthorized
+        | RuleError::NotPreAuthorisation => "settlementNotAllowed",
         RuleError::AdjustBelowCancelled { .. } => "amountExceedsAuthorizedAmount",
         RuleError::CurrencyMismatch { .. } => "currencyMismatch",
         RuleError::ExceedsAuthorized { .. } => "amountExceedsAuthorizedAmount",
@@ -350,7 +353,22 @@ fn modified(ctx: &Ctx<'_>, api: Api, operation: &Operation, p: &Payment) -> Twin
         body.insert("outcome".into(), json!(outcome));
     }
     body.insert("paymentId".into(), json!(p.external_id));
+    // The vendor's v7 document gives settlements' and refunds' 202 answers a commandId
+    // of 21 to 36 characters of [A-Za-z0-9_-].
+    let command = matches!(
+        operation.action,
+        Some(Action::Settle | Action::PartialSettle | Action::Refund | Action::PartialRefund)
+    );
+    if api == Api::WorldpayV7 && command {
+        body.insert("commandId".into(), json!(command_id(ctx)));
+    }
     success(ctx, api, 202, body)
+}
+
+/// A new v7 commandId: `cmd` and 22 characters, as seed 004's example has it
+/// (`cmdufG9bsUF410NdvLio-s-y0`), unique for the life of the twin.
+pub(super) fn command_id(ctx: &Ctx<'_>) -> String {
+    format!("cmd{:0>22}", ctx.twin.references.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
 }
 
 fn events(ctx: &Ctx<'_>, api: Api, op: &Operation, p: &Payment) -> TwinResponse {
