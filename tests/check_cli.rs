@@ -99,7 +99,7 @@ fn check_against_the_embedded_twin_passes_and_writes_valid_reports() {
     assert!(
         scenarios
             .iter()
-            .any(|s| s["name"] == "Cancel without a required field is rejected (field: merchantAccount, code: 130)"),
+            .any(|s| s["name"] == "Cancel without a required field is rejected (field: merchantAccount, code: 901)"),
         "outline rows named by their values"
     );
     assert!(

@@ -354,6 +354,8 @@ async fn adyen_every_operation_with_basic_and_api_key() {
             serde_json::from_value(example("adyen-payment-v40/post-capture/request.capture.json")).unwrap();
         let cancel: adyen::types::CancelRequest =
             serde_json::from_value(example("adyen-payment-v40/post-cancel/request.cancel.json")).unwrap();
+        let cancel_or_refund: adyen::types::CancelOrRefundRequest =
+            serde_json::from_value(example("adyen-payment-v40/post-cancel/request.cancel.json")).unwrap();
         let technical: adyen::types::TechnicalCancelRequest =
             serde_json::from_value(example("adyen-payment-v40/post-technicalCancel/request.technicalcancel.json"))
                 .unwrap();
@@ -374,7 +376,7 @@ async fn adyen_every_operation_with_basic_and_api_key() {
                     "capture" => client.post_capture(&capture).await,
                     "cancel" => client.post_cancel(&cancel).await,
                     "refund" => client.post_refund(&capture).await,
-                    "cancel_or_refund" => client.post_cancel_or_refund(&cancel).await,
+                    "cancel_or_refund" => client.post_cancel_or_refund(&cancel_or_refund).await,
                     "technical_cancel" => client.post_technical_cancel(&technical).await,
                     "adjust_authorisation" => client.post_adjust_authorisation(&capture).await,
                     _ => unreachable!(),

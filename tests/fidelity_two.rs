@@ -105,3 +105,117 @@ async fn a_late_event_is_pending_not_a_failure() {
     assert!(report.summary().contains("still pending at the deadline"), "{}", report.summary());
     srv.shutdown().await;
 }
+
+async fn get(url: &str) -> Value {
+    let resp = reqwest::Client::new()
+        .get(url)
+        .basic_auth("merchant", Some("pw"))
+        .header("accept", V7)
+        .header("content-type", V7)
+        .send()
+        .await
+        .unwrap();
+    resp.json().await.unwrap()
+}
+
+/// Item 3: no Worldpay page documents a synchronous refusal of a settle beyond what is
+/// left. The twin refuses at once; in variance mode with an odd seed it answers 202
+/// ("received, not processed") and the event then says `Settlement failed`, and no
+/// money moves either way.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_over_settle_is_refused_at_once_or_in_its_event() {
+    for (seed, at_once) in [(None, true), (Some(2), true), (Some(1), false)] {
+        let srv = SandboxServer::start(
+            Twin::new(TwinConfig { variance: seed, ..Default::default() }),
+            "127.0.0.1:0".parse().unwrap(),
+        )
+        .await
+        .unwrap();
+        let authorized = v7_authorize(&srv.url()).await;
+        let partial = link(&authorized, "cardPayments:partialSettle").to_string();
+        let (status, answer) =
+            post(&partial, V7, Some(json!({"value": {"amount": 1001, "currency": "GBP"}, "reference": "r"}))).await;
+        if at_once {
+            assert_eq!(status, 400, "{seed:?}: {answer}");
+            continue;
+        }
+        assert_eq!(status, 202, "{seed:?}: {answer}");
+        let events = link(&answer, "cardPayments:events").to_string();
+        let mut last = Value::Null;
+        for _ in 0..5 {
+            last = get(&events).await["lastEvent"].clone();
+            if last == "Settlement failed" {
+                break;
+            }
+        }
+        assert_eq!(last, "Settlement failed", "{seed:?}");
+        // Nothing was settled: the whole authorization can still be settled.
+        let (status, settled) = post(
+            link(&answer, "cardPayments:partialSettle"),
+            V7,
+            Some(json!({"value": {"amount": 1000, "currency": "GBP"}, "reference": "r"})),
+        )
+        .await;
+        assert_eq!(status, 202, "{settled}");
+        srv.shutdown().await;
+    }
+}
+
+fn handle(twin: &Twin, path: &str, auth: (&str, &str), body: Value) -> (u16, Value) {
+    let r = twin.handle(&payconform::sandbox::TwinRequest {
+        method: "POST".into(),
+        path: path.into(),
+        headers: vec![
+            (auth.0.into(), auth.1.into()),
+            ("content-type".into(), "application/json".into()),
+            ("wp-api-version".into(), "2024-06-01".into()),
+            ("host".into(), "h".into()),
+        ],
+        body: serde_json::to_vec(&body).unwrap(),
+    });
+    (r.status, r.body)
+}
+
+/// Item 13, seeds 001 and 002: Adyen's /cancel takes `originalMerchantReference` and
+/// `splits`, and a split is validated; the Payments API's `value.acceptPartialAmount`
+/// is a boolean.
+#[test]
+fn seed_fields_are_modelled_and_validated() {
+    let twin = Twin::default();
+    let key = ("x-api-key", "k");
+    let card = json!({"number": "4111111111111111", "expiryMonth": "03", "expiryYear": "2030", "cvc": "737", "holderName": "A"});
+    let (_, auth) = handle(
+        &twin,
+        "/pal/servlet/Payment/v40/authorise",
+        key,
+        json!({"merchantAccount": "M", "reference": "order-9", "amount": {"value": 100, "currency": "EUR"}, "card": card}),
+    );
+    let psp = auth["pspReference"].as_str().unwrap();
+    let split = |t: &str| json!({"type": t, "amount": {"value": 100, "currency": "EUR"}, "account": "A1"});
+    let (status, body) = handle(
+        &twin,
+        "/pal/servlet/Payment/v40/cancel",
+        key,
+        json!({"merchantAccount": "M", "originalReference": psp, "splits": [split("Bonus")]}),
+    );
+    assert_eq!((status, body["errorCode"].as_str()), (422, Some("100")), "an unlisted split type is refused: {body}");
+    let (status, body) = handle(
+        &twin,
+        "/pal/servlet/Payment/v40/cancel",
+        key,
+        json!({"merchantAccount": "M", "originalReference": psp, "originalMerchantReference": "order-9", "splits": [split("Default")]}),
+    );
+    assert_eq!(status, 200, "{body}");
+
+    let basic = ("authorization", "Basic bTpwdw==");
+    let payment = |accept: Value| {
+        json!({"transactionReference": "t", "merchant": {"entity": "default"},
+        "instruction": {"method": "card", "narrative": {"line1": "x"},
+            "value": {"amount": 100, "currency": "GBP", "acceptPartialAmount": accept},
+            "paymentInstrument": {"type": "plain", "cardNumber": "4444333322221111", "expiryDate": {"month": 1, "year": 2030}}}})
+    };
+    let (status, body) = handle(&twin, "/api/payments", basic, payment(json!("true")));
+    assert_eq!(status, 400, "a string is no boolean: {body}");
+    let (status, body) = handle(&twin, "/api/payments", basic, payment(json!(true)));
+    assert_eq!(status, 201, "{body}");
+}

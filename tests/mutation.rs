@@ -91,12 +91,15 @@ async fn wrong_status_is_caught() {
 #[tokio::test]
 async fn missing_required_field_is_caught() {
     fn m(req: &TwinRequest, _: &mut u16, _: &mut String, body: &mut Value) {
-        if let (true, Some(amounts)) = (is_authorize(req), body.get_mut("amounts").and_then(Value::as_object_mut)) {
-            amounts.remove("totalAuthorized");
+        // `paymentInstrument.type` is required in every authorization answer.
+        if let (true, Some(instrument)) =
+            (is_authorize(req), body.get_mut("paymentInstrument").and_then(Value::as_object_mut))
+        {
+            instrument.remove("type");
         }
     }
     let r = run_against(m, "@worldpay-v7").await;
-    assert!(names(&r, "authorize", "$.amounts.totalAuthorized", "missing"), "{}", r.summary());
+    assert!(names(&r, "authorize", "$.paymentInstrument.type", "missing"), "{}", r.summary());
 }
 
 #[tokio::test]

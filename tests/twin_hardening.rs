@@ -119,9 +119,10 @@ fn amounts_outside_int64_or_in_exponent_form_never_become_another_amount() {
     split["splits"][0]["amount"]["value"] = json!(i64::MIN);
     assert_eq!(adyen(&twin, "k", "authorise", &split).0, 200, "the lowest int64 is one");
     assert_eq!(twin.payment_count(), 1, "no payment was made from an amount the twin cannot hold");
-    // 1e2 is the integer 100 (JSON Schema calls it one); it is held as exactly 100.
-    let (status, body) = v7(&twin, &v7_authorize(serde_json::from_str("1e2").unwrap(), card()));
-    assert_eq!((status, &body["amounts"]["requested"]), (201, &json!(100)), "{body}");
+    // 1.706e3 is the integer 1706 (JSON Schema calls it one); it is held as exactly
+    // 1706, the partial-authorization test value, whose answer shows the amount.
+    let (status, body) = v7(&twin, &v7_authorize(serde_json::from_str("1.706e3").unwrap(), card()));
+    assert_eq!((status, &body["amounts"]["requested"]), (201, &json!(1706)), "{body}");
     // An Adyen capture of 2^64 is refused, not acknowledged.
     let (_, auth) = adyen_authorise(&twin, "k", json!(1000));
     let psp = auth["pspReference"].as_str().unwrap();

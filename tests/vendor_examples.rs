@@ -52,6 +52,9 @@ fn typed_roundtrip(api: &str, op: &str, kind: &str, v: &Value) -> Option<Result<
         ("worldpay-card-payments-v7", "authorize", _) => roundtrip::<v7::types::AuthorizeResponse>(v),
         ("worldpay-card-payments-v7", "eventQuery", _) => roundtrip::<v7::types::EventResponse>(v),
         ("worldpay-card-payments-v7", _, "request") => roundtrip::<v7::types::PartialAmountRequest>(v),
+        ("worldpay-card-payments-v7", "settle" | "partialSettlement" | "refund" | "partialRefund", _) => {
+            roundtrip::<v7::types::CommandResponse>(v)
+        }
         ("worldpay-card-payments-v7", _, _) => roundtrip::<v7::types::ActionResponse>(v),
         ("worldpay-payments-2024-06-01", _, _) if error => roundtrip::<wpp::types::Error>(v),
         ("worldpay-payments-2024-06-01", "payment", "request") => roundtrip::<wpp::types::PaymentRequest>(v),
@@ -62,9 +65,8 @@ fn typed_roundtrip(api: &str, op: &str, kind: &str, v: &Value) -> Option<Result<
         ("adyen-payment-v40", _, _) if error => roundtrip::<adyen::types::ServiceError>(v),
         ("adyen-payment-v40", "post-authorise", "request") => roundtrip::<adyen::types::PaymentRequest>(v),
         ("adyen-payment-v40", "post-authorise", _) => roundtrip::<adyen::types::PaymentResult>(v),
-        ("adyen-payment-v40", "post-cancel" | "post-cancelOrRefund", "request") => {
-            roundtrip::<adyen::types::CancelRequest>(v)
-        }
+        ("adyen-payment-v40", "post-cancel", "request") => roundtrip::<adyen::types::CancelRequest>(v),
+        ("adyen-payment-v40", "post-cancelOrRefund", "request") => roundtrip::<adyen::types::CancelOrRefundRequest>(v),
         ("adyen-payment-v40", "post-technicalCancel", "request") => {
             roundtrip::<adyen::types::TechnicalCancelRequest>(v)
         }

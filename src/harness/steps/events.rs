@@ -31,8 +31,10 @@ fn rank(event: &str) -> Option<u8> {
         "authorized" => 1,
         "sentforsettlement" | "sentforcancellation" => 2,
         "settled" => 3,
+        // A failure comes after the request it reports on.
+        "settlementfailed" => 3,
         "sentforrefund" => 4,
-        "refunded" => 5,
+        "refunded" | "refundfailed" => 5,
         _ => return None,
     })
 }
@@ -49,6 +51,38 @@ fn is_earlier(got: Option<&str>, expected: &str) -> bool {
 /// `Then the last event is "Sent for Settlement"` (follows the events / self link)
 #[then(expr = "the last event is {string}")]
 async fn last_event(w: &mut ConformanceWorld, expected: String) -> Result<(), String> {
+    await_event(w, &expected).await
+}
+
+/// `Then it is refused, at once or in its event`: live-safe where the vendor documents
+/// no synchronous refusal (Worldpay: no page documents a 4xx for settling or refunding
+/// more than is left, and v7 says a 202 means "received, not processed"). It passes on
+/// an error status the spec documents for the operation, or on a 202 whose event then
+/// becomes `Settlement failed` or `Refund failed`; anything else fails, and an event
+/// still earlier at the deadline is pending.
+#[then(expr = "it is refused, at once or in its event")]
+async fn refused_now_or_later(w: &mut ConformanceWorld) -> Result<(), String> {
+    let api = w.api()?;
+    let reply = w.reply()?;
+    let op = crate::spec::spec(api).operation(&reply.operation);
+    match reply.status {
+        Some(s) if s >= 400 && op.is_some_and(|o| o.responses.contains_key(&s.to_string())) => Ok(()),
+        Some(202) => {
+            let failed = match op.and_then(|o| o.action) {
+                Some(Action::Settle | Action::PartialSettle) => "Settlement failed",
+                Some(Action::Refund | Action::PartialRefund) => "Refund failed",
+                _ => return Err(format!("a 202 to {} has no failed event to wait for", reply.operation)),
+            };
+            await_event(w, failed).await
+        }
+        _ => Err(format!("expected a documented refusal, at once or in the event: {}", w.describe_reply())),
+    }
+}
+
+/// Query the payment's events, with backoff, until the last event is `expected` or the
+/// run's event wait is over.
+async fn await_event(w: &mut ConformanceWorld, expected: &str) -> Result<(), String> {
+    let expected = expected.to_string();
     let wait = w.ctx()?.event_wait;
     let deadline = Instant::now() + wait;
     let mut pause = FIRST_PAUSE;
@@ -86,5 +120,8 @@ mod tests {
         assert!(!is_earlier(Some("Settlement failed"), "Settled"), "a failure is wrong");
         assert!(!is_earlier(None, "Settled"));
         assert!(!is_earlier(Some("Refused"), "Sent for Settlement"));
+        assert!(is_earlier(Some("Sent for Settlement"), "Settlement failed"), "the failure may not be reported yet");
+        assert!(!is_earlier(Some("Settled"), "Settlement failed"));
+        assert!(is_earlier(Some("Sent for Refund"), "Refund failed"));
     }
 }

@@ -203,6 +203,15 @@ impl Ledger {
         })
     }
 
+    /// A change that was received and then failed: the payment's last event becomes
+    /// `event`, and no money moves.
+    pub fn fail(&self, merchant: Merchant, id: PaymentId, event: Event) -> Option<Payment> {
+        let mut g = self.lock();
+        let p = g.get_mut(id).map(|s| &mut s.payment).filter(|p| p.merchant == merchant)?;
+        p.last_event = event;
+        Some(p.clone())
+    }
+
     /// Record a modification outcome (Adyen) without moving money on failure. Only the
     /// last [`HISTORY`] are kept.
     pub fn record(&self, merchant: Merchant, id: PaymentId, m: Modification) {

@@ -34,6 +34,10 @@ pub enum Event {
     SentForRefund,
     /// Sent for cancellation.
     SentForCancellation,
+    /// A settlement that was received (202) and then failed: no money moved.
+    SettlementFailed,
+    /// A refund that was received (202) and then failed: no money moved.
+    RefundFailed,
 }
 
 impl Event {
@@ -45,6 +49,8 @@ impl Event {
             Event::SentForSettlement => "Sent for Settlement",
             Event::SentForRefund => "Sent for Refund",
             Event::SentForCancellation => "Sent for Cancellation",
+            Event::SettlementFailed => "Settlement failed",
+            Event::RefundFailed => "Refund failed",
         }
     }
 }

@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::ledger::{Event, Op as LedgerOp, Payment, RuleError};
+use super::ledger::{Event, Op as LedgerOp, Payment, PaymentId, RuleError};
 use crate::operation::Action;
 
 /// The amount of a partial modification, or the answer that refuses it.
@@ -226,7 +226,10 @@ fn handle(ctx: &Ctx<'_>, api: Api, op: &Operation, link: Option<&str>, body: &Va
     let before = t.variance.as_ref().and_then(|_| t.ledger.get(ctx.merchant, pid)).map(|p| p.last_event);
     match t.ledger.apply(ctx.merchant, pid, ledger_op) {
         None => not_found(api),
-        Some(Err(e)) => rule_error(ctx, api, &e),
+        Some(Err(e)) => match (&t.variance, failed_event(&e)) {
+            (Some(v), Some(failed)) if v.async_refusals => received_then_failed(ctx, api, op, pid, before, failed),
+            _ => rule_error(ctx, api, &e),
+        },
         Some(Ok(p)) => {
             if let (Some(v), Some(before)) = (&t.variance, before) {
                 t.lagging.lock().unwrap_or_else(|e| e.into_inner()).insert(p.id, (before, v.event_lag));
@@ -234,6 +237,37 @@ fn handle(ctx: &Ctx<'_>, api: Api, op: &Operation, link: Option<&str>, body: &Va
             modified(ctx, api, op, &p)
         }
     }
+}
+
+/// The event that reports a refused change asynchronously: an amount beyond what is
+/// left to settle or to refund.
+fn failed_event(e: &RuleError) -> Option<Event> {
+    match e {
+        RuleError::ExceedsAuthorized { .. } => Some(Event::SettlementFailed),
+        RuleError::ExceedsSettled { .. } => Some(Event::RefundFailed),
+        _ => None,
+    }
+}
+
+/// Variance mode: the change is received (202, with the payment's links as they are)
+/// and then fails in its event, after the usual lag; no money moves.
+fn received_then_failed(
+    ctx: &Ctx<'_>,
+    api: Api,
+    op: &Operation,
+    pid: PaymentId,
+    before: Option<Event>,
+    failed: Event,
+) -> TwinResponse {
+    let t = ctx.twin;
+    let Some(p) = t.ledger.fail(ctx.merchant, pid, failed) else { return not_found(api) };
+    if let (Some(v), Some(before)) = (&t.variance, before) {
+        t.lagging.lock().unwrap_or_else(|e| e.into_inner()).insert(p.id, (before, v.event_lag));
+    }
+    // The answer says what was asked for, as a 202 does before it is processed.
+    let mut shown = p.clone();
+    shown.last_event = if failed == Event::SettlementFailed { Event::SentForSettlement } else { Event::SentForRefund };
+    modified(ctx, api, op, &shown)
 }
 
 /// The event an events query shows: in variance mode, the one before the last change
