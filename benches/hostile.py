@@ -10,7 +10,11 @@ from http.server import BaseHTTPRequestHandler
 MODE = sys.argv[1]
 PORT = int(sys.argv[2])
 CHUNK = b" " * (64 * 1024)
-LINKS = json.dumps({"outcome": "authorized", "_links": {f"r{i}": {"href": "x"} for i in range(250_000)}}).encode()
+LINKS = (
+    json.dumps({"outcome": "authorized", "_links": {f"r{i}": {"href": "x"} for i in range(250_000)}}).encode()
+    if MODE == "links"
+    else b""
+)
 
 
 class Handler(BaseHTTPRequestHandler):

@@ -512,3 +512,49 @@ async fn the_request_log_escapes_paths_and_masks_card_numbers() {
         assert!(!log.contains('\u{9b}') && !log.contains('\u{202e}'), "{format}: {log:?}");
     }
 }
+
+/// Item 6: a target answering the twin probe with an endless body made `check` read
+/// it whole (2.1 GB peak for a 1 GiB answer, whatever the concurrency). The probe now
+/// reads at most 4 KiB and hangs up.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_twin_probe_reads_only_a_few_kib() {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let written = Arc::new(AtomicUsize::new(0));
+    let w = written.clone();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = listener.accept().await {
+            let w = w.clone();
+            tokio::spawn(async move {
+                let Some((head, _)) = read_request(&mut s).await else { return };
+                if !head.contains(payconform::sandbox::TWIN_PROBE_PATH) {
+                    let _ = s.write_all(b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n").await;
+                    return;
+                }
+                let _ = s
+                    .write_all(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n",
+                    )
+                    .await;
+                let chunk = format!("{:x}\r\n{}\r\n", 64 * 1024, " ".repeat(64 * 1024));
+                for _ in 0..1024 {
+                    if s.write_all(chunk.as_bytes()).await.is_err() {
+                        return;
+                    }
+                    w.fetch_add(chunk.len(), Ordering::SeqCst);
+                }
+            });
+        }
+    });
+    let mut opts = payconform::harness::CheckOptions::new(payconform::harness::Target::Url(url));
+    opts.env = payconform::harness::Env::from([
+        ("ADYEN_API_KEY".to_string(), "AQE-key-secret".to_string()),
+        ("ADYEN_MERCHANT_ACCOUNT".to_string(), "Acme".to_string()),
+    ]);
+    opts.tags = Some("@adyen".into());
+    opts.sweep = false;
+    let report = payconform::harness::run(&opts).await.expect("the run finishes");
+    assert!(!report.passed());
+    let sent = written.load(Ordering::SeqCst);
+    assert!(sent < 16 * 1024 * 1024, "the probe's answer was read on: {sent} bytes");
+}

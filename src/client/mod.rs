@@ -24,7 +24,7 @@ mod transport;
 
 pub use link::{ActionLink, parse_action_link};
 pub use transport::{Exchange, Recorder, describe_transport};
-pub(crate) use transport::{execute, prepare};
+pub(crate) use transport::{execute, prepare, read_prefix};
 
 /// Credentials for a gateway. `Debug` never shows a password or key.
 #[derive(Clone, PartialEq, Eq)]

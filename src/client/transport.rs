@@ -150,6 +150,19 @@ pub fn describe_transport(e: &reqwest::Error, url: Option<&Url>) -> String {
     format!("cannot talk to {at}: {last}")
 }
 
+/// The first `cap` bytes of a body, and no more: for answers read only to look at (a
+/// probe, a webhook receiver's reply), which a hostile peer could make endless.
+pub(crate) async fn read_prefix(response: &mut reqwest::Response, cap: usize) -> Vec<u8> {
+    let mut out = Vec::new();
+    while out.len() < cap {
+        match response.chunk().await {
+            Ok(Some(chunk)) => out.extend_from_slice(&chunk[..chunk.len().min(cap - out.len())]),
+            _ => break,
+        }
+    }
+    out
+}
+
 /// Bytes of a response body any exchange may hold without the shared budget.
 pub const SMALL_BODY: usize = 256 * 1024;
 

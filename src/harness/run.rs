@@ -35,8 +35,11 @@ async fn is_twin(root: &str, http: &[(Api, reqwest::Client, reqwest::Client)]) -
     let Some((_, _, anon)) = http.first() else { return false };
     let probe = anon.get(format!("{}{}", root.trim_end_matches('/'), crate::sandbox::TWIN_PROBE_PATH)).send();
     match tokio::time::timeout(Duration::from_secs(10), probe).await {
-        Ok(Ok(r)) if r.status() == 200 => {
-            r.json::<serde_json::Value>().await.is_ok_and(|v| v["twin"] == "payconform" && v["variance"].is_null())
+        // The probe's answer is small; a hostile target's endless one is read for 4 KiB.
+        Ok(Ok(mut r)) if r.status() == 200 => {
+            let body = crate::client::read_prefix(&mut r, 4096).await;
+            serde_json::from_slice::<serde_json::Value>(&body)
+                .is_ok_and(|v| v["twin"] == "payconform" && v["variance"].is_null())
         }
         _ => false,
     }

@@ -131,14 +131,7 @@ pub const ANSWER_CAP: usize = 4 * 1024;
 
 /// The start of a receiver's answer, at most [`ANSWER_CAP`] bytes (lossy UTF-8).
 async fn read_answer(resp: &mut reqwest::Response) -> String {
-    let mut out = Vec::new();
-    while out.len() < ANSWER_CAP {
-        match resp.chunk().await {
-            Ok(Some(chunk)) => out.extend_from_slice(&chunk[..chunk.len().min(ANSWER_CAP - out.len())]),
-            _ => break,
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    String::from_utf8_lossy(&crate::client::read_prefix(resp, ANSWER_CAP).await).into_owned()
 }
 
 /// The receiver's URL without its credentials, and the credentials to send: the

@@ -19,9 +19,11 @@ async fn view(w: &ConformanceWorld) -> Result<Value, String> {
     let psp = w.payment.psp_reference.as_deref().ok_or("no pspReference: authorise a payment first")?;
     let url = format!("{}/__twin/payments/{psp}", conn.endpoint.base_url);
     // The run's shared client already carries the credentials.
-    let resp = conn.http.get(&url).send().await.map_err(|e| format!("GET {url}: {e}"))?;
+    let mut resp = conn.http.get(&url).send().await.map_err(|e| format!("GET {url}: {e}"))?;
     let status = resp.status();
-    let body: Value = resp.json().await.map_err(|e| format!("GET {url}: {e}"))?;
+    // A payment's view is a few KiB; a target that only claims to be the twin gets 1 MiB.
+    let bytes = crate::client::read_prefix(&mut resp, 1024 * 1024).await;
+    let body: Value = serde_json::from_slice(&bytes).map_err(|e| format!("GET {url}: {e}"))?;
     if !status.is_success() {
         return Err(format!("GET {url} answered {status}: {body}"));
     }
