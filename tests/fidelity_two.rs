@@ -219,3 +219,20 @@ fn seed_fields_are_modelled_and_validated() {
     let (status, body) = handle(&twin, "/api/payments", basic, payment(json!(true)));
     assert_eq!(status, 201, "{body}");
 }
+
+/// Item 11, in part: the Payments API's `value.amount` is int32 (the vendor's
+/// document), and a missing Content-Type is 406 `headerIsMissing` naming it.
+#[test]
+fn payments_api_amounts_are_int32() {
+    let twin = Twin::default();
+    let basic = ("authorization", "Basic bTpwdw==");
+    let payment = |amount: Value| {
+        json!({"transactionReference": "t", "merchant": {"entity": "default"},
+        "instruction": {"method": "card", "narrative": {"line1": "x"}, "value": {"amount": amount, "currency": "GBP"},
+            "paymentInstrument": {"type": "plain", "cardNumber": "4444333322221111", "expiryDate": {"month": 1, "year": 2030}}}})
+    };
+    let (status, body) = handle(&twin, "/api/payments", basic, payment(json!(2_147_483_648_i64)));
+    assert_eq!(status, 400, "beyond int32: {body}");
+    let (status, body) = handle(&twin, "/api/payments", basic, payment(json!(2_147_483_647_i64)));
+    assert_eq!(status, 201, "{body}");
+}

@@ -256,6 +256,12 @@ async fn bad_requests_get_each_vendors_documented_error() {
     let (s, b) =
         raw(&pay, &[auth, ("Content-Type", "text/plain"), ("WP-Api-Version", "2024-06-01")], b"{}".to_vec()).await;
     assert_eq!((s, b["headerName"].as_str()), (415, Some("Content-Type")));
+    // A missing Content-Type is a missing header: 406 headerIsMissing naming it.
+    let (s, b) = raw(&pay, &[auth, ("WP-Api-Version", "2024-06-01")], b"{}".to_vec()).await;
+    assert_eq!(
+        (s, b["errorName"].as_str(), b["headerName"].as_str()),
+        (406, Some("headerIsMissing"), Some("Content-Type"))
+    );
     let (s, b) = raw(
         &pay,
         &[auth, ("Content-Type", "application/json"), ("WP-Api-Version", "2024-06-01"), ("Accept", "text/xml")],

@@ -120,7 +120,8 @@ fn v7_headers(op: &Operation, req: &TwinRequest) -> Option<TwinResponse> {
     None
 }
 
-/// The Payments API's required headers (406), its Accept (406) and Content-Type (415).
+/// The Payments API's required headers (406), its Accept (406) and Content-Type (406
+/// when missing, 415 when another).
 fn payments_headers(op: &Operation, req: &TwinRequest) -> Option<TwinResponse> {
     let api = Api::WorldpayPayments;
     let has_body = !req.body.is_empty();
@@ -149,10 +150,14 @@ fn payments_headers(op: &Operation, req: &TwinRequest) -> Option<TwinResponse> {
             return Some(error(api, 406, "headerHasInvalidValue", "A valid header must be provided.", Some("Accept")));
         }
     }
-    // A body-less operation may come without a Content-Type, but one that names
-    // another media type is refused: the vendor documents 415 for these too.
+    // A missing Content-Type is a missing header like the others (406 headerIsMissing
+    // naming it, issue 20); a body-less operation may come without one, but one that
+    // names another media type is refused: the vendor documents 415 for these too.
     let content_type = req.header("content-type");
-    if (op.request.is_some() || has_body || content_type.is_some()) && !media_is(content_type, "application/json") {
+    if content_type.is_none() && (op.request.is_some() || has_body) {
+        return Some(error(api, 406, "headerIsMissing", "A valid header must be provided.", Some("Content-Type")));
+    }
+    if content_type.is_some() && !media_is(content_type, "application/json") {
         return Some(error(
             api,
             415,
