@@ -486,6 +486,16 @@ const DELIBERATE: &[Rule] = &[
         "^minLength$",
         "an empty linkData is an empty path segment: another URL, not this operation",
     ),
+    // Issue 20: the vendor types value.amount int32; a format alone is not checked by
+    // JSON Schema, so the spec states int32's range as a maximum.
+    rule(
+        WPP,
+        ANY,
+        "^request$",
+        r"(^|\.)value\.amount$",
+        "^maximum$",
+        "int32 (the vendor's format) written as its range, so that the validator enforces it",
+    ),
     // Money and identity rules.
     rule(
         ANY,
