@@ -279,3 +279,67 @@ fn idempotency_keys_replay_refuse_and_are_scoped_and_bounded() {
     let (_, again, _) = authorise_with_key(&twin, "k1", "key-1", 1000);
     assert_ne!(again["pspReference"], b1["pspReference"], "evicted");
 }
+
+/// Adyen's own example notifications (Webhooks-v1, `tests/fixtures/vendor-facts/`):
+/// for each event the twin sends, its item carries every field Adyen's example has
+/// (but what depends on the payment method), and `success` is what Adyen's example
+/// says for the events whose example is a failure event (`CAPTURE_FAILED`,
+/// `REFUND_FAILED`: "true").
+#[tokio::test]
+async fn notifications_carry_the_fields_of_adyens_examples() {
+    let examples: Value = serde_json::from_str(
+        &std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/vendor-facts/adyen-webhooks-v1.examples.json"
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let (url, got, _) = receiver().await;
+    let twin = Twin::new(TwinConfig {
+        webhook: Some(WebhookConfig {
+            url,
+            hmac_key: Some(KEY.into()),
+            delay: Duration::from_millis(10),
+            retry: Duration::from_millis(50),
+            ..Default::default()
+        }),
+        ..Default::default()
+    });
+    let ok = authorise(&twin, "A Shopper");
+    modification(&twin, "capture", &ok, 600, "EUR");
+    let failing = authorise(&twin, "capture failed");
+    modification(&twin, "capture", &failing, 1000, "EUR");
+    let to_reverse = authorise(&twin, "B Shopper");
+    call(&twin, "cancelOrRefund", json!({"merchantAccount": "TestMerchant", "originalReference": to_reverse}));
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while got.lock().unwrap().len() < 7 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let items: Vec<Value> =
+        got.lock().unwrap().iter().map(|(b, _)| b["notificationItems"][0]["NotificationRequestItem"].clone()).collect();
+    let mut compared = 0;
+    for item in &items {
+        let event = item["eventCode"].as_str().unwrap();
+        let Some(example) = examples[format!("/{event}")][0]["notificationItems"][0].get("NotificationRequestItem")
+        else {
+            continue;
+        };
+        for field in example.as_object().unwrap().keys() {
+            // additionalData's keys depend on the payment method and the account's settings.
+            if field == "additionalData" {
+                continue;
+            }
+            assert!(item.get(field).is_some(), "{event}: Adyen's example has {field}, ours does not: {item}");
+        }
+        if event.ends_with("_FAILED") {
+            assert_eq!(item["success"], example["success"], "{event}");
+            assert_eq!(item["reason"], example["reason"], "{event}");
+        }
+        if let Some(action) = example["additionalData"].get("modification.action") {
+            assert!(item["additionalData"]["modification.action"].is_string(), "{event}: {action}");
+        }
+        compared += 1;
+    }
+    assert!(compared >= 7, "AUTHORISATION ×3, CAPTURE ×2, CAPTURE_FAILED, CANCEL_OR_REFUND: {items:#?}");
+}
