@@ -230,6 +230,41 @@ fn feature(dir: &std::path::Path, body: &str) -> std::path::PathBuf {
     features
 }
 
+/// `payconform check` of one feature against `uri`, with every report: the console
+/// (stdout and stderr), the exit code, and the report files (JUnit, JSON, HTML,
+/// Cucumber JSON) in a folder that lives as long as the returned guard.
+fn check_one(
+    uri: &str,
+    feature_text: &str,
+    env: &[(&str, &str)],
+) -> (String, Option<i32>, [std::path::PathBuf; 4], tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let features = feature(dir.path(), feature_text);
+    let paths = ["r.xml", "r.json", "r.html", "c.json"].map(|n| dir.path().join(n));
+    let [junit, json, html, cucumber] = paths.each_ref().map(|p| p.to_str().unwrap().to_string());
+    let features = features.to_str().unwrap().to_string();
+    let args = [
+        "check",
+        "--target",
+        uri,
+        "--phases",
+        "scenarios",
+        "--features",
+        &features,
+        "--junit",
+        &junit,
+        "--json",
+        &json,
+        "--html",
+        &html,
+        "--cucumber-json",
+        &cucumber,
+    ];
+    let o = tokio::task::block_in_place(|| common::payconform(&args, env));
+    let console = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    (console, o.status.code(), paths, dir)
+}
+
 /// Items 1 to 4: what a target sends reaches no terminal raw, every report parses
 /// with a strict XML parser, and neither the password in any encoding nor a card
 /// number with any separator reaches any output.
@@ -237,36 +272,14 @@ fn feature(dir: &std::path::Path, body: &str) -> std::path::PathBuf {
 async fn a_hostile_target_reaches_no_terminal_no_report_raw() {
     let server = wiremock::MockServer::start().await;
     wiremock::Mock::given(wiremock::matchers::any()).respond_with(Hostile(Twin::default())).mount(&server).await;
-    let dir = tempfile::tempdir().unwrap();
-    let features = feature(
-        dir.path(),
+    let env = [("WORLDPAY_USERNAME", "merchant"), ("WORLDPAY_PASSWORD", "p@ss-word"), ("WORLDPAY_ENTITY", "default")];
+    let (console, code, paths, _dir) = check_one(
+        &server.uri(),
         "Feature: Hostile\n\n  Scenario: An authorization\n    Given the worldpay-v7 API\n    \
          When I authorize 100 GBP\n    Then the outcome is \"authorized\"\n",
+        &env,
     );
-    let paths = ["r.xml", "r.json", "r.html", "c.json"].map(|n| dir.path().join(n));
-    let [junit, json, html, cucumber] = paths.each_ref().map(|p| p.to_str().unwrap());
-    let uri = server.uri();
-    let args = [
-        "check",
-        "--target",
-        &uri,
-        "--phases",
-        "scenarios",
-        "--features",
-        features.to_str().unwrap(),
-        "--junit",
-        junit,
-        "--json",
-        json,
-        "--html",
-        html,
-        "--cucumber-json",
-        cucumber,
-    ];
-    let env = [("WORLDPAY_USERNAME", "merchant"), ("WORLDPAY_PASSWORD", "p@ss-word"), ("WORLDPAY_ENTITY", "default")];
-    let o = tokio::task::block_in_place(|| common::payconform(&args, &env));
-    let console = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-    assert_eq!(o.status.code(), Some(1), "{console}");
+    assert_eq!(code, Some(1), "{console}");
     for c in ['\u{1b}', '\u{9b}', '\u{202e}', '\u{fffe}', '\u{ffff}', '\u{7}', '\r'] {
         assert!(!console.contains(c), "{c:?} reached the console:\n{console}");
     }
@@ -309,33 +322,13 @@ async fn violations_per_exchange_are_capped_and_reports_stay_small() {
     }
     let server = wiremock::MockServer::start().await;
     wiremock::Mock::given(wiremock::matchers::any()).respond_with(Links(Twin::default())).mount(&server).await;
-    let dir = tempfile::tempdir().unwrap();
-    let features = feature(
-        dir.path(),
-        "Feature: Links\n\n  Scenario: An authorization\n    Given the worldpay-v7 API\n    When I authorize 100 GBP\n",
-    );
-    let paths = ["r.xml", "r.json", "r.html"].map(|n| dir.path().join(n));
-    let [junit, json, html] = paths.each_ref().map(|p| p.to_str().unwrap());
-    let uri = server.uri();
-    let args = [
-        "check",
-        "--target",
-        &uri,
-        "--phases",
-        "scenarios",
-        "--features",
-        features.to_str().unwrap(),
-        "--junit",
-        junit,
-        "--json",
-        json,
-        "--html",
-        html,
-    ];
     let env = [("WORLDPAY_USERNAME", "m"), ("WORLDPAY_PASSWORD", "pw-secret"), ("WORLDPAY_ENTITY", "default")];
-    let o = tokio::task::block_in_place(|| common::payconform(&args, &env));
-    let console = format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
-    assert_eq!(o.status.code(), Some(1), "{console}");
+    let (console, code, paths, _dir) = check_one(
+        &server.uri(),
+        "Feature: Links\n\n  Scenario: An authorization\n    Given the worldpay-v7 API\n    When I authorize 100 GBP\n",
+        &env,
+    );
+    assert_eq!(code, Some(1), "{console}");
     assert!(console.len() < 256 * 1024, "console: {} bytes", console.len());
     for p in &paths {
         let len = std::fs::metadata(p).unwrap().len();
