@@ -92,7 +92,9 @@ fn forms_of(secret: &str) -> Vec<String> {
 impl Redactor {
     /// A redactor for these secret values (passwords, API keys, HMAC keys, and
     /// `user:password` pairs, whose base64 is what a Basic header carries). Values
-    /// shorter than four characters are ignored as they would mask ordinary text.
+    /// shorter than four characters are ignored as they would mask ordinary text; a
+    /// value of more than about 400 characters is matched as it is and in base64 only
+    /// (its every-encoding pattern would take long to build).
     pub fn new(secrets: impl IntoIterator<Item = String>) -> Self {
         let values: Vec<String> = secrets.into_iter().filter(|s| s.chars().count() >= 4).collect();
         let mut forms: Vec<String> = values.iter().flat_map(|s| forms_of(s)).filter(|f| f.len() >= 4).collect();
@@ -100,11 +102,18 @@ impl Redactor {
         forms.sort_by_key(|s| std::cmp::Reverse(s.len()));
         forms.dedup();
         let pattern: Vec<String> = forms.iter().map(|f| f.chars().map(char_pattern).collect::<String>()).collect();
-        let secrets = (!pattern.is_empty())
-            .then(|| {
-                regex::RegexBuilder::new(&pattern.join("|")).size_limit(64 * 1024 * 1024).build().ok().map(Arc::new)
-            })
-            .flatten();
+        let build = |p: &str| regex::RegexBuilder::new(p).size_limit(16 * 1024 * 1024).build().ok();
+        // Should the every-encoding pattern be too large (a secret of thousands of
+        // characters), each form is still matched literally: never no redaction at all.
+        let literal = || forms.iter().map(|f| regex::escape(f)).collect::<Vec<_>>().join("|");
+        let full = pattern.join("|");
+        let secrets = match full.len() {
+            0 => None,
+            // Real secrets are short; a pattern this large would take long to build.
+            n if n > 32 * 1024 => build(&literal()),
+            _ => build(&full).or_else(|| build(&literal())),
+        }
+        .map(Arc::new);
         Redactor { secrets, count: values.len() }
     }
 
@@ -351,6 +360,14 @@ mod tests {
         assert_eq!(r.clean("w%c3%b6rd-pass"), "<redacted>");
         assert_eq!(r.clean("w%C3%B6rd-pass"), "<redacted>");
         assert_eq!(r.clean(r"w\u00F6rd-pass"), "<redacted>");
+    }
+
+    /// A secret too long for the every-encoding pattern is still redacted as it is.
+    #[test]
+    fn a_very_long_secret_is_still_redacted() {
+        let long = "k".repeat(2_000);
+        let r = Redactor::new([long.clone()]);
+        assert_eq!(r.clean(&format!("echo {long} end")), "echo <redacted> end");
     }
 
     /// Issue 19, item 4: any separator a person might type between digit groups.
