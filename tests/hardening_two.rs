@@ -305,7 +305,8 @@ async fn a_hostile_target_reaches_no_terminal_no_report_raw() {
 
 /// Item 5: one answer with 250,000 undocumented links made 500,000 violations and
 /// reports of hundreds of MB. Now an exchange lists 50 and counts the rest (20,000
-/// links here, to keep the test quick in a debug build).
+/// links here, to keep the test quick in a debug build), and a 2 MB value quoted by a
+/// schema error or a step's message is cut to its first KiB.
 #[tokio::test(flavor = "multi_thread")]
 async fn violations_per_exchange_are_capped_and_reports_stay_small() {
     struct Links(Twin);
@@ -316,6 +317,8 @@ async fn violations_per_exchange_are_capped_and_reports_stay_small() {
             let links: serde_json::Map<String, Value> =
                 (0..20_000).map(|i| (format!("r{i}"), json!({"href": "x"}))).collect();
             body["_links"] = Value::Object(links);
+            // A 2 MB value the schema refuses: its error quotes it.
+            body["outcome"] = json!("x".repeat(2_000_000));
             wiremock::ResponseTemplate::new(answer.status)
                 .set_body_raw(serde_json::to_vec(&body).unwrap(), answer.content_type)
         }

@@ -100,7 +100,7 @@ impl Collector {
             .into_iter()
             .flatten()
             .flat_map(|e| &e.violations)
-            .map(|v| self.redactor.clean(&v.to_string()))
+            .map(|v| super::world::shorten(&self.redactor.clean(&v.to_string()), super::report::MAX_VIOLATION_TEXT))
             .collect();
         let p = &self.planned[id];
         let mark = if failed.is_some() || !violations.is_empty() {
@@ -112,7 +112,10 @@ impl Collector {
         };
         eprintln!("[{:>3}/{}] {mark} {}:{} {}", self.done, self.total, p.path, p.line, self.redactor.clean(&p.name));
         if let Some(f) = failed {
-            let msg = self.redactor.clean(f.message.as_deref().unwrap_or(""));
+            let msg = super::world::shorten(
+                &self.redactor.clean(f.message.as_deref().unwrap_or("")),
+                super::report::MAX_MESSAGE,
+            );
             let text = self.redactor.clean(&f.text);
             eprintln!("           {text}\n           {}", msg.replace('\n', "\n           "));
         }

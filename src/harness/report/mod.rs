@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::world::ExchangeRecord;
+use super::world::{ExchangeRecord, shorten};
 use super::{Planned, Seen};
 use crate::spec::Api;
 
@@ -146,6 +146,12 @@ pub(crate) struct RunInfo {
     pub(crate) twin: bool,
 }
 
+/// Bytes of a step's message in a report (a message may quote what a target sent).
+pub const MAX_MESSAGE: usize = 8 * 1024;
+/// Bytes of a violation's message and JSON path in a report (a schema error quotes the
+/// offending value, which a target can make megabytes long).
+pub const MAX_VIOLATION_TEXT: usize = 1024;
+
 /// Violations listed per run; past them a scenario's list says how many are left out.
 pub const MAX_VIOLATIONS_PER_RUN: usize = 2_000;
 /// Bytes of exchange bodies shown per run; past them a body is cut to its first KiB.
@@ -183,7 +189,7 @@ impl ScenarioResult {
             .map(|st| StepResult {
                 text: r.clean(&st.text),
                 status: st.status,
-                message: st.message.map(|m| r.clean(&m)),
+                message: st.message.map(|m| shorten(&r.clean(&m), MAX_MESSAGE)),
             })
             .collect();
         let (status, reason) = outcome(p, &steps, s.finished, records, r);
@@ -196,11 +202,11 @@ impl ScenarioResult {
             status: v.status,
             check: v.check.name().into(),
             side: v.side.as_str().into(),
-            json_path: r.clean(&v.json_path),
+            json_path: shorten(&r.clean(&v.json_path), MAX_VIOLATION_TEXT),
             message,
         };
         let mut violations: Vec<ViolationRecord> =
-            all[..listed].iter().map(|v| record(v, r.clean(&v.message))).collect();
+            all[..listed].iter().map(|v| record(v, shorten(&r.clean(&v.message), MAX_VIOLATION_TEXT))).collect();
         if let Some(first) = all.get(listed) {
             let rest = all.len() - listed;
             let message = format!(
@@ -248,7 +254,7 @@ fn outcome(
         (Status::Failed, Some("the scenario did not finish".into()))
     } else if let Some(first) = records.iter().flat_map(|e| &e.violations).next() {
         let n: usize = records.iter().map(|e| e.violations.len()).sum();
-        (Status::Failed, Some(r.clean(&format!("{n} spec violation(s), the first: {first}"))))
+        (Status::Failed, Some(shorten(&r.clean(&format!("{n} spec violation(s), the first: {first}")), MAX_MESSAGE)))
     } else if let Some(pending) = steps.iter().find(|st| st.status == Status::Skipped) {
         // An asynchronous outcome the vendor had not reported by the deadline.
         (Status::Skipped, Some(format!("{}: {}", pending.text, pending.message.clone().unwrap_or_default())))

@@ -191,9 +191,25 @@ impl ConformanceWorld {
                 "{} answered {} {}",
                 r.operation,
                 r.status.map(|s| s.to_string()).unwrap_or_else(|| "nothing".into()),
-                serde_json::to_string(&r.body).unwrap_or_default()
+                shorten(&serde_json::to_string(&r.body).unwrap_or_default(), DESCRIBED_BODY)
             ),
             None => "no request sent yet".into(),
         }
     }
+}
+
+/// Bytes of an answer's body a step's message quotes (the whole body is in the JSON
+/// report's exchange log).
+const DESCRIBED_BODY: usize = 2048;
+
+/// `text` cut to at most `max` bytes (at a character boundary), saying how long it was.
+pub(crate) fn shorten(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… ({} bytes in all)", &text[..end], text.len())
 }
