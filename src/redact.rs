@@ -160,7 +160,7 @@ fn is_unsafe(c: char) -> bool {
         || (u & 0xFFFE) == 0xFFFE
 }
 
-/// The text with every unsafe character (see [`is_unsafe`]: controls, C1, bidirectional
+/// The text with every unsafe character (controls, C1, bidirectional
 /// overrides, noncharacters) written as a Rust-style escape, `\u{1b}`, so that nothing a
 /// target sends can move a cursor, clear a screen, start a fake line, reorder what a
 /// reader sees, or make a report's XML invalid.
