@@ -213,6 +213,24 @@ impl CheckingRecorder {
     pub fn exchanges_since(&self, n: usize) -> Vec<(Exchange, Vec<Violation>)> {
         self.lock().get(n..).unwrap_or_default().to_vec()
     }
+    /// The exchanges after the first `n`, with their violations, moved out: the
+    /// recorder keeps counting them but no longer holds their bodies (a hostile
+    /// answer's megabytes are held once, by the taker, not for the recorder's life).
+    pub fn take_since(&self, n: usize) -> Vec<(Exchange, Vec<Violation>)> {
+        let mut g = self.lock();
+        let start = n.min(g.len());
+        g[start..]
+            .iter_mut()
+            .map(|(ex, v)| {
+                let body = std::mem::take(&mut ex.response_body);
+                let request = ex.request_body.take();
+                let mut moved = ex.clone();
+                moved.response_body = body;
+                moved.request_body = request;
+                (moved, std::mem::take(v))
+            })
+            .collect()
+    }
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(Exchange, Vec<Violation>)>> {
         self.seen.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -222,5 +240,61 @@ impl Recorder for CheckingRecorder {
     fn record(&self, exchange: Exchange) {
         let v = check_exchange(self.api, &exchange);
         self.lock().push((exchange, v));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exchange(body: &[u8]) -> Exchange {
+        Exchange {
+            operation: "authorize".into(),
+            method: "POST".into(),
+            url: "http://h/cardPayments/customerInitiatedTransactions".into(),
+            request_headers: Vec::new(),
+            request_body: Some(b"{}".to_vec()),
+            status: Some(201),
+            response_headers: Vec::new(),
+            response_body: body.to_vec(),
+            error: None,
+            oversized: None,
+            elapsed: std::time::Duration::ZERO,
+        }
+    }
+
+    /// A taken exchange's bodies are held once, by the taker: the recorder keeps the
+    /// count, not the megabytes.
+    #[test]
+    fn take_since_moves_the_bodies_out() {
+        let r = CheckingRecorder::new(Api::WorldpayV7);
+        r.record(exchange(&vec![b' '; 1024 * 1024]));
+        r.record(exchange(b"{}"));
+        let taken = r.take_since(1);
+        assert_eq!((taken.len(), taken[0].0.response_body.as_slice()), (1, b"{}".as_slice()));
+        let all = r.take_since(0);
+        assert_eq!(all[0].0.response_body.len(), 1024 * 1024);
+        assert_eq!(r.count(), 2);
+        assert!(r.exchanges_since(0).iter().all(|(e, _)| e.response_body.is_empty()), "nothing is held twice");
+    }
+
+    #[test]
+    fn capping_counts_what_it_leaves_out_even_twice() {
+        let v = |m: &str| Violation {
+            api: Api::Adyen,
+            operation: "o".into(),
+            status: Some(200),
+            check: CheckKind::Links,
+            side: Side::Response,
+            json_path: "$.x".into(),
+            message: m.into(),
+        };
+        let once = cap_violations((0..120).map(|i| v(&i.to_string())).collect());
+        assert_eq!(once.len(), MAX_VIOLATIONS_PER_EXCHANGE + 1);
+        assert!(once[MAX_VIOLATIONS_PER_EXCHANGE].message.starts_with("70 more"), "{}", once[50].message);
+        let mut again = once;
+        again.extend((0..10).map(|i| v(&i.to_string())));
+        let twice = cap_violations(again);
+        assert!(twice[MAX_VIOLATIONS_PER_EXCHANGE].message.starts_with("80 more"), "{}", twice[50].message);
     }
 }

@@ -143,7 +143,7 @@ impl ConformanceWorld {
     fn absorb(&mut self, exempt_request: bool, client_problem: Option<String>) -> Result<(), String> {
         let conn = self.conn()?;
         let api = conn.endpoint.api;
-        let fresh = conn.recorder.exchanges_since(self.checked);
+        let fresh = conn.recorder.take_since(self.checked);
         self.checked += fresh.len();
         if fresh.is_empty() {
             return Err(client_problem.unwrap_or_else(|| "no request was sent".into()));
