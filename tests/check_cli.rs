@@ -165,7 +165,7 @@ fn bad_usage_is_one_line_and_exit_2() {
         (vec!["check", "--tags", "@a and"], "not a tag expression"),
         (vec!["check", "--features", missing.to_str().unwrap()], "does not exist"),
         (vec!["check", "--concurrency", "0"], "concurrency"),
-        (vec!["check", "--junit", "/nonexistent/dir/r.xml"], "not a directory"),
+        (vec!["check", "--junit", "/nonexistent/dir/r.xml"], "/nonexistent/dir does not exist"),
         (vec!["check", "--bogus"], "--bogus"),
     ] {
         let o = payconform(&args, &[]);

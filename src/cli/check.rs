@@ -130,7 +130,8 @@ pub(crate) fn run(args: CheckArgs) -> ExitCode {
     // Refuse unwritable report paths before anything is sent.
     for path in [&reports.junit, &reports.json, &reports.html, &reports.cucumber_json].into_iter().flatten() {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty() && !p.is_dir()) {
-            eprintln!("payconform check: cannot write {}: {} is not a directory", path.display(), parent.display());
+            let why = if parent.exists() { "is not a directory" } else { "does not exist" };
+            eprintln!("payconform check: cannot write {}: {} {why}", path.display(), parent.display());
             return ExitCode::from(2);
         }
     }
