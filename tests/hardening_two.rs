@@ -95,7 +95,8 @@ async fn settle(count: &AtomicUsize, at_least: usize) {
     while count.load(Ordering::SeqCst) < at_least && tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    // Time for a retry, were one coming.
+    // A negative claim (no retry) needs time to be false in: the retry would come after
+    // 50 ms, then 100 ms.
     tokio::time::sleep(Duration::from_millis(400)).await;
 }
 
@@ -126,8 +127,8 @@ async fn an_endless_receiver_answer_is_read_only_a_few_kib() {
     .await;
     let twin = Twin::new(TwinConfig { webhook: Some(quick(url)), ..Default::default() });
     authorise(&twin);
+    // `settle` waits for the delivery and then long enough for a retry.
     settle(&count, 1).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
     let sent = written.load(Ordering::SeqCst);
     assert_eq!(count.load(Ordering::SeqCst), 1, "a 200 is delivered: no retry");
     assert!(sent < 16 * 1024 * 1024, "the twin kept reading: {sent} bytes");
@@ -496,8 +497,8 @@ async fn the_request_log_escapes_paths_and_masks_card_numbers() {
         req.extend_from_slice("\u{9b}2J\u{202e}x".as_bytes());
         req.extend_from_slice(b" HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
         let answer = raw(&addr, &req).await;
+        // The line is written before the answer goes out, so it is on stderr by now.
         assert!(answer.starts_with("HTTP/1.1"), "{answer}");
-        tokio::time::sleep(Duration::from_millis(200)).await;
         // SIGTERM: the sandbox drains and exits.
         // SAFETY: kill only sends a signal to the child we started.
         unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
