@@ -139,11 +139,11 @@ async fn read_body<'a>(
 /// card number (one in the path is masked), and nothing that can act on a terminal (the
 /// path's controls, C1 and bidirectional characters are escaped).
 fn log(method: &str, path: &str, admitted: Option<&super::Admitted>, status: u16, started: std::time::Instant) {
-    let path = crate::redact::inert(&crate::redact::mask_card_numbers(path));
+    let path = crate::redact::for_log(path);
     tracing::info!(
         target: "payconform::request",
         method,
-        path = path.as_str(),
+        path = &*path,
         api = admitted.map_or("-", |a| a.api().name()),
         operation = admitted.map_or("-", |a| a.operation_id()),
         status,
