@@ -7,13 +7,18 @@
 //! `GET /pal/servlet/Payment/v40/__twin/payments/{pspReference}` (same credentials)
 //! shows every modification with `success` and `reason`, the shape notifications will use.
 
+mod authorise;
+mod notify;
+
 use serde_json::{Value, json};
 
-use super::gate::Gateway;
-use super::ledger::Merchant;
-use super::ledger::{Modification, NewPayment, Op, Payment, RuleError, Status};
-use super::{Ctx, Protective, TwinInner, TwinRequest, TwinResponse, idempotency, int64};
+use authorise::authorise;
+use notify::{Notice, notify};
+
 use crate::client::adyen::Op as AdyenOp;
+use crate::sandbox::gate::Gateway;
+use crate::sandbox::ledger::{Merchant, Modification, Op, Payment, RuleError, Status};
+use crate::sandbox::{Ctx, Protective, TwinInner, TwinRequest, TwinResponse, idempotency, int64};
 use crate::spec::{Operation, Rule, SchemaViolation, media_is};
 
 /// Adyen's classic Payment API.
@@ -140,7 +145,7 @@ pub(crate) fn validation_error(violations: &[SchemaViolation]) -> TwinResponse {
 /// serves payments and modifications alike; 7,919 is prime to 36^14, so spreading the
 /// counter by it is one-to-one for the first 36^14 references. Two characters of
 /// prefix: `QF`, or the variance seed's.
-fn next_psp(t: &TwinInner) -> String {
+pub(super) fn next_psp(t: &TwinInner) -> String {
     const DIGITS: &[u8; 36] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
     const SPACE: u128 = 36u128.pow(14);
     let n = t.references.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -155,13 +160,7 @@ fn next_psp(t: &TwinInner) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// A six-digit authorisation code for a payment, fixed by its pspReference.
-fn auth_code(psp_reference: &str) -> String {
-    let h = psp_reference.bytes().fold(0u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
-    format!("{:06}", h % 1_000_000)
-}
-
-fn ok(body: Value) -> TwinResponse {
+pub(super) fn ok(body: Value) -> TwinResponse {
     TwinResponse::json(200, "application/json", body)
 }
 
@@ -267,174 +266,6 @@ fn modify(ctx: &Ctx<'_>, body: &Value, p: &Payment, how: Modifying, amount: Opti
     notify(ctx, body, p, n);
     t.ledger.record(ctx.merchant, p.id, Modification { kind, reference: reference.clone(), amount, success, reason });
     ok(json!({"pspReference": reference, "response": ack}))
-}
-
-/// What one notification says.
-#[derive(Clone, Copy)]
-struct Notice<'a> {
-    event: &'a str,
-    psp_reference: &'a str,
-    amount: Option<i64>,
-    success: bool,
-    reason: Option<&'a str>,
-    /// CANCEL_OR_REFUND: `cancel` or `refund`.
-    action: Option<&'a str>,
-}
-
-/// Queue an Adyen standard notification for this event, if webhooks are configured.
-/// Its fields follow Adyen's own examples (Webhooks-v1): `paymentMethod` is the card
-/// brand; a successful AUTHORISATION carries `operations` and a `reason` of
-/// `authCode:last4:expiry`; CANCEL_OR_REFUND carries `modification.action`.
-fn notify(ctx: &Ctx<'_>, body: &Value, p: &Payment, n: Notice<'_>) {
-    let Some(w) = &ctx.twin.webhooks else { return };
-    let Notice { event, psp_reference, amount, success, reason, action } = n;
-    let modification = event != "AUTHORISATION";
-    let currency = body["modificationAmount"]["currency"].as_str().unwrap_or(&p.currency);
-    let mut item = json!({
-        "pspReference": psp_reference,
-        "merchantAccountCode": body["merchantAccount"].as_str().unwrap_or(""),
-        "merchantReference": body["reference"].as_str().unwrap_or(&p.reference),
-        "eventCode": event,
-        "eventDate": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        "success": if success { "true" } else { "false" },
-        "amount": {"value": amount.unwrap_or(if modification { p.authorized } else { p.requested }), "currency": currency},
-        "paymentMethod": if p.brand.is_empty() { "scheme" } else { p.brand },
-        "additionalData": {},
-    });
-    if modification {
-        item["originalReference"] = json!(p.external_id);
-    }
-    if let Some(a) = action {
-        item["additionalData"]["modification.action"] = json!(a);
-    }
-    match reason {
-        Some(r) => item["reason"] = json!(r),
-        None if !modification && success => {
-            let card = &body["card"];
-            let number = card["number"].as_str().unwrap_or("");
-            let last4 = &number[number.len().saturating_sub(4)..];
-            let expiry =
-                format!("{}/{}", card["expiryMonth"].as_str().unwrap_or(""), card["expiryYear"].as_str().unwrap_or(""));
-            item["reason"] = json!(format!("{}:{last4}:{expiry}", auth_code(psp_reference)));
-            item["operations"] = json!(["CANCEL", "CAPTURE", "REFUND"]);
-        }
-        None => item["reason"] = json!(""),
-    }
-    w.send(item);
-}
-
-/// Adyen's classic-API test values ("Testing result codes and refusal reasons"): the
-/// `RequestedTestAcquirerResponseCode`, the `card.holderName` that asks for the same,
-/// the `resultCode` and the `refusalReason`.
-const TEST_VALUES: [(&str, &str, &str, Option<&str>); 17] = [
-    ("0", "UNKNOWN", "Error", Some("Unknown")),
-    ("1", "APPROVED", "Authorised", None),
-    ("2", "DECLINED", "Refused", Some("Refused")),
-    ("3", "REFERRAL", "Refused", Some("Referral")),
-    ("4", "ERROR", "Error", Some("Acquirer Error")),
-    ("5", "BLOCK_CARD", "Refused", Some("Blocked Card")),
-    ("6", "CARD_EXPIRED", "Refused", Some("Expired Card")),
-    ("7", "INVALID_AMOUNT", "Refused", Some("Invalid Amount")),
-    ("8", "INVALID_CARD_NUMBER", "Refused", Some("Invalid Card Number")),
-    ("9", "ISSUER_UNAVAILABLE", "Refused", Some("Issuer Unavailable")),
-    ("10", "NOT_SUPPORTED", "Refused", Some("Not supported")),
-    ("11", "NOT_3D_AUTHENTICATED", "Refused", Some("3D Not Authenticated")),
-    ("12", "NOT_ENOUGH_BALANCE", "Refused", Some("Not enough balance")),
-    ("13", "PENDING", "Received", None),
-    ("14", "ACQUIRER_FRAUD", "Refused", Some("Acquirer Fraud")),
-    ("15", "CANCELLED", "Refused", Some("Cancelled")),
-    ("16", "SHOPPER_CANCELLED", "Refused", Some("Shopper Cancelled")),
-];
-
-/// The length of a card's security code: four for American Express (34, 37), three
-/// for the rest (Adyen's error 103 "CVC is not the right length").
-fn cvc_length(number: &str) -> usize {
-    if number.starts_with("34") || number.starts_with("37") { 4 } else { 3 }
-}
-
-/// The card brand Adyen names in a notification's `paymentMethod`, from the number's
-/// prefix (Adyen's test cards: 4 visa, 51–55 and 2221–2720 mc, 34/37 amex).
-fn brand(number: &str) -> &'static str {
-    let two: u32 = number.get(..2).and_then(|p| p.parse().ok()).unwrap_or(0);
-    let four: u32 = number.get(..4).and_then(|p| p.parse().ok()).unwrap_or(0);
-    match () {
-        _ if number.starts_with('4') => "visa",
-        _ if (51..=55).contains(&two) || (2221..=2720).contains(&four) => "mc",
-        _ if two == 34 || two == 37 => "amex",
-        _ if number.starts_with("6011") || two == 65 => "discover",
-        _ if two == 36 || (300..=305).contains(&(four / 10)) || two == 38 => "diners",
-        _ if (3528..=3589).contains(&four) => "jcb",
-        _ => "scheme",
-    }
-}
-
-fn authorise(ctx: &Ctx<'_>, body: &Value) -> TwinResponse {
-    // The response code wins over the holder name; anything the table does not list
-    // is authorised.
-    let code = body["additionalData"]["RequestedTestAcquirerResponseCode"].as_str();
-    let holder = body["card"]["holderName"].as_str().unwrap_or("");
-    let row = match code {
-        Some(code) => TEST_VALUES.iter().find(|r| r.0 == code),
-        None => TEST_VALUES.iter().find(|r| r.1 == holder),
-    };
-    let (result, refusal) = row.map_or(("Authorised", None), |r| (r.2, r.3));
-    let status = match result {
-        "Authorised" => Status::Authorized,
-        "Received" => Status::Pending,
-        _ => Status::Refused,
-    };
-    let Some(amount) = int64(&body["amount"]["value"]) else {
-        return error(422, "100", "Field 'amount.value' must be an integer", "validation");
-    };
-    if let Some(cvc) = body["card"]["cvc"].as_str()
-        && cvc.chars().count() != cvc_length(body["card"]["number"].as_str().unwrap_or(""))
-    {
-        return error(422, "103", "CVC is not the right length", "validation");
-    }
-    let psp_reference = next_psp(ctx.twin);
-    let p = ctx.twin.ledger.create(
-        NewPayment {
-            merchant: ctx.merchant,
-            status,
-            currency: body["amount"]["currency"].as_str().unwrap_or("EUR").to_string(),
-            requested: amount,
-            authorized: if status == Status::Authorized { amount } else { 0 },
-            settle_now: false,
-            reference: body["reference"].as_str().unwrap_or("").to_string(),
-            // Adyen's failed-modification holder names (its testing page).
-            fails: match holder {
-                "capture failed" => Some("capture"),
-                "refund failed" => Some("refund"),
-                _ => None,
-            },
-            brand: brand(body["card"]["number"].as_str().unwrap_or("")),
-            pre_auth: body["additionalData"]["authorisationType"].as_str() == Some("PreAuth"),
-        },
-        |_| psp_reference.clone(),
-    );
-    let mut out = json!({"pspReference": p.external_id, "resultCode": result});
-    if let Some(v) = &ctx.twin.variance {
-        out[v.extra_field.as_str()] = json!(v.seed);
-    }
-    // A Received (pending) authorisation is notified when it is decided; the twin
-    // never decides it.
-    if result != "Received" {
-        let n = Notice {
-            event: "AUTHORISATION",
-            psp_reference: &p.external_id,
-            amount: Some(amount),
-            success: result == "Authorised",
-            reason: refusal,
-            action: None,
-        };
-        notify(ctx, body, &p, n);
-    }
-    match refusal {
-        Some(r) => out["refusalReason"] = json!(r),
-        None if result == "Authorised" => out["authCode"] = json!(format!("{:06}", p.id % 1_000_000)),
-        None => {}
-    }
-    ok(out)
 }
 
 /// The twin-only view of one payment and its modifications.
