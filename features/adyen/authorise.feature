@@ -66,18 +66,21 @@ Feature: Adyen classic Payment API v40 authorisation
     And the error is "130"
     And the error message is "Required field 'reference' is not provided."
 
+  # Source: a real answer quoted in Adyen/adyen-python-api-library#238.
   Scenario: A missing merchant account is 901, as a real Adyen answer shows
     When I authorize 1000 EUR without the field "merchantAccount"
     Then the status is 422
     And the error is "901"
     And the error message is "Invalid Merchant Account"
 
+  # Source: a real answer quoted in Adyen/adyen-ruby-api-library#168.
   Scenario: A missing amount is 100, "Required object 'amount' is not provided."
     When I authorize 1000 EUR without the field "amount"
     Then the status is 422
     And the error is "100"
     And the error message is "Required object 'amount' is not provided."
 
+  # Source: Adyen's API error codes (103 "CVC is not the right length"); a Visa CVC is 3 digits.
   Scenario: A CVC of the wrong length is 103
     When I authorize 1000 EUR with the field "card.cvc" set to "73"
     Then the status is 422

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::Redactor;
-use crate::harness::world::{ExchangeLog, ExchangeRecord};
+use crate::harness::world::{ExchangeLog, ExchangeRecord, prefix};
 use crate::spec::Api;
 
 /// One exchange as the JSON report shows it, redacted: credentials and card numbers
@@ -32,15 +32,10 @@ impl ExchangeDetail {
     pub(crate) fn of(e: &ExchangeRecord, r: &Redactor, budget: &mut super::Budget) -> ExchangeDetail {
         let log = &e.log;
         let mut shown = |body: &str| {
-            let n = budget.take_bytes(body.len());
-            let mut end = n;
-            while !body.is_char_boundary(end) {
-                end -= 1;
-            }
-            if end < body.len() {
+            let kept = prefix(body, budget.take_bytes(body.len()));
+            if kept.len() < body.len() {
                 format!(
-                    "{}… ({} bytes; the run's report shows at most {} bytes of bodies)",
-                    &body[..end],
+                    "{kept}… ({} bytes; the run's report shows at most {} bytes of bodies)",
                     body.len(),
                     super::MAX_LOG_BYTES_PER_RUN
                 )
