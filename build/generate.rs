@@ -78,8 +78,12 @@ pub struct OperationRow {
     pub action: Option<Action>,
     /// Every documented status, with the next actions its response may carry
     /// (`x-payconform-next`: relation or action name, and the operationId it names).
-    pub responses: Vec<(String, Vec<(String, String)>)>,
+    pub responses: Vec<(String, Vec<NextRow>)>,
 }
+
+/// One declared next action: the relation or action name, and the operationId it names
+/// (`None`: documented by the vendor, its operation outside this spec).
+pub type NextRow = (String, Option<String>);
 
 /// The generated client source and its operation table.
 pub struct Generated {

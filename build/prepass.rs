@@ -66,8 +66,32 @@ pub(super) fn prepass(doc: &mut Value) -> Result<Vec<OperationRow>, Problem> {
         rows.push(row);
     }
     check_model(&rows)?;
+    check_documented_fields(&snapshot, &rows)?;
     strip_unsupported_keywords(doc);
     Ok(rows)
+}
+
+/// `x-payconform-documented-fields`: per operationId with a request body, a list of
+/// dotted field paths.
+fn check_documented_fields(doc: &Value, rows: &[OperationRow]) -> Result<(), Problem> {
+    let Some(fields) = doc.get("x-payconform-documented-fields") else { return Ok(()) };
+    let at = "/x-payconform-documented-fields".to_string();
+    let Some(fields) = fields.as_object() else {
+        return Err((None, Some(at), "must map operationIds to lists of field paths".into()));
+    };
+    for (op, list) in fields {
+        let here = Some(format!("{at}/{}", escape(op)));
+        if !rows.iter().any(|r| &r.operation_id == op && r.request_media_type.is_some()) {
+            return Err((Some(op.clone()), here, "names no operation of this spec with a request body".into()));
+        }
+        let ok = list.as_array().is_some_and(|l| {
+            l.iter().all(|p| p.as_str().is_some_and(|p| !p.is_empty() && p.split('.').all(|s| !s.is_empty())))
+        });
+        if !ok {
+            return Err((Some(op.clone()), here, "must be a list of dotted field paths (`instruction.value`)".into()));
+        }
+    }
+    Ok(())
 }
 
 /// What the spec says of one operation besides its schemas: method, path, aliases,
@@ -94,13 +118,17 @@ fn read_row(doc: &Value, path: &str, method: &str, ptr: &str, op_id: &str) -> Re
         for (relation, target) in
             resolve(doc, r).get("x-payconform-next").and_then(Value::as_object).into_iter().flatten()
         {
-            let target = target.as_str().ok_or_else(|| {
-                problem(
-                    format!("{ptr}/responses/{}/x-payconform-next", escape(status)),
-                    format!("next action {relation:?} must name an operationId"),
-                )
-            })?;
-            next.push((relation.clone(), target.to_string()));
+            // `null`: the vendor documents the action, its operation is outside this spec.
+            let target = match target {
+                Value::Null => None,
+                t => Some(t.as_str().map(String::from).ok_or_else(|| {
+                    problem(
+                        format!("{ptr}/responses/{}/x-payconform-next", escape(status)),
+                        format!("next action {relation:?} must name an operationId, or be null"),
+                    )
+                })?),
+            };
+            next.push((relation.clone(), target));
         }
         responses.push((status.clone(), next));
     }
@@ -137,6 +165,7 @@ fn check_model(rows: &[OperationRow]) -> Result<(), Problem> {
         }
         for (status, next) in &row.responses {
             for (relation, target) in next {
+                let Some(target) = target else { continue };
                 if !rows.iter().any(|r| &r.operation_id == target) {
                     return Err((
                         Some(row.operation_id.clone()),
@@ -271,6 +300,7 @@ fn strip_unsupported_keywords(v: &mut Value) {
             m.remove("x-payconform-next");
             m.remove("x-payconform-action");
             m.remove("x-payconform-webhooks");
+            m.remove("x-payconform-documented-fields");
             for child in m.values_mut() {
                 strip_unsupported_keywords(child);
             }

@@ -60,8 +60,10 @@ pub struct Next {
     /// The relation (v7 `_links`, e.g. `cardPayments:settle`) or action name (Payments
     /// API `_actions`, e.g. `settlePayment`).
     pub relation: &'static str,
-    /// The operationId the link names.
-    pub operation: &'static str,
+    /// The operationId the link names; `None` for an action the vendor documents whose
+    /// operation this spec does not model (the Payments API's 3DS steps): the checker
+    /// accepts it, and nothing follows it.
+    pub operation: Option<&'static str>,
 }
 
 impl OperationInfo {
@@ -71,11 +73,11 @@ impl OperationInfo {
         self.responses.iter().find(|d| d.status == status).map_or(&[], |d| d.next)
     }
 
-    /// The operationId a relation of this response names, if it is documented there.
+    /// The next action a relation of this response is, if it is documented there.
     /// `payments:` relations (seed 003) count as `cardPayments:` ones.
-    pub fn documented_next(&self, status: u16, relation: &str) -> Option<&'static str> {
+    pub fn documented_next(&self, status: u16, relation: &str) -> Option<&'static Next> {
         let relation = canonical_relation(relation);
-        self.next_for(status).iter().find(|n| n.relation == relation).map(|n| n.operation)
+        self.next_for(status).iter().find(|n| n.relation == relation)
     }
 
     /// Every path template of the operation: its own, then its aliases.
@@ -154,8 +156,11 @@ mod tests {
     #[test]
     fn relations_and_next_actions_come_from_the_rows() {
         let auth = worldpay_v7::Op::Authorize.info();
-        assert_eq!(auth.documented_next(201, "payments:settle"), Some("settle"));
-        assert_eq!(auth.documented_next(201, "cardPayments:partialSettle"), Some("partialSettlement"));
+        assert_eq!(auth.documented_next(201, "payments:settle").and_then(|n| n.operation), Some("settle"));
+        assert_eq!(
+            auth.documented_next(201, "cardPayments:partialSettle").and_then(|n| n.operation),
+            Some("partialSettlement")
+        );
         assert_eq!(auth.documented_next(400, "cardPayments:settle"), None);
     }
 }

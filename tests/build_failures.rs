@@ -159,7 +159,30 @@ fn a_next_action_naming_no_operation_is_named() {
     assert!(e.message.contains("\"settleThing\", which is not an operation of this spec"), "{e}");
     let fine = dangling.replace("settleThing", "makeThing");
     let g = generate::generate("spec/ok.yaml", &fine).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(g.operations[0].responses[0], ("201".to_string(), vec![("acme:settle".into(), "makeThing".into())]));
+    assert_eq!(
+        g.operations[0].responses[0],
+        ("201".to_string(), vec![("acme:settle".into(), Some("makeThing".into()))])
+    );
+    // `null`: documented, its operation outside this spec.
+    let outside = dangling.replace("settleThing", "null");
+    let g = generate::generate("spec/ok.yaml", &outside).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(g.operations[0].responses[0], ("201".to_string(), vec![("acme:settle".into(), None)]));
+    let e = fails(&dangling.replace("settleThing", "7"));
+    assert!(e.message.contains("must name an operationId, or be null"), "{e}");
+}
+
+#[test]
+fn documented_fields_must_name_an_operation_with_a_body_and_list_paths() {
+    let with = |block: &str| format!("{GOOD_OP}x-payconform-documented-fields:\n{block}");
+    generate::generate("spec/ok.yaml", &with("  makeThing: [name, a.b]\n")).unwrap_or_else(|e| panic!("{e}"));
+    let e = fails(&with("  nothing: [name]\n"));
+    assert_eq!(e.operation.as_deref(), Some("nothing"));
+    assert!(e.message.contains("names no operation of this spec with a request body"), "{e}");
+    let e = fails(&with("  makeThing: [name, \"a..b\"]\n"));
+    assert_eq!(e.operation.as_deref(), Some("makeThing"));
+    assert!(e.message.contains("dotted field paths"), "{e}");
+    let e = fails(&with("  makeThing: name\n"));
+    assert!(e.message.contains("dotted field paths"), "{e}");
 }
 
 /// A second operation, inserted before `components:`.

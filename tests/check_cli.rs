@@ -72,8 +72,8 @@ fn check_against_the_embedded_twin_passes_and_writes_valid_reports() {
     let [junit, json, page] = reports.read();
     let report: Value = serde_json::from_str(&json).unwrap();
     let scenarios = report["scenarios"].as_array().unwrap();
-    // 123 built-in scenarios (outline rows counted) and one sweep entry per operation (24).
-    assert_eq!(scenarios.len(), 123 + 24);
+    // 125 built-in scenarios (outline rows counted) and one sweep entry per operation (24).
+    assert_eq!(scenarios.len(), 125 + 24);
     assert!(scenarios.iter().all(|s| s["status"] == "passed"));
     let summary = &report["summary"];
     assert_eq!(summary["passed"].as_u64(), Some(scenarios.len() as u64), "{summary}");
@@ -85,7 +85,7 @@ fn check_against_the_embedded_twin_passes_and_writes_valid_reports() {
     // Every exchange is in the report, as sent and as answered, redacted: no card
     // number, no security code; nothing failed, so no curl.
     let log: Vec<&Value> = scenarios.iter().flat_map(|s| s["exchange_log"].as_array().unwrap()).collect();
-    assert_eq!(log.len(), 233 + 533);
+    assert_eq!(log.len(), 235 + 533);
     let first = log[0];
     assert!(first["request"]["method"].is_string() && first["request"]["url"].is_string(), "{first}");
     assert!(first["response"]["status"].is_u64() && first["response"]["body"].is_string(), "{first}");
@@ -107,8 +107,8 @@ fn check_against_the_embedded_twin_passes_and_writes_valid_reports() {
         "{}",
         report["started_at"]
     );
-    // 233 exchanges of the scenarios and 533 of the sweep: every run sends the same.
-    assert_eq!(report["exchanges"].as_u64(), Some(233 + 533));
+    // 235 exchanges of the scenarios and 533 of the sweep: every run sends the same.
+    assert_eq!(report["exchanges"].as_u64(), Some(235 + 533));
     // Every API's operations show in the coverage matrix; authorize got its 201.
     let v7 = &report["coverage"][0];
     let authorize = v7["rows"].as_array().unwrap().iter().find(|r| r["operation"] == "authorize").unwrap();

@@ -24,8 +24,11 @@ fn table(api: Api) -> String {
         let _ = writeln!(out, "  action: {}", w.action.map_or("-", |a| a.word()));
         let op = spec(api).operation(w.operation_id).expect("every row is a spec operation");
         for documented in w.responses {
-            let next: Vec<String> =
-                documented.next.iter().map(|n| format!("{}->{}", n.relation, n.operation)).collect();
+            let next: Vec<String> = documented
+                .next
+                .iter()
+                .map(|n| format!("{}->{}", n.relation, n.operation.unwrap_or("(outside the spec)")))
+                .collect();
             let body = op.responses.get(documented.status).expect("the spec documents the row's statuses");
             let media = body.as_ref().map_or("-", |b| b.media_type.as_str());
             let _ = writeln!(

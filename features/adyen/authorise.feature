@@ -35,6 +35,8 @@ Feature: Adyen classic Payment API v40 authorisation
       | ACQUIRER_FRAUD       | Refused  | Acquirer Fraud       |
       | CANCELLED            | Refused  | Cancelled            |
       | SHOPPER_CANCELLED    | Refused  | Shopper Cancelled    |
+      | INVALID_PIN          | Refused  | Invalid Pin          |
+      | PIN_TRIES_EXCEEDED   | Refused  | Pin tries exceeded   |
 
   Scenario Outline: Holder names that are no refusal
     When I authorize 1000 EUR for card holder "<holder>"

@@ -37,6 +37,9 @@ pub struct Body {
     pub schema: Value,
     /// Whether a request body is required.
     pub required: bool,
+    /// The fields the vendor documents for this request body, when its objects are
+    /// closed to them (`x-payconform-documented-fields`).
+    documented: Option<Arc<validate::Documented>>,
     doc: Arc<Value>,
     validator: OnceLock<Result<jsonschema::Validator, String>>,
 }
@@ -187,6 +190,7 @@ impl Doc<'_> {
             media_type: media.clone(),
             schema: convert(m.get("schema").unwrap_or(&Value::Bool(true))),
             required,
+            documented: None,
             doc: self.converted.clone(),
             validator: OnceLock::new(),
         })
@@ -201,9 +205,14 @@ impl Doc<'_> {
         twin_responses: &Arc<BTreeMap<String, Option<Body>>>,
     ) -> Operation {
         let op_raw = self.raw.pointer(&format!("/paths/{}/{method}", escape(path))).unwrap_or(&Value::Null);
+        let documented = self
+            .raw
+            .pointer(&format!("/x-payconform-documented-fields/{}", escape(info.operation_id)))
+            .and_then(Value::as_array)
+            .map(|l| Arc::new(validate::Documented::new(l.iter().filter_map(Value::as_str))));
         let request = op_raw.get("requestBody").and_then(|b| {
             let required = deref(self.raw, b).get("required").and_then(Value::as_bool).unwrap_or(false);
-            self.body(b, required)
+            self.body(b, required).map(|body| Body { documented, ..body })
         });
         let responses = op_raw
             .get("responses")

@@ -88,20 +88,21 @@ impl Body {
                 .build(&Value::Object(root))
                 .map_err(|e| e.to_string())
         });
+        let mut out = Vec::new();
+        let mut more = self.documented.as_ref().map_or(0, |d| d.undocumented(instance, &mut out, MAX_SCHEMA_ERRORS));
         match validator {
-            // `is_valid` stops early and builds no errors: the common, valid case stays cheap.
-            Ok(v) if v.is_valid(instance) => Vec::new(),
             Ok(v) => {
-                let mut out = Vec::new();
-                let mut more = 0usize;
-                for e in v.iter_errors(instance) {
-                    if out.len() >= MAX_SCHEMA_ERRORS {
-                        more += 1;
-                        continue;
+                // `is_valid` stops early and builds no errors: the common, valid case stays cheap.
+                if !v.is_valid(instance) {
+                    for e in v.iter_errors(instance) {
+                        if out.len() >= MAX_SCHEMA_ERRORS {
+                            more += 1;
+                            continue;
+                        }
+                        flatten_error(&e, &mut out);
                     }
-                    flatten_error(&e, &mut out);
+                    out.dedup();
                 }
-                out.dedup();
                 if more > 0 {
                     out.push(SchemaViolation {
                         pointer: String::new(),
@@ -119,6 +120,65 @@ impl Body {
                 message: format!("the spec's schema does not compile: {e}"),
             }],
         }
+    }
+}
+
+/// The request fields a vendor documents for one operation
+/// (`x-payconform-documented-fields`): its objects are closed to them. A path with
+/// fields listed under it is an object whose other keys are not allowed; a listed path
+/// with none under it is open (a value, or a free-form object).
+#[derive(Debug, Default)]
+pub(crate) struct Documented {
+    fields: std::collections::BTreeSet<String>,
+    parents: std::collections::BTreeSet<String>,
+}
+
+impl Documented {
+    pub(crate) fn new<'a>(paths: impl Iterator<Item = &'a str>) -> Self {
+        let mut d = Documented::default();
+        for p in paths {
+            let mut at = 0;
+            while let Some(dot) = p[at..].find('.') {
+                d.parents.insert(p[..at + dot].to_string());
+                at += dot + 1;
+            }
+            d.fields.insert(p.to_string());
+        }
+        d
+    }
+
+    /// Push a `NotAllowed` violation for each key the vendor does not document, at most
+    /// `cap` in all; returns how many more there were.
+    pub(crate) fn undocumented(&self, instance: &Value, out: &mut Vec<SchemaViolation>, cap: usize) -> usize {
+        let mut more = 0;
+        // (the object, its dotted path, its JSON pointer); the root is always closed.
+        let mut stack: Vec<(&Map<String, Value>, String, String)> = Vec::new();
+        if let Some(root) = instance.as_object() {
+            stack.push((root, String::new(), String::new()));
+        }
+        while let Some((object, path, pointer)) = stack.pop() {
+            for (key, value) in object {
+                let child = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
+                let child_pointer = format!("{pointer}/{}", escape(key));
+                if self.parents.contains(&child) {
+                    if let Some(o) = value.as_object() {
+                        stack.push((o, child, child_pointer));
+                    }
+                } else if !self.fields.contains(&child) {
+                    if out.len() >= cap {
+                        more += 1;
+                        continue;
+                    }
+                    out.push(SchemaViolation {
+                        json_path: pointer_to_json_path(&child_pointer),
+                        pointer: child_pointer,
+                        rule: Rule::NotAllowed,
+                        message: format!("field '{key}' is not allowed"),
+                    });
+                }
+            }
+        }
+        more
     }
 }
 

@@ -22,12 +22,30 @@ pub(crate) const PENDING: &str = "still pending at the deadline: ";
 const FIRST_PAUSE: Duration = Duration::from_millis(500);
 const MAX_PAUSE: Duration = Duration::from_secs(30);
 
+/// An event name folded for comparison: no white space, lower case, and the camelCase
+/// names Worldpay's current Payments API reference uses (issue 20:
+/// `authorizationSucceeded`, `settlementRequested`) as the name its OpenAPI document
+/// and examples give for the same event.
+fn folded(event: &str) -> String {
+    let f = event.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+    match f.as_str() {
+        "authorizationsucceeded" => "authorized".into(),
+        "settlementrequested" => "sentforsettlement".into(),
+        _ => f,
+    }
+}
+
+/// Whether two event names name the same event, in any spelling the vendor uses.
+fn same_event(got: &str, expected: &str) -> bool {
+    got == expected || folded(got) == folded(expected)
+}
+
 /// Where an event stands in a payment's life, in either spelling the vendors use
 /// (`Sent for Settlement`, seed 003's `sentForSettlement`): later events have higher
 /// ranks; failures and unknown events have none.
 fn rank(event: &str) -> Option<u8> {
-    let folded: String = event.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
-    Some(match folded.as_str() {
+    Some(match folded(event).as_str() {
+        "authorizationrequested" => 0,
         "authorized" => 1,
         "sentforsettlement" | "sentforcancellation" => 2,
         "settled" => 3,
@@ -91,7 +109,7 @@ async fn await_event(w: &mut ConformanceWorld, expected: &str) -> Result<(), Str
         w.follow(Action::Events, None, None, false).await?;
         queries += 1;
         let got = w.field("lastEvent")?.and_then(Value::as_str).map(str::to_string);
-        if got.as_deref() == Some(expected.as_str()) {
+        if got.as_deref().is_some_and(|g| same_event(g, &expected)) {
             return Ok(());
         }
         let now = Instant::now();
@@ -123,5 +141,16 @@ mod tests {
         assert!(is_earlier(Some("Sent for Settlement"), "Settlement failed"), "the failure may not be reported yet");
         assert!(!is_earlier(Some("Settled"), "Settlement failed"));
         assert!(is_earlier(Some("Sent for Refund"), "Refund failed"));
+        assert!(is_earlier(Some("authorizationRequested"), "Authorized"));
+        assert!(is_earlier(Some("authorizationSucceeded"), "Sent for Settlement"));
+    }
+
+    #[test]
+    fn the_camel_case_names_are_the_same_events() {
+        assert!(same_event("authorizationSucceeded", "Authorized"));
+        assert!(same_event("settlementRequested", "Sent for Settlement"));
+        assert!(same_event("sentForSettlement", "Sent for Settlement"));
+        assert!(!same_event("authorizationRequested", "Authorized"), "requested is not yet authorized");
+        assert!(!same_event("settlementRequested", "Settled"));
     }
 }

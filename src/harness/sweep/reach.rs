@@ -124,7 +124,8 @@ fn distances(api: Api, target: &str) -> BTreeMap<&'static str, usize> {
                 continue;
             }
             let reaches = o.info.responses.iter().flat_map(|d| d.next).any(|n| {
-                if round == 0 { n.operation == target } else { dist.get(n.operation).is_some_and(|d| *d == round - 1) }
+                let Some(next) = n.operation else { return false };
+                if round == 0 { next == target } else { dist.get(next).is_some_and(|d| *d == round - 1) }
             });
             if reaches {
                 dist.insert(o.operation_id, round);

@@ -10,8 +10,10 @@ use crate::sandbox::{Ctx, TwinResponse, int64};
 
 /// Adyen's classic-API test values ("Testing result codes and refusal reasons"): the
 /// `RequestedTestAcquirerResponseCode`, the `card.holderName` that asks for the same,
-/// the `resultCode` and the `refusalReason`.
-const TEST_VALUES: [(&str, &str, &str, Option<&str>); 17] = [
+/// the `resultCode` and the `refusalReason`. Rows 17 to 27 are past what Adyen's page
+/// could be read to here: 17–19 are confirmed on it, the rest come from a copy of the
+/// table (`tests/fixtures/vendor-facts/SOURCES.md`).
+const TEST_VALUES: [(&str, &str, &str, Option<&str>); 28] = [
     ("0", "UNKNOWN", "Error", Some("Unknown")),
     ("1", "APPROVED", "Authorised", None),
     ("2", "DECLINED", "Refused", Some("Refused")),
@@ -29,6 +31,17 @@ const TEST_VALUES: [(&str, &str, &str, Option<&str>); 17] = [
     ("14", "ACQUIRER_FRAUD", "Refused", Some("Acquirer Fraud")),
     ("15", "CANCELLED", "Refused", Some("Cancelled")),
     ("16", "SHOPPER_CANCELLED", "Refused", Some("Shopper Cancelled")),
+    ("17", "INVALID_PIN", "Refused", Some("Invalid Pin")),
+    ("18", "PIN_TRIES_EXCEEDED", "Refused", Some("Pin tries exceeded")),
+    ("19", "PIN_VALIDATION_NOT_POSSIBLE", "Refused", Some("Pin validation not possible")),
+    ("20", "FRAUD", "Refused", Some("FRAUD")),
+    ("21", "NOT_SUBMITTED", "Refused", Some("Not Submitted")),
+    ("22", "FRAUD_CANCELLED", "Cancelled", Some("FRAUD-CANCELLED")),
+    ("23", "TRANSACTION_NOT_PERMITTED", "Refused", Some("Transaction Not Permitted")),
+    ("24", "CVC_DECLINED", "Refused", Some("CVC Declined")),
+    ("25", "RESTRICTED_CARD", "Refused", Some("Restricted Card")),
+    ("26", "REVOCATION_OF_AUTH", "Refused", Some("Revocation Of Auth")),
+    ("27", "DECLINED_NON_GENERIC", "Refused", Some("Declined Non Generic")),
 ];
 
 /// The length of a card's security code: four for American Express (34, 37), three

@@ -30,6 +30,15 @@ const TEST_VALUES: &[(&str, Option<&str>, &str)] = &[
     ("REFUSED43", Some("43"), "STOLEN CARD, PICK UP"),
     ("REFUSED51", Some("51"), "LIMIT EXCEEDED"),
     ("REFUSED55", Some("55"), "INVALID SECURITY CODE"),
+    // Past 55 the twin follows a copy of the table: Worldpay's page could not be read
+    // that far here (tests/fixtures/vendor-facts/SOURCES.md).
+    ("REFUSED56", Some("56"), "UNKNOWN CARD"),
+    ("REFUSED57", Some("57"), "ILLEGAL TRANSACTION"),
+    ("REFUSED62", Some("62"), "RESTRICTED CARD"),
+    ("REFUSED63", Some("63"), "SECURITY RULES VIOLATED"),
+    ("REFUSED75", Some("75"), "SECURITY CODE INVALID"),
+    ("REFUSED76", Some("76"), "CARD BLOCKED"),
+    ("REFUSED85", Some("85"), "REJECTED BY CARD ISSUER"),
 ];
 
 /// The refusal a card holder name asks for: its code (if published) and description.

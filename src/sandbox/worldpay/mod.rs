@@ -340,7 +340,7 @@ fn links(ctx: &Ctx<'_>, api: Api, op: &Operation, status: u16, p: &Payment) -> M
         format!("{}{}", ctx.base, target.path.replace("{linkData}", &keys.issue(p.id, action, p.merchant)))
     };
     let offered = op.next_for(status).iter().filter_map(|next| {
-        let target = s.operation(next.operation)?;
+        let target = s.operation(next.operation?)?;
         match action_of(target, p) {
             Some((action, true)) => Some((next.relation, href(target, action))),
             _ => None,
