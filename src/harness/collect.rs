@@ -1,7 +1,15 @@
 //! Collecting what cucumber reports, per scenario, and printing progress.
 
-#[allow(unused_imports)]
-use super::*;
+use super::features::Planned;
+use super::features::scenario_id;
+use super::report::{Redactor, Status, StepResult};
+use super::world::ConformanceWorld;
+use super::world::RunContext;
+use cucumber::event;
+use cucumber::gherkin::{self};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// What the writer saw of one scenario.
 #[derive(Debug, Default)]
@@ -45,7 +53,7 @@ impl Collector {
                 event::Step::Started => None,
                 event::Step::Passed(..) => Some(StepResult { text, status: Status::Passed, message: None }),
                 event::Step::Skipped => {
-                    Some(StepResult { message: Some(suggest::help(&s.value)), text, status: Status::Failed })
+                    Some(StepResult { message: Some(super::suggest::help(&s.value)), text, status: Status::Failed })
                 }
                 event::Step::Failed(_, _, _, err) => {
                     let message = match err {

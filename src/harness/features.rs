@@ -1,8 +1,15 @@
 //! Reading the feature files and planning each scenario: left out by tags, skipped
 //! with a reason, or run.
 
-#[allow(unused_imports)]
-use super::*;
+use super::target::Endpoint;
+use super::world::api_by_name;
+use super::{FEATURES, HarnessError, ID_TAG, NOTIFICATIONS_TAG, TWIN_TAG};
+use crate::spec::Api;
+use cucumber::feature::Ext as _;
+use cucumber::gherkin::{self, GherkinEnv};
+use cucumber::tag::Ext as _;
+use include_dir::Dir;
+use std::path::{Path, PathBuf};
 
 /// One feature file's text.
 pub(super) struct Source {
@@ -74,7 +81,7 @@ pub(super) fn parse_features(sources: Vec<Source>) -> Result<Vec<gherkin::Featur
         .into_iter()
         .map(|s| {
             let mut f = gherkin::Feature::parse(&s.text, GherkinEnv::default()).map_err(|e| {
-                HarnessError::Usage(match suggest::misspelled_keyword(&s.text) {
+                HarnessError::Usage(match crate::harness::suggest::misspelled_keyword(&s.text) {
                     Some((line, hint)) => format!("{}:{line}: not valid Gherkin: {hint}", s.path),
                     None => format!("{}: not valid Gherkin: {e}", s.path),
                 })
@@ -83,7 +90,7 @@ pub(super) fn parse_features(sources: Vec<Source>) -> Result<Vec<gherkin::Featur
             // run a feature without scenarios.
             if f.scenarios.is_empty()
                 && f.rules.iter().all(|r| r.scenarios.is_empty())
-                && let Some((line, hint)) = suggest::misspelled_keyword(&s.text)
+                && let Some((line, hint)) = crate::harness::suggest::misspelled_keyword(&s.text)
             {
                 return Err(HarnessError::Usage(format!("{}:{line}: no scenario found: {hint}", s.path)));
             }

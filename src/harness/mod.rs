@@ -25,32 +25,19 @@ mod collect;
 mod features;
 mod run;
 
-use collect::Collector;
 pub(crate) use collect::Seen;
 pub(crate) use features::Planned;
-use features::{Preparsed, load_sources, parse_features, plan, scenario_id};
 pub use run::run;
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::time::Duration;
 
-use cucumber::feature::Ext as _;
-use cucumber::gherkin::{self, GherkinEnv};
-use cucumber::tag::Ext as _;
-use cucumber::{World as _, event, writer};
-use futures::FutureExt as _;
 use include_dir::{Dir, include_dir};
 
 pub use report::{Redactor, RunReport, ScenarioResult, Status, StepResult, Summary};
 pub use run::WORLDPAY_EVENT_WAIT;
 pub use target::{Endpoint, Env, Target};
 pub use world::ConformanceWorld;
-
-use crate::sandbox::Twin;
-use crate::spec::Api;
-use world::{ExchangeRecord, RunContext, api_by_name};
 
 /// The feature files shipped with the crate (`features/`).
 pub static FEATURES: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/features");

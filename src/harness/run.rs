@@ -1,7 +1,24 @@
 //! One run of `payconform check`: the target, the scenarios, the sweep, the report.
 
-#[allow(unused_imports)]
-use super::*;
+use super::collect::Collector;
+use super::collect::Seen;
+use super::features::Planned;
+use super::features::{Preparsed, load_sources, parse_features, plan, scenario_id};
+use super::report::{Redactor, RunReport, Status};
+use super::target::{Endpoint, Target};
+use super::world::ConformanceWorld;
+use super::world::{ExchangeRecord, RunContext};
+use super::{CheckOptions, HarnessError};
+use crate::sandbox::Twin;
+use crate::spec::Api;
+use cucumber::gherkin::{self};
+use cucumber::tag::Ext as _;
+use cucumber::{World as _, writer};
+use futures::FutureExt as _;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 /// Check that every host the run will talk to answers HTTP at all, so that an
 /// unreachable target is one line, not a failure per request. One request per host,
@@ -57,7 +74,7 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
         Target::Sandbox => Some(embedded_twin(opts, notifications.as_ref()).await?),
         _ => None,
     };
-    let endpoints = target::endpoints(&opts.target, mock.as_ref().map(|m| m.url()).as_deref(), &opts.env)
+    let endpoints = super::target::endpoints(&opts.target, mock.as_ref().map(|m| m.url()).as_deref(), &opts.env)
         .map_err(HarnessError::Usage)?;
     let target_label = match &mock {
         Some(m) => format!("sandbox ({})", m.url()),
@@ -105,7 +122,7 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
     if let Some(server) = mock {
         server.shutdown().await;
     }
-    let info = report::RunInfo { target: target_label, elapsed: started.elapsed(), started_at, twin };
+    let info = super::report::RunInfo { target: target_label, elapsed: started.elapsed(), started_at, twin };
     Ok(RunReport::build(info, &planned, seen, sink, &redactor))
 }
 
@@ -153,19 +170,21 @@ pub const WORLDPAY_EVENT_WAIT: Duration = Duration::from_secs(15 * 60);
 /// signed with a key made for the run; elsewhere the user routes them to
 /// `--webhook-listen`, signed with ADYEN_HMAC_KEY. Without a receiver, why
 /// `@notifications` scenarios are skipped.
-async fn notifications(opts: &CheckOptions) -> Result<(Option<webhooks::Notifications>, Option<String>), HarnessError> {
+async fn notifications(
+    opts: &CheckOptions,
+) -> Result<(Option<super::webhooks::Notifications>, Option<String>), HarnessError> {
     let key = opts.env.get("ADYEN_HMAC_KEY").filter(|k| !k.trim().is_empty());
     match (&opts.target, opts.webhook_listen, key) {
         (Target::Sandbox, _, _) => {
             let hmac_key = hex::encode(rand::random::<[u8; 32]>());
-            let receiver = webhooks::Receiver::start(
+            let receiver = super::webhooks::Receiver::start(
                 ([127, 0, 0, 1], 0).into(),
                 hmac_key.clone(),
                 crate::sandbox::server::Limits::default(),
             )
             .await
             .map_err(|e| HarnessError::Setup(format!("cannot start the notification receiver: {e}")))?;
-            Ok((Some(webhooks::Notifications { receiver, hmac_key }), None))
+            Ok((Some(super::webhooks::Notifications { receiver, hmac_key }), None))
         }
         (_, Some(addr), Some(key)) => {
             if hex::decode(key.trim()).is_err() {
@@ -173,11 +192,14 @@ async fn notifications(opts: &CheckOptions) -> Result<(Option<webhooks::Notifica
                     "ADYEN_HMAC_KEY is not hexadecimal (Adyen's Customer Area shows it as hex)".into(),
                 ));
             }
-            let receiver =
-                webhooks::Receiver::start(addr, key.trim().to_string(), crate::sandbox::server::Limits::default())
-                    .await
-                    .map_err(|e| HarnessError::Usage(format!("--webhook-listen {addr}: cannot listen there: {e}")))?;
-            Ok((Some(webhooks::Notifications { receiver, hmac_key: key.trim().to_string() }), None))
+            let receiver = super::webhooks::Receiver::start(
+                addr,
+                key.trim().to_string(),
+                crate::sandbox::server::Limits::default(),
+            )
+            .await
+            .map_err(|e| HarnessError::Usage(format!("--webhook-listen {addr}: cannot listen there: {e}")))?;
+            Ok((Some(super::webhooks::Notifications { receiver, hmac_key: key.trim().to_string() }), None))
         }
         (_, listen, key) => Ok((
             None,
@@ -195,7 +217,7 @@ async fn notifications(opts: &CheckOptions) -> Result<(Option<webhooks::Notifica
 /// wiremock, whose drop blocks on its state inside the runtime and could hang a run).
 async fn embedded_twin(
     opts: &CheckOptions,
-    notifications: Option<&webhooks::Notifications>,
+    notifications: Option<&super::webhooks::Notifications>,
 ) -> Result<crate::sandbox::server::SandboxServer, HarnessError> {
     let webhook =
         notifications.map(|n| crate::sandbox::webhook::WebhookConfig::prompt(n.receiver.url(), n.hmac_key.clone()));
@@ -267,8 +289,8 @@ async fn run_sweep(
     redactor: &Redactor,
 ) {
     let mut todo = Vec::new();
-    for (api, op) in sweep::operations(ctx, &opts.operations) {
-        let p = sweep::plan(ctx, api, op);
+    for (api, op) in super::sweep::operations(ctx, &opts.operations) {
+        let p = super::sweep::plan(ctx, api, op);
         if tags.is_some_and(|t| !t.eval(p.tags.iter())) {
             continue;
         }
@@ -277,7 +299,7 @@ async fn run_sweep(
         }
         planned.push(p);
     }
-    for (id, s, records) in sweep::run(ctx.clone(), todo, concurrency(opts)).await {
+    for (id, s, records) in super::sweep::run(ctx.clone(), todo, concurrency(opts)).await {
         if opts.progress {
             let mark = if s.steps.iter().any(|st| st.status == Status::Failed) { "FAIL" } else { "ok  " };
             eprintln!("sweep {mark} {}", redactor.clean(&planned[id].name));

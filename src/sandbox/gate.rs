@@ -3,11 +3,13 @@
 //! validates against the spec, each refused in the vendor's own error shape. The
 //! [`Gateway`] trait is what differs per API; the passes are written once.
 
-#[allow(unused_imports)]
-use super::*;
+use super::{Ctx, Protective, TwinInner, TwinRequest, TwinResponse};
+use crate::spec::{Api, Operation, SchemaViolation};
+use serde_json::Value;
+use std::hash::{Hash, Hasher};
 
 /// One API as the twin serves it: its error shapes at the gate and its rules. The
-/// Worldpay APIs share one implementation (`worldpay::Worldpay`), Adyen has its own.
+/// Worldpay APIs share one implementation (`super::worldpay::Worldpay`), Adyen has its own.
 pub(crate) trait Gateway: Sync {
     /// 401: no or unacceptable credentials.
     fn unauthorized(&self) -> TwinResponse;
@@ -36,7 +38,7 @@ pub(crate) trait Gateway: Sync {
         false
     }
     /// Answer the inspection endpoint.
-    fn inspect(&self, _t: &TwinInner, _merchant: ledger::Merchant, _rel: &str) -> TwinResponse {
+    fn inspect(&self, _t: &TwinInner, _merchant: super::ledger::Merchant, _rel: &str) -> TwinResponse {
         self.endpoint_not_found()
     }
     /// The gateway's rules, for a request that passed the gate.
@@ -53,14 +55,14 @@ pub(crate) trait Gateway: Sync {
 /// The gateway serving `api`.
 pub(crate) fn gateway(api: Api) -> &'static dyn Gateway {
     match api {
-        Api::WorldpayV7 => &worldpay::Worldpay(Api::WorldpayV7),
-        Api::WorldpayPayments => &worldpay::Worldpay(Api::WorldpayPayments),
-        Api::Adyen => &adyen::Adyen,
+        Api::WorldpayV7 => &super::worldpay::Worldpay(Api::WorldpayV7),
+        Api::WorldpayPayments => &super::worldpay::Worldpay(Api::WorldpayPayments),
+        Api::Adyen => &super::adyen::Adyen,
     }
 }
 
 /// A merchant is a hash of its kind of credential and the credential itself.
-fn merchant_of(kind: &str, credential: &str) -> ledger::Merchant {
+fn merchant_of(kind: &str, credential: &str) -> super::ledger::Merchant {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     kind.hash(&mut h);
     credential.hash(&mut h);
@@ -71,7 +73,7 @@ pub(super) fn authenticate(
     t: &TwinInner,
     gw: &dyn Gateway,
     req: &TwinRequest,
-) -> Result<ledger::Merchant, TwinResponse> {
+) -> Result<super::ledger::Merchant, TwinResponse> {
     use base64::Engine;
     let denied = || gw.unauthorized();
     if let Some(key) = gw.api_key_header().and_then(|h| req.header(h)) {

@@ -11,7 +11,6 @@
 //! shape, with absolute action links built from the request's host.
 
 use std::collections::HashSet;
-use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 
 use serde_json::{Value, json};

@@ -17,7 +17,7 @@ pub(crate) use names::deref;
 use names::{escape, unresolved_ref};
 
 use crate::operation::{Action, OperationInfo};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 mod lint;
 mod validate;

@@ -1,8 +1,10 @@
 //! Validation against the spec's schemas: the converted JSON Schema (int64 ranges, the
 //! exact-integer keyword, Luhn), the violations it finds, and their vendor names.
 
-#[allow(unused_imports)]
-use super::*;
+use super::Body;
+use super::names::escape;
+use serde_json::{Map, Value};
+use std::fmt;
 
 /// What rule a value broke; maps onto the vendors' error names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

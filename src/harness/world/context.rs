@@ -1,7 +1,13 @@
 //! What every scenario of one run shares.
 
-#[allow(unused_imports)]
-use super::*;
+use super::record::ExchangeRecord;
+use crate::client::{ClientError, Config};
+use crate::conformance::CheckKind;
+use crate::harness::target::Endpoint;
+use crate::spec::Api;
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::Duration;
 
 /// Shared by every scenario of one run.
 pub(crate) struct RunContext {

@@ -1,8 +1,12 @@
 //! The links a response offers: checked against the spec and the target, learned, and
 //! followed.
 
-#[allow(unused_imports)]
-use super::*;
+use super::ConformanceWorld;
+use super::vocab::{Action, Tweak, operation_for};
+use crate::conformance::{CheckKind, Side, Violation};
+use crate::spec::{Api, canonical_relation, spec};
+use serde_json::Value;
+use std::collections::BTreeMap;
 
 /// Links per answer the harness examines and remembers (the vendors offer under 20); a
 /// hostile answer with 250,000 costs no more.

@@ -15,23 +15,17 @@ mod vocab;
 
 pub(crate) use context::RunContext;
 pub(crate) use record::{ExchangeLog, ExchangeRecord};
-pub(crate) use vocab::{Action, Tweak, api_by_name, operation_for, pointer, remove_path, set_path};
+pub(crate) use vocab::{Action, Tweak, api_by_name, pointer};
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::Arc;
 
-use reqwest::header::{self, HeaderName, HeaderValue};
-use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
-use crate::client::{
-    ActionLink, ClientError, Config, Inner, adyen, execute, prepare, worldpay_payments as wpp, worldpay_v7 as v7,
-};
-use crate::conformance::{CheckKind, CheckingRecorder, Side, Violation};
-use crate::operation::OperationInfo;
-use crate::spec::{Api, canonical_relation, spec};
+use crate::client::{ActionLink, ClientError, Config, Inner, adyen, worldpay_payments as wpp, worldpay_v7 as v7};
+use crate::conformance::CheckingRecorder;
+use crate::spec::Api;
 
 use super::target::Endpoint;
 

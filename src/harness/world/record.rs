@@ -1,7 +1,8 @@
 //! The exchanges a scenario made, kept for the reports.
 
-#[allow(unused_imports)]
-use super::*;
+use crate::conformance::Violation;
+use crate::spec::Api;
+use serde_json::Value;
 
 /// One checked exchange, as the reports need it.
 #[derive(Debug, Clone)]

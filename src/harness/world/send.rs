@@ -1,8 +1,15 @@
 //! Sending one operation (through the generated client, or raw with deliberate
 //! defects) and taking in what came back.
 
-#[allow(unused_imports)]
-use super::*;
+use super::record::{ExchangeLog, ExchangeRecord};
+use super::vocab::{Tweak, remove_path, set_path};
+use super::{ConformanceWorld, Reply, Typed};
+use crate::client::{adyen, execute, prepare, worldpay_payments as wpp, worldpay_v7 as v7};
+use crate::conformance::{CheckKind, Side, Violation};
+use crate::operation::OperationInfo;
+use crate::spec::{Api, spec};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
 
 fn typed_body<T: DeserializeOwned>(body: Option<Value>, op: &OperationInfo) -> Result<T, String> {
     let op = op.operation_id;

@@ -1,8 +1,10 @@
 //! The vocabulary's actions, the deliberate defects a step can ask for, and editing
 //! a body by dotted path.
 
-#[allow(unused_imports)]
-use super::*;
+use crate::operation::OperationInfo;
+use crate::spec::{Api, spec};
+use reqwest::header::{self, HeaderName, HeaderValue};
+use serde_json::Value;
 
 /// The short names the vocabulary uses for the APIs.
 pub(crate) fn api_by_name(name: &str) -> Option<Api> {

@@ -1,8 +1,8 @@
 //! The state of one payment and the rules that change it: statuses, events, the
 //! operations and what each may do, pure functions of the payment.
 
-#[allow(unused_imports)]
-use super::*;
+use super::{Merchant, PaymentId};
+use std::collections::VecDeque;
 
 /// Where a payment is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
