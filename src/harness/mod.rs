@@ -23,6 +23,7 @@ mod world;
 
 mod collect;
 mod features;
+mod outcome;
 mod run;
 
 pub(crate) use collect::Seen;

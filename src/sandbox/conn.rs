@@ -12,7 +12,7 @@ use tokio::time::{Instant, Sleep};
 
 use std::sync::Arc;
 
-use super::listen::Limits;
+use super::limits::Limits;
 
 /// Where a connection is in its life, for its timeouts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

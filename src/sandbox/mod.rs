@@ -24,6 +24,7 @@ pub mod idempotency;
 mod ledger;
 #[cfg(test)]
 mod ledger_props;
+mod limits;
 pub(crate) mod listen;
 pub mod server;
 mod token;

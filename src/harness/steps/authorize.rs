@@ -1,102 +1,12 @@
 //! Authorizing a payment, the right way and deliberately wrong ways.
 
 use cucumber::{given, when};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::params::Currency;
-use crate::client::{adyen, worldpay_payments, worldpay_v7};
+use crate::harness::world::requests::{AuthOptions as Opts, authorization_with as body};
 use crate::harness::world::{ConformanceWorld, Tweak};
-use crate::operation::OperationInfo;
 use crate::spec::Api;
-
-/// Options of one authorization.
-#[derive(Default)]
-struct Opts {
-    partial: bool,
-    auto: bool,
-    holder: Option<String>,
-    /// Adyen: `additionalData.authorisationType: PreAuth`.
-    pre_auth: bool,
-}
-
-const WORLDPAY_CARD: &str = "4444333322221111";
-const ADYEN_CARD: &str = "4111111111111111";
-
-/// The authorization request of the scenario's API for `amount` `currency` (the sweep
-/// uses it too).
-pub(crate) fn authorization(
-    w: &mut ConformanceWorld,
-    amount: i64,
-    currency: &str,
-) -> Result<(Api, &'static OperationInfo, Value), String> {
-    body(w, amount, currency, &Opts::default())
-}
-
-/// The authorization request of the scenario's API for `amount` `currency`.
-fn body(
-    w: &mut ConformanceWorld,
-    amount: i64,
-    currency: &str,
-    o: &Opts,
-) -> Result<(Api, &'static OperationInfo, Value), String> {
-    let api = w.api()?;
-    let reference = w.next_reference()?;
-    let merchant = w.conn()?.endpoint.merchant.clone();
-    w.payment.reference = reference.clone();
-    w.payment.amount = amount;
-    w.payment.currency = currency.to_string();
-    Ok(match api {
-        _ if o.pre_auth && api != Api::Adyen => {
-            return Err("a pre-authorisation is an Adyen option; Worldpay estimates an authorization instead".into());
-        }
-        Api::WorldpayV7 => {
-            let mut card =
-                json!({"type": "card/plain", "cardNumber": WORLDPAY_CARD, "expiryDate": {"month": 5, "year": 2030}});
-            if let Some(h) = &o.holder {
-                card["cardHolderName"] = json!(h);
-            }
-            let mut value = json!({"amount": amount, "currency": currency});
-            if o.partial {
-                value["acceptPartialAmount"] = json!(true);
-            }
-            let b = json!({"transactionReference": reference, "merchant": {"entity": merchant}, "channel": "ecom",
-                "instruction": {"requestAutoSettlement": {"enabled": o.auto}, "narrative": {"line1": "payconform"},
-                    "value": value, "paymentInstrument": card}});
-            (api, worldpay_v7::Op::Authorize.info(), b)
-        }
-        Api::WorldpayPayments => {
-            let mut card =
-                json!({"type": "plain", "cardNumber": WORLDPAY_CARD, "expiryDate": {"month": 5, "year": 2030}});
-            if let Some(h) = &o.holder {
-                card["cardHolderName"] = json!(h);
-            }
-            let mut value = json!({"amount": amount, "currency": currency});
-            if o.partial {
-                value["acceptPartialAmount"] = json!(true);
-            }
-            let mut instruction = json!({"method": "card", "narrative": {"line1": "payconform"}, "value": value,
-                "paymentInstrument": card});
-            if o.auto {
-                instruction["settlement"] = json!({"auto": true});
-            }
-            let b = json!({"transactionReference": reference, "merchant": {"entity": merchant}, "instruction": instruction});
-            (api, worldpay_payments::Op::Payment.info(), b)
-        }
-        Api::Adyen => {
-            if o.partial || o.auto {
-                return Err("partial amounts and auto-settlement are Worldpay options; Adyen has neither here".into());
-            }
-            let holder = o.holder.clone().unwrap_or_else(|| "Ada Lovelace".into());
-            let mut b = json!({"merchantAccount": merchant, "reference": reference,
-                "amount": {"value": amount, "currency": currency},
-                "card": {"number": ADYEN_CARD, "expiryMonth": "03", "expiryYear": "2030", "cvc": "737", "holderName": holder}});
-            if o.pre_auth {
-                b["additionalData"] = json!({"authorisationType": "PreAuth"});
-            }
-            (api, adyen::Op::PostAuthorise.info(), b)
-        }
-    })
-}
 
 async fn authorize(w: &mut ConformanceWorld, amount: i64, currency: &str, o: Opts) -> Result<(), String> {
     let (api, op, b) = body(w, amount, currency, &o)?;

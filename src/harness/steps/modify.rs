@@ -7,42 +7,9 @@ use serde_json::{Value, json};
 
 use super::params::{Full, Partial};
 use crate::client::adyen::Op as AdyenOp;
+use crate::harness::world::requests::adyen_request;
 use crate::harness::world::{Action, ConformanceWorld, Tweak};
-use crate::operation::OperationInfo;
 use crate::spec::Api;
-
-/// The Adyen operation and body for an action.
-pub(crate) fn adyen_request(
-    w: &mut ConformanceWorld,
-    action: Action,
-    amount: Option<i64>,
-) -> Result<(&'static OperationInfo, Value), String> {
-    let psp = w.payment.psp_reference.clone().ok_or("no pspReference: authorise a payment first")?;
-    let merchant = w.conn()?.endpoint.merchant.clone();
-    let currency = w.payment.currency.clone();
-    let mut b = json!({"merchantAccount": merchant, "originalReference": psp, "reference": w.next_reference()?});
-    let money = |v: i64| json!({"value": v, "currency": currency});
-    let op = match action {
-        Action::Settle | Action::PartialSettle => {
-            let v = amount.unwrap_or(w.payment.amount);
-            b["modificationAmount"] = money(v);
-            AdyenOp::PostCapture
-        }
-        Action::Refund | Action::PartialRefund => {
-            let v = amount.unwrap_or(if w.payment.captured > 0 { w.payment.captured } else { w.payment.amount });
-            b["modificationAmount"] = money(v);
-            AdyenOp::PostRefund
-        }
-        Action::Cancel => AdyenOp::PostCancel,
-        Action::Reverse | Action::CancelOrRefund => AdyenOp::PostCancelOrRefund,
-        Action::PartialCancel => return Err("Adyen has no partial cancel; adjust the authorisation instead".into()),
-        Action::Events => return Err("Adyen has no event query; its outcomes arrive as notifications".into()),
-        Action::Authorize | Action::TechnicalCancel | Action::AdjustAuthorisation => {
-            return Err(format!("{} is not a modification of a pspReference", action.word()));
-        }
-    };
-    Ok((op.info(), b))
-}
 
 async fn act(
     w: &mut ConformanceWorld,

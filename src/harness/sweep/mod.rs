@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use futures::StreamExt;
 
-use super::report::{Status, StepResult};
+use super::outcome::{Status, StepResult};
 use super::world::{ConformanceWorld, ExchangeRecord, RunContext};
 use super::{Planned, Seen};
 use crate::spec::{Api, Operation, spec};

@@ -4,8 +4,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::super::steps::authorize::authorization;
-use super::super::steps::modify::adyen_request;
+use super::super::world::requests::{adyen_request, authorization};
 use super::super::world::{Action, ConformanceWorld};
 use crate::spec::{Api, Operation, spec};
 

@@ -10,6 +10,7 @@
 mod context;
 mod links;
 mod record;
+pub(crate) mod requests;
 mod send;
 mod vocab;
 

@@ -1,0 +1,134 @@
+//! The requests the steps and the sweep both build: an authorization of the scenario's
+//! API, and an Adyen modification of its payment. They live with the World, below both,
+//! so that the sweep does not import steps.
+
+use serde_json::{Value, json};
+
+use super::{Action, ConformanceWorld};
+use crate::client::adyen::Op as AdyenOp;
+use crate::client::{adyen, worldpay_payments, worldpay_v7};
+use crate::operation::OperationInfo;
+use crate::spec::Api;
+
+/// Options of one authorization.
+#[derive(Default)]
+pub(crate) struct AuthOptions {
+    pub(crate) partial: bool,
+    pub(crate) auto: bool,
+    pub(crate) holder: Option<String>,
+    /// Adyen: `additionalData.authorisationType: PreAuth`.
+    pub(crate) pre_auth: bool,
+}
+
+const WORLDPAY_CARD: &str = "4444333322221111";
+const ADYEN_CARD: &str = "4111111111111111";
+
+/// The authorization request of the scenario's API for `amount` `currency` (the steps
+/// and the sweep).
+pub(crate) fn authorization(
+    w: &mut ConformanceWorld,
+    amount: i64,
+    currency: &str,
+) -> Result<(Api, &'static OperationInfo, Value), String> {
+    authorization_with(w, amount, currency, &AuthOptions::default())
+}
+
+/// The authorization request of the scenario's API for `amount` `currency`, with
+/// options.
+pub(crate) fn authorization_with(
+    w: &mut ConformanceWorld,
+    amount: i64,
+    currency: &str,
+    o: &AuthOptions,
+) -> Result<(Api, &'static OperationInfo, Value), String> {
+    let api = w.api()?;
+    let reference = w.next_reference()?;
+    let merchant = w.conn()?.endpoint.merchant.clone();
+    w.payment.reference = reference.clone();
+    w.payment.amount = amount;
+    w.payment.currency = currency.to_string();
+    Ok(match api {
+        _ if o.pre_auth && api != Api::Adyen => {
+            return Err("a pre-authorisation is an Adyen option; Worldpay estimates an authorization instead".into());
+        }
+        Api::WorldpayV7 => {
+            let mut card =
+                json!({"type": "card/plain", "cardNumber": WORLDPAY_CARD, "expiryDate": {"month": 5, "year": 2030}});
+            if let Some(h) = &o.holder {
+                card["cardHolderName"] = json!(h);
+            }
+            let mut value = json!({"amount": amount, "currency": currency});
+            if o.partial {
+                value["acceptPartialAmount"] = json!(true);
+            }
+            let b = json!({"transactionReference": reference, "merchant": {"entity": merchant}, "channel": "ecom",
+                "instruction": {"requestAutoSettlement": {"enabled": o.auto}, "narrative": {"line1": "payconform"},
+                    "value": value, "paymentInstrument": card}});
+            (api, worldpay_v7::Op::Authorize.info(), b)
+        }
+        Api::WorldpayPayments => {
+            let mut card =
+                json!({"type": "plain", "cardNumber": WORLDPAY_CARD, "expiryDate": {"month": 5, "year": 2030}});
+            if let Some(h) = &o.holder {
+                card["cardHolderName"] = json!(h);
+            }
+            let mut value = json!({"amount": amount, "currency": currency});
+            if o.partial {
+                value["acceptPartialAmount"] = json!(true);
+            }
+            let mut instruction = json!({"method": "card", "narrative": {"line1": "payconform"}, "value": value,
+                "paymentInstrument": card});
+            if o.auto {
+                instruction["settlement"] = json!({"auto": true});
+            }
+            let b = json!({"transactionReference": reference, "merchant": {"entity": merchant}, "instruction": instruction});
+            (api, worldpay_payments::Op::Payment.info(), b)
+        }
+        Api::Adyen => {
+            if o.partial || o.auto {
+                return Err("partial amounts and auto-settlement are Worldpay options; Adyen has neither here".into());
+            }
+            let holder = o.holder.clone().unwrap_or_else(|| "Ada Lovelace".into());
+            let mut b = json!({"merchantAccount": merchant, "reference": reference,
+                "amount": {"value": amount, "currency": currency},
+                "card": {"number": ADYEN_CARD, "expiryMonth": "03", "expiryYear": "2030", "cvc": "737", "holderName": holder}});
+            if o.pre_auth {
+                b["additionalData"] = json!({"authorisationType": "PreAuth"});
+            }
+            (api, adyen::Op::PostAuthorise.info(), b)
+        }
+    })
+}
+
+/// The Adyen operation and body for an action.
+pub(crate) fn adyen_request(
+    w: &mut ConformanceWorld,
+    action: Action,
+    amount: Option<i64>,
+) -> Result<(&'static OperationInfo, Value), String> {
+    let psp = w.payment.psp_reference.clone().ok_or("no pspReference: authorise a payment first")?;
+    let merchant = w.conn()?.endpoint.merchant.clone();
+    let currency = w.payment.currency.clone();
+    let mut b = json!({"merchantAccount": merchant, "originalReference": psp, "reference": w.next_reference()?});
+    let money = |v: i64| json!({"value": v, "currency": currency});
+    let op = match action {
+        Action::Settle | Action::PartialSettle => {
+            let v = amount.unwrap_or(w.payment.amount);
+            b["modificationAmount"] = money(v);
+            AdyenOp::PostCapture
+        }
+        Action::Refund | Action::PartialRefund => {
+            let v = amount.unwrap_or(if w.payment.captured > 0 { w.payment.captured } else { w.payment.amount });
+            b["modificationAmount"] = money(v);
+            AdyenOp::PostRefund
+        }
+        Action::Cancel => AdyenOp::PostCancel,
+        Action::Reverse | Action::CancelOrRefund => AdyenOp::PostCancelOrRefund,
+        Action::PartialCancel => return Err("Adyen has no partial cancel; adjust the authorisation instead".into()),
+        Action::Events => return Err("Adyen has no event query; its outcomes arrive as notifications".into()),
+        Action::Authorize | Action::TechnicalCancel | Action::AdjustAuthorisation => {
+            return Err(format!("{} is not a modification of a pspReference", action.word()));
+        }
+    };
+    Ok((op.info(), b))
+}
