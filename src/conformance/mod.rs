@@ -9,9 +9,9 @@ use serde_json::Value;
 use crate::client::{Exchange, Recorder};
 use crate::spec::{Api, spec};
 
-mod checks;
+mod spec_checks;
 
-use checks::Finding;
+use spec_checks::Finding;
 
 /// The named checks an exchange goes through (in the spirit of schemathesis' checks).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -150,7 +150,7 @@ pub fn cap_violations(mut v: Vec<Violation>) -> Vec<Violation> {
 /// Check one exchange of `api`: at most [`MAX_VIOLATIONS_PER_EXCHANGE`] violations and
 /// one that counts the rest.
 pub fn check_exchange(api: Api, ex: &Exchange) -> Vec<Violation> {
-    let violation = |operation: String, check, (side, json_path, message): Finding| Violation {
+    let violation = |operation: String, check, Finding { side, json_path, message }: Finding| Violation {
         api,
         operation,
         status: ex.status,
@@ -160,11 +160,11 @@ pub fn check_exchange(api: Api, ex: &Exchange) -> Vec<Violation> {
         message,
     };
     let Some(op) = spec(api).operation(&ex.operation) else {
-        let finding = (Side::Request, "$".into(), "operation is not in the spec".into());
+        let finding = Finding::request("$", "operation is not in the spec");
         return vec![violation(ex.operation.clone(), CheckKind::Status, finding)];
     };
-    let subject = checks::Subject::new(api, op, ex);
-    let mut out: Vec<Violation> = checks::CHECKS
+    let subject = spec_checks::Subject::new(api, op, ex);
+    let mut out: Vec<Violation> = spec_checks::CHECKS
         .iter()
         .flat_map(|(kind, check)| check(&subject).into_iter().map(|f| violation(op.operation_id.to_string(), *kind, f)))
         .collect();

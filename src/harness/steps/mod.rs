@@ -2,12 +2,12 @@
 //! Expression; the README's "Step vocabulary" lists them all (a test keeps it in sync).
 
 mod api;
-pub(crate) mod authorize;
-mod checks;
+mod authorize;
 mod events;
-pub(crate) mod modify;
+mod modify;
 mod notifications;
 mod params;
+mod response;
 mod twin;
 
 pub(crate) use events::PENDING;

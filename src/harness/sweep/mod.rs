@@ -23,10 +23,10 @@ use super::{Planned, Seen};
 use crate::spec::{Api, Operation, spec};
 
 mod bodies;
-mod checks;
+mod probes;
 mod reach;
 
-use checks::checks;
+use probes::checks;
 use reach::reach;
 
 /// The tag every sweep entry carries (with the API's short name), so `--tags` can

@@ -9,7 +9,24 @@ use crate::client::Exchange;
 use crate::spec::{Api, Body, Operation, media_is};
 
 /// What a check found: which half of the exchange, where, and what.
-pub(super) type Finding = (Side, String, String);
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Finding {
+    /// Which half of the exchange.
+    pub(super) side: Side,
+    /// The JSONPath, or the header's name.
+    pub(super) json_path: String,
+    /// What is wrong.
+    pub(super) message: String,
+}
+
+impl Finding {
+    pub(super) fn request(json_path: impl Into<String>, message: impl Into<String>) -> Finding {
+        Finding { side: Side::Request, json_path: json_path.into(), message: message.into() }
+    }
+    pub(super) fn response(json_path: impl Into<String>, message: impl Into<String>) -> Finding {
+        Finding { side: Side::Response, json_path: json_path.into(), message: message.into() }
+    }
+}
 
 /// A check.
 type Check = fn(&Subject<'_>) -> Vec<Finding>;
@@ -67,9 +84,9 @@ fn headers(s: &Subject<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     for h in s.op.headers.iter().filter(|h| h.required) {
         match s.ex.request_header(&h.name) {
-            None => out.push((Side::Request, h.name.clone(), "required header is missing".into())),
+            None => out.push(Finding::request(h.name.clone(), "required header is missing")),
             Some(val) if h.allowed.as_ref().is_some_and(|a| !a.iter().any(|x| x == val)) => {
-                out.push((Side::Request, h.name.clone(), format!("value {val:?} is not allowed")))
+                out.push(Finding::request(h.name.clone(), format!("value {val:?} is not allowed")))
             }
             _ => {}
         }
@@ -86,7 +103,7 @@ fn status(s: &Subject<'_>) -> Vec<Finding> {
         let to = s.ex.response_header("location").unwrap_or("nowhere");
         message.push_str(&format!(" (a redirect to {to}; never followed)"));
     }
-    vec![(Side::Response, "$".into(), message)]
+    vec![Finding::response("$", message)]
 }
 
 /// The request's and the response's `Content-Type` are the documented ones.
@@ -95,13 +112,13 @@ fn media_type(s: &Subject<'_>) -> Vec<Finding> {
     if let (Some(body), Some(_)) = (&s.op.request, &s.ex.request_body)
         && !media_is(s.ex.request_header("content-type"), &body.media_type)
     {
-        out.push((Side::Request, "Content-Type".into(), format!("expected {}", body.media_type)));
+        out.push(Finding::request("Content-Type", format!("expected {}", body.media_type)));
     }
     if let Some((_, body, _)) = s.answered_body() {
         let ct = s.ex.response_header("content-type");
         if !media_is(ct, &body.media_type) {
             let message = format!("expected {}, got {}", body.media_type, ct.unwrap_or("none"));
-            out.push((Side::Response, "Content-Type".into(), message));
+            out.push(Finding::response("Content-Type", message));
         }
     }
     out
@@ -111,8 +128,8 @@ fn media_type(s: &Subject<'_>) -> Vec<Finding> {
 fn request_body(s: &Subject<'_>) -> Vec<Finding> {
     let (Some(body), Some(bytes)) = (&s.op.request, &s.ex.request_body) else { return Vec::new() };
     match serde_json::from_slice::<Value>(bytes) {
-        Ok(json) => body.validate(&json).into_iter().map(|v| (Side::Request, v.json_path, v.message)).collect(),
-        Err(e) => vec![(Side::Request, "$".into(), format!("body is not JSON: {e}"))],
+        Ok(json) => body.validate(&json).into_iter().map(|v| Finding::request(v.json_path, v.message)).collect(),
+        Err(e) => vec![Finding::request("$", format!("body is not JSON: {e}"))],
     }
 }
 
@@ -121,18 +138,18 @@ fn request_body(s: &Subject<'_>) -> Vec<Finding> {
 fn response_body(s: &Subject<'_>) -> Vec<Finding> {
     if let Some(cap) = s.ex.oversized.filter(|_| s.ex.status.is_some() && s.ex.error.is_none()) {
         let message = format!("the body is larger than the {cap}-byte cap; it was not read further");
-        return vec![(Side::Response, "$".into(), message)];
+        return vec![Finding::response("$", message)];
     }
     if let Some(Answer { documented: Some(None), .. }) = &s.answer
         && !s.ex.response_body.is_empty()
     {
-        return vec![(Side::Response, "$".into(), "documented without a body, but a body came back".into())];
+        return vec![Finding::response("$", "documented without a body, but a body came back")];
     }
     match s.answered_body() {
         Some((_, body, Ok(json))) => {
-            body.validate(json).into_iter().map(|v| (Side::Response, v.json_path, v.message)).collect()
+            body.validate(json).into_iter().map(|v| Finding::response(v.json_path, v.message)).collect()
         }
-        Some((_, _, Err(e))) => vec![(Side::Response, "$".into(), e.clone())],
+        Some((_, _, Err(e))) => vec![Finding::response("$", e.clone())],
         None => Vec::new(),
     }
 }
@@ -150,7 +167,7 @@ fn links(s: &Subject<'_>) -> Vec<Finding> {
                 "next action {rel:?} is not documented for {} {status} (documented: {listed})",
                 s.op.operation_id
             );
-            (Side::Response, path, message)
+            Finding::response(path, message)
         })
         .collect()
 }
