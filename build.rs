@@ -1,9 +1,8 @@
 //! Generates, from the one list of APIs (build/apis.rs) and their specs in `spec/`:
-//! the `Api` enum (`OUT_DIR/apis.rs`), the client modules (`OUT_DIR/modules.rs`), and
-//! per API a typed client (`<stem>.rs`, see build/generate.rs) and its operation table
-//! (`<stem>.ops.rs`).
-
-use std::fmt::Write as _;
+//! per API a typed client (`OUT_DIR/<stem>.rs`, see build/generate.rs); the operation
+//! model's generated half, the `Api` enum and each API's `Op`/`OPERATIONS`
+//! (`OUT_DIR/operations.rs`, included by `src/operation/`); and the client modules
+//! (`OUT_DIR/modules.rs`). All of it is built as tokens and pretty-printed.
 
 #[path = "build/apis.rs"]
 mod apis;
@@ -23,6 +22,7 @@ fn main() {
         std::fs::write(out_dir.join(&name), body).unwrap_or_else(|e| panic!("cannot write {name} to OUT_DIR: {e}"))
     };
     let mut failures = Vec::new();
+    let mut tables = Vec::new();
     for api in &APIS {
         let file = format!("spec/{}.yaml", api.stem);
         println!("cargo:rerun-if-changed={file}");
@@ -36,86 +36,49 @@ fn main() {
         match generate::generate(&file, &text) {
             Ok(g) => {
                 write(format!("{}.rs", api.stem), &g.code);
-                write(format!("{}.ops.rs", api.stem), &generate::operation_table(api.variant, &g.operations));
+                tables.push(generate::operation_table(api.variant, &g.operations));
             }
             Err(e) => failures.push(e.to_string()),
         }
     }
     if !failures.is_empty() {
+        // One line per broken spec, once: cargo shows a build script's stderr when it fails.
         for f in &failures {
-            println!("cargo:warning=payconform spec error: {f}");
             eprintln!("error: {f}");
         }
         std::process::exit(1);
     }
-    write("apis.rs".into(), &api_enum(&APIS));
+    write("operations.rs".into(), &pretty(generate::api_enum(&APIS, tables)));
     write("modules.rs".into(), &client_modules(&APIS));
 }
 
-/// The `Api` enum and what it knows of each API.
-fn api_enum(apis: &[ApiDecl]) -> String {
-    let mut s = String::from(
-        "/// One of the APIs (generated from build/apis.rs).\n\
-         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]\npub enum Api {\n",
-    );
-    for a in apis {
-        let _ = writeln!(s, "    /// {}.\n    {},", a.title, a.variant);
-    }
-    let all: Vec<String> = apis.iter().map(|a| format!("Api::{}", a.variant)).collect();
-    let _ = writeln!(s, "}}\n\nimpl Api {{\n    /// Every API, in a fixed order.");
-    let _ = writeln!(s, "    pub const ALL: [Api; {}] = [{}];", apis.len(), all.join(", "));
-    let method = |s: &mut String, doc: &str, name: &str, ret: &str, value: &dyn Fn(&ApiDecl) -> String| {
-        let _ = writeln!(s, "    /// {doc}\n    pub fn {name}(self) -> {ret} {{\n        match self {{");
-        for a in apis {
-            let _ = writeln!(s, "            Api::{} => {},", a.variant, value(a));
-        }
-        let _ = writeln!(s, "        }}\n    }}");
-    };
-    method(&mut s, "The spec file stem, also the folder name of its examples.", "name", "&'static str", &|a| {
-        format!("{:?}", a.stem)
-    });
-    method(
-        &mut s,
-        "The short name the step vocabulary and the CLI use (`worldpay-v7`, `adyen`).",
-        "short_name",
-        "&'static str",
-        &|a| format!("{:?}", a.short),
-    );
-    method(&mut s, "Human title.", "title", "&'static str", &|a| format!("{:?}", a.title));
-    method(
-        &mut s,
-        "Path prefix of the API on a gateway host (what the spec's server URL adds).",
-        "base_path",
-        "&'static str",
-        &|a| format!("{:?}", a.base_path),
-    );
-    method(&mut s, "The embedded spec text.", "source", "&'static str", &|a| {
-        format!("include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), \"/spec/{}.yaml\"))", a.stem)
-    });
-    method(
-        &mut s,
-        "The operation table generated from the spec.",
-        "operations",
-        "&'static [crate::operation::OperationInfo]",
-        &|a| format!("&crate::client::{}::OPERATIONS", a.module),
-    );
-    s.push_str("}\n");
-    s
+/// Tokens as formatted Rust source (progenitor's example build does the same).
+fn pretty(tokens: proc_macro2::TokenStream) -> String {
+    let file: syn::File = syn::parse2(tokens).expect("the generated operation model parses");
+    prettyplease::unparse(&file)
 }
 
-/// One client module per API: progenitor's client and types, the operation table, and
-/// the hooks that give the client the vendor's wire format.
+/// One client module per API: progenitor's client and types, the operation table
+/// re-exported from the ground floor, and the hooks that give the client the vendor's
+/// wire format.
 fn client_modules(apis: &[ApiDecl]) -> String {
-    let mut s = String::new();
-    for a in apis {
-        let _ = writeln!(s, "pub mod {} {{", a.module);
-        let _ = writeln!(s, "    //! {} (`spec/{}.yaml`): the generated client and types,", a.title, a.stem);
-        let _ = writeln!(s, "    //! and the operation table ([`Op`], [`OPERATIONS`]).");
-        let _ = writeln!(s, "    #[allow(missing_docs, clippy::all, unused, rustdoc::all)]\n    mod generated {{");
-        let _ = writeln!(s, "        include!(concat!(env!(\"OUT_DIR\"), \"/{}.rs\"));\n    }}", a.stem);
-        let _ = writeln!(s, "    pub use generated::*;");
-        let _ = writeln!(s, "    include!(concat!(env!(\"OUT_DIR\"), \"/{}.ops.rs\"));", a.stem);
-        let _ = writeln!(s, "    client_extensions!();\n}}\n");
-    }
-    s
+    let modules = apis.iter().map(|a| {
+        let module = quote::format_ident!("{}", a.module);
+        let doc = format!(" {} (`spec/{}.yaml`): the generated client and types,", a.title, a.stem);
+        let file = format!("/{}.rs", a.stem);
+        quote::quote! {
+            #[doc = #doc]
+            #[doc = " and the operation table ([`Op`], [`OPERATIONS`])."]
+            pub mod #module {
+                #[allow(missing_docs, clippy::all, unused, rustdoc::all)]
+                mod generated {
+                    include!(concat!(env!("OUT_DIR"), #file));
+                }
+                pub use generated::*;
+                pub use crate::operation::#module::{Op, OPERATIONS};
+                client_extensions!();
+            }
+        }
+    });
+    pretty(quote::quote! { #(#modules)* })
 }

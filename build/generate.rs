@@ -25,7 +25,7 @@ pub use action::Action;
 use names::{escape, unresolved_ref};
 use prepass::prepass;
 use serde_json::Value;
-pub use table::operation_table;
+pub use table::{api_enum, operation_table};
 
 /// A spec that cannot be turned into a client, with where the problem is.
 #[derive(Debug, Clone, PartialEq)]

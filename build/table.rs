@@ -1,63 +1,138 @@
-//! The Rust source of one API's operation table, written by build.rs.
+//! The operation model's generated half, as tokens (quote), pretty-printed by build.rs:
+//! per API an `Op` enum and its `OPERATIONS` rows, and the `Api` enum over them all.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
 
 use super::OperationRow;
 use super::names::pascal;
+use crate::apis::ApiDecl;
 
-/// Rust source for one API's operation table: the `Op` enum and `OPERATIONS`.
+/// The tokens of one API's operation table: the `Op` enum and `OPERATIONS`.
 /// `api` is the `Api` variant the rows belong to.
-pub fn operation_table(api: &str, rows: &[OperationRow]) -> String {
-    use std::fmt::Write as _;
-    let n = rows.len();
-    let variants: Vec<String> = rows.iter().map(|r| pascal(&r.operation_id)).collect();
-    let all: Vec<String> = variants.iter().map(|v| format!("Op::{v}")).collect();
-    let mut s = String::new();
-    let _ = writeln!(s, "/// Every operation of this API, one variant per operationId (generated from the spec).");
-    let _ = writeln!(s, "#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]\npub enum Op {{");
-    for (r, v) in rows.iter().zip(&variants) {
-        let _ = writeln!(s, "    /// `{}`: {} {}\n    {v},", r.operation_id, r.http_method, r.path);
-    }
-    let _ = writeln!(s, "}}\n\nimpl Op {{\n    /// Every operation, in table order.");
-    let _ = writeln!(s, "    pub const ALL: [Op; {n}] = [{}];", all.join(", "));
-    let _ = writeln!(s, "    /// This operation's row in [`OPERATIONS`].");
-    let _ = writeln!(s, "    pub fn info(self) -> &'static crate::operation::OperationInfo {{");
-    let _ = writeln!(s, "        &OPERATIONS[self as usize]\n    }}");
-    let _ = writeln!(s, "    /// The operation a row names, if the row is this API's.");
-    let _ = writeln!(s, "    pub fn of(info: &crate::operation::OperationInfo) -> Option<Op> {{");
-    let _ = writeln!(
-        s,
-        "        if info.api == crate::spec::Api::{api} {{ Op::ALL.get(info.index).copied() }} else {{ None }}"
-    );
-    let _ = writeln!(s, "    }}\n}}\n");
-    let _ = writeln!(s, "/// This API's operations (generated from the spec), indexed by [`Op`].");
-    let _ = writeln!(s, "pub static OPERATIONS: [crate::operation::OperationInfo; {n}] = [");
-    let opt = |o: &Option<String>| o.as_ref().map_or("None".to_string(), |v| format!("Some({v:?})"));
-    for (index, r) in rows.iter().enumerate() {
-        let headers: Vec<String> = r.constant_headers.iter().map(|(n, v)| format!("({n:?}, {v:?})")).collect();
-        let aliases: Vec<String> = r.path_aliases.iter().map(|a| format!("{a:?}")).collect();
-        let action =
-            r.action.map_or("None".to_string(), |a| format!("Some(crate::operation::Action::{})", a.variant()));
-        let _ = writeln!(s, "    crate::operation::OperationInfo {{");
-        let _ = writeln!(s, "        api: crate::spec::Api::{api},\n        index: {index},");
-        let _ = writeln!(s, "        operation_id: {:?},\n        method: {:?},", r.operation_id, r.method_name);
-        let _ = writeln!(s, "        http_method: {:?},\n        path: {:?},", r.http_method, r.path);
-        let _ = writeln!(s, "        path_aliases: &[{}],", aliases.join(", "));
-        let _ = writeln!(s, "        request_media_type: {},", opt(&r.request_media_type));
-        let _ = writeln!(s, "        response_media_type: {},", opt(&r.response_media_type));
-        let _ = writeln!(s, "        constant_headers: &[{}],\n        action: {action},", headers.join(", "));
-        let _ = writeln!(s, "        responses: &[");
-        for (status, next) in &r.responses {
-            let next: Vec<String> = next
-                .iter()
-                .map(|(rel, op)| format!("crate::operation::Next {{ relation: {rel:?}, operation: {op:?} }}"))
-                .collect();
-            let _ = writeln!(
-                s,
-                "            crate::operation::Documented {{ status: {status:?}, next: &[{}] }},",
-                next.join(", ")
-            );
+pub fn operation_table(api: &str, rows: &[OperationRow]) -> TokenStream {
+    let api = format_ident!("{api}");
+    let n = proc_macro2::Literal::usize_unsuffixed(rows.len());
+    let variants: Vec<_> = rows.iter().map(|r| format_ident!("{}", pascal(&r.operation_id))).collect();
+    let variant_docs = rows.iter().map(|r| format!(" `{}`: {} {}", r.operation_id, r.http_method, r.path));
+    let opt = |o: &Option<String>| match o {
+        Some(v) => quote! { Some(#v) },
+        None => quote! { None },
+    };
+    let infos = rows.iter().enumerate().map(|(index, r)| {
+        let index = proc_macro2::Literal::usize_unsuffixed(index);
+        let (operation_id, method, http_method, path) = (&r.operation_id, &r.method_name, &r.http_method, &r.path);
+        let aliases = &r.path_aliases;
+        let (request, response) = (opt(&r.request_media_type), opt(&r.response_media_type));
+        let headers = r.constant_headers.iter().map(|(n, v)| quote! { (#n, #v) });
+        let action = match r.action {
+            Some(a) => {
+                let a = format_ident!("{}", a.variant());
+                quote! { Some(crate::operation::Action::#a) }
+            }
+            None => quote! { None },
+        };
+        let responses = r.responses.iter().map(|(status, next)| {
+            let next = next.iter().map(|(relation, op)| {
+                let op = opt(op);
+                quote! { crate::operation::Next { relation: #relation, operation: #op } }
+            });
+            quote! { crate::operation::Documented { status: #status, next: &[#(#next),*] } }
+        });
+        quote! {
+            crate::operation::OperationInfo {
+                api: crate::operation::Api::#api,
+                index: #index,
+                operation_id: #operation_id,
+                method: #method,
+                http_method: #http_method,
+                path: #path,
+                path_aliases: &[#(#aliases),*],
+                request_media_type: #request,
+                response_media_type: #response,
+                constant_headers: &[#(#headers),*],
+                action: #action,
+                responses: &[#(#responses),*],
+            }
         }
-        let _ = writeln!(s, "        ],\n    }},");
+    });
+    quote! {
+        /// Every operation of this API, one variant per operationId (generated from the spec).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Op {
+            #( #[doc = #variant_docs] #variants, )*
+        }
+
+        impl Op {
+            /// Every operation, in table order.
+            pub const ALL: [Op; #n] = [#(Op::#variants),*];
+            /// This operation's row in [`OPERATIONS`].
+            pub fn info(self) -> &'static crate::operation::OperationInfo {
+                &OPERATIONS[self as usize]
+            }
+            /// The operation a row names, if the row is this API's.
+            pub fn of(info: &crate::operation::OperationInfo) -> Option<Op> {
+                if info.api == crate::operation::Api::#api { Op::ALL.get(info.index).copied() } else { None }
+            }
+        }
+
+        /// This API's operations (generated from the spec), indexed by [`Op`].
+        pub static OPERATIONS: [crate::operation::OperationInfo; #n] = [#(#infos),*];
     }
-    let _ = writeln!(s, "];");
-    s
+}
+
+/// The tokens of the `Api` enum and what it knows of each API, over `tables` (each
+/// API's operation table, in a module named for it).
+pub fn api_enum(apis: &[ApiDecl], tables: Vec<TokenStream>) -> TokenStream {
+    let variants: Vec<_> = apis.iter().map(|a| format_ident!("{}", a.variant)).collect();
+    let modules: Vec<_> = apis.iter().map(|a| format_ident!("{}", a.module)).collect();
+    let titles: Vec<_> = apis.iter().map(|a| a.title).collect();
+    let docs = apis.iter().map(|a| format!(" {}.", a.title));
+    let module_docs = apis.iter().map(|a| format!(" {} (`spec/{}.yaml`): its operation table.", a.title, a.stem));
+    let stems = apis.iter().map(|a| a.stem);
+    let shorts = apis.iter().map(|a| a.short);
+    let paths = apis.iter().map(|a| a.base_path);
+    let sources = apis.iter().map(|a| format!("/spec/{}.yaml", a.stem));
+    let n = proc_macro2::Literal::usize_unsuffixed(apis.len());
+    quote! {
+        /// One of the APIs (generated from build/apis.rs).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Api {
+            #( #[doc = #docs] #variants, )*
+        }
+
+        impl Api {
+            /// Every API, in a fixed order.
+            pub const ALL: [Api; #n] = [#(Api::#variants),*];
+            /// The spec file stem, also the folder name of its examples.
+            pub fn name(self) -> &'static str {
+                match self { #(Api::#variants => #stems,)* }
+            }
+            /// The short name the step vocabulary and the CLI use (`worldpay-v7`, `adyen`).
+            pub fn short_name(self) -> &'static str {
+                match self { #(Api::#variants => #shorts,)* }
+            }
+            /// Human title.
+            pub fn title(self) -> &'static str {
+                match self { #(Api::#variants => #titles,)* }
+            }
+            /// Path prefix of the API on a gateway host (what the spec's server URL adds).
+            pub fn base_path(self) -> &'static str {
+                match self { #(Api::#variants => #paths,)* }
+            }
+            /// The embedded spec text.
+            pub fn source(self) -> &'static str {
+                match self { #(Api::#variants => include_str!(concat!(env!("CARGO_MANIFEST_DIR"), #sources)),)* }
+            }
+            /// The operation table generated from the spec.
+            pub fn operations(self) -> &'static [crate::operation::OperationInfo] {
+                match self { #(Api::#variants => &#modules::OPERATIONS,)* }
+            }
+        }
+
+        #(
+            #[doc = #module_docs]
+            pub mod #modules { #tables }
+        )*
+    }
 }

@@ -38,7 +38,6 @@
 //! ```
 #![deny(missing_docs)]
 
-mod api;
 pub mod client;
 pub mod conformance;
 #[cfg(feature = "harness")]

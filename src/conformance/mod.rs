@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value;
 
 use crate::client::{Exchange, Recorder};
-use crate::spec::{Api, spec};
+use crate::operation::Api;
+use crate::spec::spec;
 
 mod spec_checks;
 

@@ -6,7 +6,8 @@ use serde_json::Value;
 
 use super::{CheckKind, Side, next_actions};
 use crate::client::Exchange;
-use crate::spec::{Api, Body, Operation, media_is};
+use crate::operation::Api;
+use crate::spec::{Body, Operation, media_is};
 
 /// What a check found: which half of the exchange, where, and what.
 #[derive(Debug, Clone, PartialEq, Eq)]

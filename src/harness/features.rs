@@ -4,7 +4,7 @@
 use super::target::Endpoint;
 use super::world::api_by_name;
 use super::{FEATURES, HarnessError, ID_TAG, NOTIFICATIONS_TAG, TWIN_TAG};
-use crate::spec::Api;
+use crate::operation::Api;
 use cucumber::feature::Ext as _;
 use cucumber::gherkin::{self, GherkinEnv};
 use cucumber::tag::Ext as _;

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use url::Url;
 
 use crate::client::Credentials;
-use crate::spec::Api;
+use crate::operation::Api;
 
 /// Worldpay's test host (both Worldpay APIs).
 pub const WORLDPAY_TEST_URL: &str = "https://try.access.worldpay.com";

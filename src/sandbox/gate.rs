@@ -4,7 +4,8 @@
 //! [`Gateway`] trait is what differs per API; the passes are written once.
 
 use super::{Ctx, Protective, TwinInner, TwinRequest, TwinResponse};
-use crate::spec::{Api, Operation, SchemaViolation};
+use crate::operation::Api;
+use crate::spec::{Operation, SchemaViolation};
 use serde_json::Value;
 use std::hash::{Hash, Hasher};
 

@@ -15,7 +15,8 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::spec::{Api, Operation, SchemaViolation, spec};
+use crate::operation::Api;
+use crate::spec::{Operation, SchemaViolation, spec};
 
 mod adyen;
 mod conn;

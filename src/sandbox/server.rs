@@ -30,7 +30,7 @@ use tokio::sync::Semaphore;
 pub use super::listen::Limits;
 use super::listen::Listening;
 use super::{MAX_BODY, Protective, Twin, TwinRequest, TwinResponse};
-use crate::spec::Api;
+use crate::operation::Api;
 
 /// A running sandbox server.
 pub struct SandboxServer {

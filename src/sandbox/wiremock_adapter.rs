@@ -8,7 +8,7 @@ use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use super::{Twin, TwinRequest};
-use crate::spec::Api;
+use crate::operation::Api;
 
 /// Answers every request from the twin.
 #[derive(Clone)]

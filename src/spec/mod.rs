@@ -26,7 +26,7 @@ pub use lint::{LintProblem, LintReport, lint_embedded_examples, lint_examples};
 use validate::convert;
 pub use validate::{Rule, SchemaViolation, luhn_valid, pointer_to_json_path};
 
-pub use crate::api::Api;
+pub use crate::operation::Api;
 pub use crate::operation::canonical_relation;
 
 /// A body the spec documents: its media type and schema.

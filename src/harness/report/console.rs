@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::{RunReport, ScenarioResult, Status};
-use crate::spec::Api;
+use crate::operation::Api;
 
 impl RunReport {
     /// The console summary.

@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use super::super::world::ExchangeRecord;
-use crate::spec::{Api, spec};
+use crate::operation::Api;
+use crate::spec::spec;
 
 /// One cell of the coverage matrix.
 #[derive(Debug, Clone, Serialize)]

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use super::Redactor;
 use crate::harness::world::{ExchangeLog, ExchangeRecord, prefix};
-use crate::spec::Api;
+use crate::operation::Api;
 
 /// One exchange as the JSON report shows it, redacted: credentials and card numbers
 /// never appear, in any encoding.

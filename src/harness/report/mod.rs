@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use super::world::{ExchangeRecord, shorten};
 use super::{Planned, Seen};
-use crate::spec::Api;
+use crate::operation::Api;
 
 pub use crate::redact::Redactor;
 

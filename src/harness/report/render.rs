@@ -8,7 +8,7 @@ use std::time::Duration;
 use maud::{DOCTYPE, Markup, html};
 
 use super::{RunReport, ScenarioResult, Status};
-use crate::spec::Api;
+use crate::operation::Api;
 
 impl RunReport {
     /// The report in the Cucumber JSON format CI dashboards read (one element per

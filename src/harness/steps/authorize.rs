@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::params::Currency;
 use crate::harness::world::requests::{AuthOptions as Opts, authorization_with as body};
 use crate::harness::world::{ConformanceWorld, Tweak};
-use crate::spec::Api;
+use crate::operation::Api;
 
 async fn authorize(w: &mut ConformanceWorld, amount: i64, currency: &str, o: Opts) -> Result<(), String> {
     let (api, op, b) = body(w, amount, currency, &o)?;

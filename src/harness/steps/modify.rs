@@ -9,7 +9,7 @@ use super::params::{Full, Partial};
 use crate::client::adyen::Op as AdyenOp;
 use crate::harness::world::requests::adyen_request;
 use crate::harness::world::{Action, ConformanceWorld, Tweak};
-use crate::spec::Api;
+use crate::operation::Api;
 
 async fn act(
     w: &mut ConformanceWorld,

@@ -9,7 +9,8 @@ use serde_json::Value;
 
 use super::params::EventCode;
 use crate::harness::world::ConformanceWorld;
-use crate::spec::{Api, spec};
+use crate::operation::Api;
+use crate::spec::spec;
 
 /// `Then a CAPTURE notification arrives with success "true"`
 #[then(expr = "a {event} notification arrives with success {string}")]

@@ -8,7 +8,7 @@ use std::str::FromStr;
 use cucumber::Parameter;
 
 use crate::operation::Action;
-use crate::spec::Api;
+use crate::operation::Api;
 
 /// A typed parameter as the vocabulary documents it.
 pub(crate) struct Documented {

@@ -4,7 +4,7 @@ use cucumber::then;
 use serde_json::Value;
 
 use crate::harness::world::ConformanceWorld;
-use crate::spec::Api;
+use crate::operation::Api;
 
 fn text(v: &Value) -> String {
     match v {

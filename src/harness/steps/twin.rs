@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::params::{Modification, Outcome};
 use crate::harness::world::ConformanceWorld;
-use crate::spec::Api;
+use crate::operation::Api;
 
 async fn view(w: &ConformanceWorld) -> Result<Value, String> {
     if !w.ctx()?.twin {

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use super::super::world::Tweak;
-use crate::spec::{Api, Operation, deref};
+use crate::operation::Api;
+use crate::spec::{Operation, deref};
 
 /// One broken body per required field (missing) and per constraint (broken), for the
 /// fields the valid body carries: (label, tweak, property path, and the object whose

@@ -20,7 +20,8 @@ use futures::StreamExt;
 use super::outcome::{Status, StepResult};
 use super::world::{ConformanceWorld, ExchangeRecord, RunContext};
 use super::{Planned, Seen};
-use crate::spec::{Api, Operation, spec};
+use crate::operation::Api;
+use crate::spec::{Operation, spec};
 
 mod bodies;
 mod probes;

@@ -8,7 +8,8 @@ use super::super::world::{ConformanceWorld, Tweak};
 use super::bodies::body_breaks;
 use super::reach::Reached;
 use super::{Book, Check, list};
-use crate::spec::{Api, Operation};
+use crate::operation::Api;
+use crate::spec::Operation;
 
 /// One operation under the sweep.
 struct Probe<'a> {

@@ -6,7 +6,8 @@ use serde_json::{Value, json};
 
 use super::super::world::requests::{adyen_request, authorization};
 use super::super::world::{Action, ConformanceWorld};
-use crate::spec::{Api, Operation, spec};
+use crate::operation::Api;
+use crate::spec::{Operation, spec};
 
 /// The way to an operation: the href to send to (Worldpay link operations), the body
 /// of the valid request, and another action's href from the same response.

@@ -4,7 +4,7 @@ use super::record::ExchangeRecord;
 use crate::client::{ClientError, Config};
 use crate::conformance::CheckKind;
 use crate::harness::target::Endpoint;
-use crate::spec::Api;
+use crate::operation::Api;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;

@@ -4,7 +4,8 @@
 use super::ConformanceWorld;
 use super::vocab::{Action, Tweak, operation_for};
 use crate::conformance::{CheckKind, Side, Violation};
-use crate::spec::{Api, canonical_relation, spec};
+use crate::operation::Api;
+use crate::spec::{canonical_relation, spec};
 use serde_json::Value;
 use std::collections::BTreeMap;
 

@@ -26,7 +26,7 @@ use serde_json::{Value, json};
 
 use crate::client::{ActionLink, ClientError, Config, Inner, adyen, worldpay_payments as wpp, worldpay_v7 as v7};
 use crate::conformance::CheckingRecorder;
-use crate::spec::Api;
+use crate::operation::Api;
 
 use super::target::Endpoint;
 

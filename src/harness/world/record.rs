@@ -1,7 +1,7 @@
 //! The exchanges a scenario made, kept for the reports.
 
 use crate::conformance::Violation;
-use crate::spec::Api;
+use crate::operation::Api;
 use serde_json::Value;
 
 /// One checked exchange, as the reports need it.

@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 use super::{Action, ConformanceWorld};
 use crate::client::adyen::Op as AdyenOp;
 use crate::client::{adyen, worldpay_payments, worldpay_v7};
+use crate::operation::Api;
 use crate::operation::OperationInfo;
-use crate::spec::Api;
 
 /// Options of one authorization.
 #[derive(Default)]

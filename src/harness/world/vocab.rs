@@ -1,8 +1,9 @@
 //! The vocabulary's actions, the deliberate defects a step can ask for, and editing
 //! a body by dotted path.
 
+use crate::operation::Api;
 use crate::operation::OperationInfo;
-use crate::spec::{Api, spec};
+use crate::spec::spec;
 use reqwest::header::{self, HeaderName, HeaderValue};
 use serde_json::Value;
 

@@ -6,7 +6,8 @@ use serde_json::{Map, Value, json};
 use super::super::ledger::{NewPayment, Payment, Status};
 use super::super::{Ctx, TwinResponse, V7_MEDIA, int64};
 use super::{error, links, not_an_integer, success};
-use crate::spec::{Api, Operation};
+use crate::operation::Api;
+use crate::spec::Operation;
 
 /// Worldpay's issuer-response test values (its card payment testing pages): a
 /// `cardHolderName` magic value, its result code and its result description.

@@ -25,8 +25,9 @@ use authorize::authorize;
 
 use super::gate::Gateway;
 use super::{Ctx, Protective, TwinRequest, TwinResponse, V7_MEDIA, int64, worldpay_validation_errors};
+use crate::operation::Api;
 use crate::operation::OperationInfo;
-use crate::spec::{Api, Operation, Rule, SchemaViolation, media_is, spec};
+use crate::spec::{Operation, Rule, SchemaViolation, media_is, spec};
 
 fn media(api: Api) -> &'static str {
     if api == Api::WorldpayV7 { V7_MEDIA } else { "application/json" }

@@ -1,8 +1,9 @@
-//! The APIs this crate knows, generated from the one list in build/apis.rs.
+//! What the generated [`Api`] enum knows beyond its table: names in both spellings,
+//! and its display form.
 
 use std::fmt;
 
-include!(concat!(env!("OUT_DIR"), "/apis.rs"));
+use super::Api;
 
 impl Api {
     /// The API for a spec stem.

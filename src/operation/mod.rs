@@ -1,5 +1,8 @@
-//! The operation model: one row per operation of each API, generated from `spec/` by
-//! build.rs (`OPERATIONS` and the `Op` enum in each [`crate::client`] module).
+//! The operation model, the crate's ground floor: the [`Api`]s, what an operation does
+//! to a payment ([`Action`]), and one row per operation of each API
+//! ([`OperationInfo`]), generated from `spec/` by build.rs (`OPERATIONS` and the `Op`
+//! enum in [`worldpay_v7`], [`worldpay_payments`] and [`adyen`], re-exported by each
+//! [`crate::client`] module). It depends on nothing else in the crate.
 //!
 //! Everything about an operation that is not a schema lives here once: its
 //! operationId and method name, HTTP method and path templates, media types, constant
@@ -8,11 +11,15 @@
 //! ([`crate::spec::Operation`] adds the schemas), the checker, the twin and the harness
 //! all read these rows; dispatch is an exhaustive `match` over an API's `Op`.
 
-use crate::spec::Api;
-
-#[path = "../build/action.rs"]
+#[path = "../../build/action.rs"]
 mod action;
+mod api;
 pub use action::Action;
+
+// The generated half (build.rs, from `spec/` and build/apis.rs): the `Api` enum, and per
+// API a module (`worldpay_v7`, `worldpay_payments`, `adyen`) with its `Op` enum and
+// `OPERATIONS` rows.
+include!(concat!(env!("OUT_DIR"), "/operations.rs"));
 
 /// One operation of one API.
 #[derive(Debug, PartialEq, Eq)]
@@ -127,7 +134,7 @@ fn match_template<'p>(template: &'static str, path: &'p str) -> Option<Vec<(&'st
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::client::{adyen, worldpay_payments, worldpay_v7};
+    use super::{adyen, worldpay_payments, worldpay_v7};
 
     #[test]
     fn templates_match_one_segment() {
