@@ -22,7 +22,7 @@ mod prepass;
 #[path = "table.rs"]
 mod table;
 pub use action::Action;
-use names::{escape, unresolved_ref};
+use names::{escape, nearest_ref, unresolved_ref};
 use prepass::prepass;
 use serde_json::Value;
 pub use table::{api_enum, operation_table};
@@ -193,7 +193,8 @@ fn check_structure(doc: &Value) -> Result<(), Problem> {
         Some((at, target, local)) => {
             let op = operation_of(doc, &at);
             Err(if local {
-                (op, Some(at), format!("$ref {target:?} points at nothing in this document"))
+                let hint = nearest_ref(doc, &target).map(|n| format!("; did you mean {n:?}?")).unwrap_or_default();
+                (op, Some(at), format!("$ref {target:?} points at nothing in this document{hint}"))
             } else {
                 (op, Some(at), format!("$ref {target:?} is not local; only '#/...' refs are supported"))
             })

@@ -63,6 +63,19 @@ pub fn deref<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
     }
 }
 
+/// The name beside a dangling `$ref` target that is nearest to it (`Eror` → `Error`),
+/// for a did-you-mean: the target's siblings under the same parent, within three edits.
+pub fn nearest_ref(doc: &Value, target: &str) -> Option<String> {
+    let (parent, name) = target.strip_prefix('#')?.rsplit_once('/')?;
+    let siblings = doc.pointer(parent)?.as_object()?;
+    siblings
+        .keys()
+        .map(|k| (strsim::levenshtein(k, name), k))
+        .filter(|(d, _)| *d <= 3)
+        .min()
+        .map(|(_, k)| format!("#{parent}/{k}"))
+}
+
 /// The first `$ref` that does not resolve in `doc`, as (holder's JSON pointer, target,
 /// whether it is local): remote refs are not supported.
 pub fn unresolved_ref(doc: &Value) -> Option<(String, String, bool)> {

@@ -89,6 +89,7 @@ fn dangling_ref_names_operation_and_pointer() {
         Some("/paths/~1things~1{id}/post/responses/400/content/application~1vnd.acme+json/schema")
     );
     assert!(e.to_string().contains("#/components/schemas/Eror"), "{e}");
+    assert!(e.to_string().contains("did you mean \"#/components/schemas/Error\"?"), "{e}");
 }
 
 #[test]

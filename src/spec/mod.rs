@@ -14,7 +14,7 @@ use std::sync::{Arc, OnceLock};
 #[allow(dead_code)] // pascal and collect_refs: the build script's
 mod names;
 pub(crate) use names::deref;
-use names::{escape, unresolved_ref};
+use names::{escape, nearest_ref, unresolved_ref};
 
 use crate::operation::{Action, OperationInfo};
 use serde_json::Value;
@@ -135,7 +135,8 @@ pub fn load(api: Api, yaml: &str) -> Result<Spec, SpecLoadError> {
     let typed: openapiv3::OpenAPI =
         serde_json::from_value(raw.clone()).map_err(|e| fail(format!("not an OpenAPI 3.0 document: {e}")))?;
     if let Some((at, target, _)) = unresolved_ref(&raw) {
-        return Err(fail(format!("$ref {target:?} at {at} does not resolve")));
+        let hint = nearest_ref(&raw, &target).map(|n| format!("; did you mean {n:?}?")).unwrap_or_default();
+        return Err(fail(format!("$ref {target:?} at {at} does not resolve{hint}")));
     }
     let doc = Doc { converted: Arc::new(convert(&raw)), raw: &raw };
     let twin_responses: BTreeMap<String, Option<Body>> = raw
