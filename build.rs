@@ -67,9 +67,9 @@ fn client_modules(apis: &[ApiDecl]) -> String {
         let doc = format!(" {} (`spec/{}.yaml`): the generated client and types,", a.title, a.stem);
         let file = format!("/{}.rs", a.stem);
         quote::quote! {
-            #[doc = #doc]
-            #[doc = " and the operation table ([`Op`], [`OPERATIONS`])."]
             pub mod #module {
+                #![doc = #doc]
+                #![doc = " and the operation table ([`Op`], [`OPERATIONS`])."]
                 #[allow(missing_docs, clippy::all, unused, rustdoc::all)]
                 mod generated {
                     include!(concat!(env!("OUT_DIR"), #file));

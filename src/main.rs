@@ -85,7 +85,7 @@ fn main() -> ExitCode {
             // and never the value of an option that holds a secret.
             let rendered = e.render().to_string();
             let first = rendered.lines().find(|l| !l.trim().is_empty()).unwrap_or("invalid arguments");
-            eprintln!("{} (see payconform --help)", payconform::redact::inert(&without_secret(&e, first)));
+            eprintln!("{} (see payconform --help)", payconform::inert(&without_secret(&e, first)));
             return ExitCode::from(2);
         }
     };

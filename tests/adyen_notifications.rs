@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use hmac::{Hmac, Mac};
-use payconform::sandbox::webhook::WebhookConfig;
+use payconform::sandbox::WebhookConfig;
 use payconform::sandbox::{Twin, TwinConfig, TwinRequest};
 use payconform::spec::{Api, spec};
 use serde_json::{Value, json};
@@ -273,7 +273,7 @@ fn idempotency_keys_replay_refuse_and_are_scoped_and_bounded() {
     assert_ne!(n1["pspReference"], b1["pspReference"]);
     // Bounded: after CAPACITY newer keys the first is forgotten, and a retry with it
     // is a new payment.
-    for i in 0..payconform::sandbox::idempotency::CAPACITY {
+    for i in 0..payconform::sandbox::IDEMPOTENCY_KEYS {
         authorise_with_key(&twin, "k1", &format!("fill-{i}"), 1);
     }
     let (_, again, _) = authorise_with_key(&twin, "k1", "key-1", 1000);

@@ -8,7 +8,7 @@ use common::payconform;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-use payconform::sandbox::server::SandboxServer;
+use payconform::sandbox::SandboxServer;
 use payconform::sandbox::{Twin, TwinConfig};
 use quick_xml::Reader;
 use quick_xml::events::Event;
@@ -200,7 +200,7 @@ async fn live_path_against_a_twin_with_credentials_from_the_environment_and_noth
     // with the key the run reads from ADYEN_HMAC_KEY, as a vendor's sandbox would.
     const HMAC_KEY: &str = "5ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7";
     let listen = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().to_string();
-    let webhook = payconform::sandbox::webhook::WebhookConfig::prompt(format!("http://{listen}/"), HMAC_KEY);
+    let webhook = payconform::sandbox::WebhookConfig::prompt(format!("http://{listen}/"), HMAC_KEY);
     let srv = SandboxServer::start(
         Twin::new(TwinConfig { webhook: Some(webhook), ..TwinConfig::default() }),
         "127.0.0.1:0".parse().unwrap(),

@@ -408,9 +408,13 @@ async fn action_links_resolve_and_foreign_hosts_are_refused() {
     let server = MockServer::start().await;
     let client = wpp::Client::connect(&Config::new(server.uri()).credentials(basic())).unwrap();
     let href = format!("{}/api/payments/{TOKEN}/partialRefunds", server.uri());
-    let link = client.action_link(&href).unwrap().expect("partialRefund").unwrap();
+    let link = client.action_link(&href).unwrap().require_operation("partialRefund").unwrap();
     assert_eq!(link.link_data, TOKEN, "the token comes back byte for byte");
-    assert!(client.action_link(&href).unwrap().expect("settle").is_err());
+    let wrong = client.action_link(&href).unwrap().require_operation("settle").unwrap_err().to_string();
+    assert!(
+        wrong.contains(&href) && wrong.contains("partialRefund"),
+        "the error names the href and its operation: {wrong}"
+    );
 
     // Following it sends exactly the bytes of the href.
     answer(

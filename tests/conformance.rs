@@ -8,7 +8,7 @@
 use std::process::ExitCode;
 
 use payconform::harness::{CheckOptions, Env, Target, run};
-use payconform::sandbox::server::SandboxServer;
+use payconform::sandbox::SandboxServer;
 use payconform::sandbox::{Twin, TwinConfig};
 
 fn main() -> ExitCode {
@@ -27,7 +27,7 @@ fn main() -> ExitCode {
         // address, signed with the run's ADYEN_HMAC_KEY, as a vendor's sandbox would.
         const HMAC_KEY: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
         let listen = std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port");
-        let webhook = payconform::sandbox::webhook::WebhookConfig::prompt(format!("http://{listen}/"), HMAC_KEY);
+        let webhook = payconform::sandbox::WebhookConfig::prompt(format!("http://{listen}/"), HMAC_KEY);
         let twin = Twin::new(TwinConfig { webhook: Some(webhook), ..TwinConfig::default() });
         let server = SandboxServer::start(twin, "127.0.0.1:0".parse().expect("address"))
             .await

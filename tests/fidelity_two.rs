@@ -1,7 +1,7 @@
 //! Fidelity, round two (issue 20): where the twin departed from what the vendors
 //! document, each fact with its source, over HTTP against the standalone twin.
 
-use payconform::sandbox::server::SandboxServer;
+use payconform::sandbox::SandboxServer;
 use payconform::sandbox::{Twin, TwinConfig};
 use serde_json::{Value, json};
 
@@ -244,8 +244,8 @@ fn payments_api_amounts_are_int32() {
 #[test]
 fn payments_api_3ds_actions_are_documented() {
     use payconform::client::Exchange;
-    use payconform::conformance::{CheckKind, check_exchange};
     use payconform::spec::Api;
+    use payconform::{CheckKind, check_exchange};
     let example = include_bytes!(
         "fixtures/vendor-examples/worldpay-payments-2024-06-01/payment/response-201.3dsdevicedatarequired.json"
     );

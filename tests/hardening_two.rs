@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use payconform::sandbox::webhook::WebhookConfig;
+use payconform::sandbox::WebhookConfig;
 use payconform::sandbox::{Twin, TwinConfig, TwinRequest};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -206,7 +206,7 @@ struct Hostile(Twin);
 
 impl wiremock::Respond for Hostile {
     fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
-        let req = payconform::sandbox::wiremock_adapter::twin_request(request);
+        let req = payconform::sandbox::twin_request(request);
         let answer = self.0.handle(&req);
         let mut body = answer.body;
         if let Some(o) = body.as_object_mut() {
@@ -313,7 +313,7 @@ async fn violations_per_exchange_are_capped_and_reports_stay_small() {
     struct Links(Twin);
     impl wiremock::Respond for Links {
         fn respond(&self, request: &wiremock::Request) -> wiremock::ResponseTemplate {
-            let answer = self.0.handle(&payconform::sandbox::wiremock_adapter::twin_request(request));
+            let answer = self.0.handle(&payconform::sandbox::twin_request(request));
             let mut body = answer.body;
             let links: serde_json::Map<String, Value> =
                 (0..20_000).map(|i| (format!("r{i}"), json!({"href": "x"}))).collect();
@@ -416,9 +416,8 @@ async fn authorise_over(addr: &str, api_key: &str) -> String {
 /// A's retried capture of 300 captures 300, not 600.
 #[tokio::test(flavor = "multi_thread")]
 async fn idempotency_keys_are_bounded_exact_and_per_merchant() {
-    let server = payconform::sandbox::server::SandboxServer::start(Twin::default(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let server =
+        payconform::sandbox::SandboxServer::start(Twin::default(), "127.0.0.1:0".parse().unwrap()).await.unwrap();
     let addr = server.url().trim_start_matches("http://").to_string();
     let psp = authorise_over(&addr, "merchant-a").await;
     let capture = json!({"merchantAccount": "M", "originalReference": psp,
@@ -449,7 +448,7 @@ async fn idempotency_keys_are_bounded_exact_and_per_merchant() {
     for chunk in 0..8 {
         let (client, twin, b_body) = (client.clone(), twin.clone(), b_body.clone());
         tasks.push(tokio::spawn(async move {
-            for i in 0..(payconform::sandbox::idempotency::CAPACITY / 8 + 10) {
+            for i in 0..(payconform::sandbox::IDEMPOTENCY_KEYS / 8 + 10) {
                 let _ = client
                     .post(format!("{twin}/pal/servlet/Payment/v68/capture"))
                     .header("x-api-key", "merchant-b")

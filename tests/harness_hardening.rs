@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use payconform::harness::{CheckOptions, Env, RunReport, Target, run};
-use payconform::sandbox::wiremock_adapter::twin_request;
+use payconform::sandbox::twin_request;
 use payconform::sandbox::{Twin, TwinResponse};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
@@ -154,9 +154,7 @@ async fn an_unreachable_target_is_one_line_and_exit_2() {
     assert!(o.stdout.is_empty(), "nothing ran: {}", String::from_utf8_lossy(&o.stdout));
 
     // https:// against a plain-HTTP twin names TLS.
-    let srv = payconform::sandbox::server::SandboxServer::start(Twin::default(), "127.0.0.1:0".parse().unwrap())
-        .await
-        .unwrap();
+    let srv = payconform::sandbox::SandboxServer::start(Twin::default(), "127.0.0.1:0".parse().unwrap()).await.unwrap();
     let tls = srv.url().replace("http://", "https://");
     let o = tokio::task::block_in_place(|| payconform(&["check", "--target", &tls], &[]));
     let err = String::from_utf8_lossy(&o.stderr).to_string();

@@ -98,7 +98,7 @@ async fn the_live_safe_suite_passes_in_every_variance_seed() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn variance_changes_what_the_documents_leave_open() {
-    use payconform::sandbox::variance::Variance;
+    use payconform::sandbox::Variance;
     use payconform::sandbox::{TwinConfig, TwinRequest};
     use serde_json::json;
     // A seed whose rule-error name differs from the plain twin's, so a @twin-only

@@ -3,9 +3,9 @@
 //! built-in suite against it with `--target URL`, and asserts the run fails naming the
 //! operation and the JSON path (or the step) where the defect shows.
 
-use payconform::conformance::CheckKind;
+use payconform::CheckKind;
 use payconform::harness::{CheckOptions, Env, RunReport, Target, run};
-use payconform::sandbox::wiremock_adapter::twin_request;
+use payconform::sandbox::twin_request;
 use payconform::sandbox::{Twin, TwinRequest, TwinResponse};
 use serde_json::{Value, json};
 use wiremock::matchers::any;

@@ -4,8 +4,8 @@
 
 use std::process::Command;
 
+use payconform::sandbox::SandboxServer;
 use payconform::sandbox::Twin;
-use payconform::sandbox::server::SandboxServer;
 
 /// The section's code blocks, in order, as (language, text).
 fn blocks() -> Vec<(String, String)> {

@@ -8,8 +8,8 @@
 
 use std::process::Command;
 
+use payconform::sandbox::SandboxServer;
 use payconform::sandbox::Twin;
-use payconform::sandbox::server::SandboxServer;
 use serde_json::Value;
 
 fn example() -> String {

@@ -4,9 +4,9 @@
 
 use std::sync::Arc;
 
+use payconform::CheckingRecorder;
 use payconform::client::{Config, Credentials, adyen, worldpay_payments as wpp, worldpay_v7 as v7};
-use payconform::conformance::CheckingRecorder;
-use payconform::sandbox::server::SandboxServer;
+use payconform::sandbox::SandboxServer;
 use payconform::sandbox::{Twin, TwinConfig};
 use payconform::spec::Api;
 use progenitor_client::Error as PError;
@@ -515,4 +515,16 @@ async fn wiremock_adapter_lets_users_inject_faults_over_the_stateful_twin() {
     c.settle(&settle.link_data).await.unwrap();
     assert_eq!(error_name(c.settle(&settle.link_data).await.unwrap_err()), "settlementNotAllowed");
     mock.verify().await; // the fault fired exactly once
+}
+
+/// `SandboxServer::base_url` is what a client's `Config::new` takes, per API: an Adyen
+/// client connected with it authorises on the twin.
+#[tokio::test]
+async fn base_url_per_api_is_what_a_client_takes() {
+    let srv = server(TwinConfig::default()).await;
+    assert_eq!(srv.base_url(Api::Adyen), format!("{}/pal/servlet/Payment/v40", srv.url()));
+    assert_eq!(srv.base_url(Api::WorldpayV7), srv.url());
+    let listed: Vec<String> = srv.base_urls().into_iter().map(|(_, u)| u).collect();
+    assert_eq!(listed, Api::ALL.iter().map(|a| srv.base_url(*a)).collect::<Vec<_>>());
+    srv.shutdown().await;
 }

@@ -4,10 +4,10 @@
 use std::time::Duration;
 
 use base64::Engine;
+use payconform::check_exchange;
 use payconform::client::Exchange;
-use payconform::conformance::check_exchange;
-use payconform::sandbox::server::{Limits, SandboxServer};
 use payconform::sandbox::{HISTORY, Twin, TwinRequest};
+use payconform::sandbox::{Limits, SandboxServer};
 use payconform::spec::Api;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};

@@ -69,7 +69,7 @@ pub(crate) struct CheckArgs {
     /// Count only these checks' violations: status, media_type, headers,
     /// request_body, response_body, links (default: all).
     #[arg(long, value_delimiter = ',', value_name = "CHECK", value_parser = check_kind)]
-    checks: Vec<payconform::conformance::CheckKind>,
+    checks: Vec<payconform::CheckKind>,
 }
 
 impl CheckArgs {
@@ -108,9 +108,9 @@ fn parse_target(s: &str) -> Result<payconform::harness::Target, String> {
     s.parse()
 }
 
-pub(crate) fn check_kind(s: &str) -> Result<payconform::conformance::CheckKind, String> {
-    payconform::conformance::CheckKind::from_name(s).ok_or_else(|| {
-        let all: Vec<&str> = payconform::conformance::CheckKind::ALL.iter().map(|c| c.name()).collect();
+pub(crate) fn check_kind(s: &str) -> Result<payconform::CheckKind, String> {
+    payconform::CheckKind::from_name(s).ok_or_else(|| {
+        let all: Vec<&str> = payconform::CheckKind::ALL.iter().map(|c| c.name()).collect();
         format!("no check is named {s:?}; the checks are {}", all.join(", "))
     })
 }

@@ -73,8 +73,8 @@ pub(crate) struct SandboxArgs {
 
 impl SandboxArgs {
     /// The twin's configuration, the server's limits and the worker threads.
-    fn config(self) -> (payconform::sandbox::TwinConfig, payconform::sandbox::server::Limits, Option<usize>) {
-        let webhook = self.webhook_url.map(|url| payconform::sandbox::webhook::WebhookConfig {
+    fn config(self) -> (payconform::sandbox::TwinConfig, payconform::sandbox::Limits, Option<usize>) {
+        let webhook = self.webhook_url.map(|url| payconform::sandbox::WebhookConfig {
             url: url.to_string(),
             hmac_key: self.hmac_key,
             basic: self.webhook_user,
@@ -90,7 +90,7 @@ impl SandboxArgs {
             webhook,
         };
         let secs = std::time::Duration::from_secs;
-        let limits = payconform::sandbox::server::Limits {
+        let limits = payconform::sandbox::Limits {
             header_timeout: secs(self.header_timeout),
             body_timeout: secs(self.body_timeout),
             idle_timeout: secs(self.idle_timeout),
@@ -174,7 +174,7 @@ pub(crate) fn run(args: SandboxArgs) -> ExitCode {
     runtime.block_on(async move {
         let public = config.public_url.clone();
         let twin = payconform::sandbox::Twin::new(config);
-        let server = match payconform::sandbox::server::SandboxServer::start_with(twin, addr, limits).await {
+        let server = match payconform::sandbox::SandboxServer::start_with(twin, addr, limits).await {
             Ok(s) => s,
             Err(e) => {
                 eprintln!("payconform sandbox: cannot listen on {addr}: {e}");
@@ -186,7 +186,7 @@ pub(crate) fn run(args: SandboxArgs) -> ExitCode {
         // Whoever started us may stop reading stdout: a closed pipe must not take the
         // twin down, so write errors are ignored rather than panicking in println!.
         let mut out = std::io::stdout().lock();
-        for (api, url) in payconform::sandbox::wiremock_adapter::base_urls(&root) {
+        for (api, url) in payconform::sandbox::base_urls(&root) {
             let _ = writeln!(out, "{api} {url}");
         }
         let _ = out.flush();

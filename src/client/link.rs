@@ -14,16 +14,19 @@ pub struct ActionLink {
     /// The token exactly as it appears in the href (percent escapes kept);
     /// pass it as `link_data` to the generated method.
     pub link_data: String,
+    /// The href as the response gave it.
+    pub href: String,
 }
 
 impl ActionLink {
-    /// Check that the link names the expected operation (by operationId or method name).
-    pub fn expect(self, operation: &str) -> Result<Self, ClientError> {
+    /// The link, if it names `operation` (by operationId or client method name); else a
+    /// [`ClientError::BadLink`] with the href and the operation it does name.
+    pub fn require_operation(self, operation: &str) -> Result<Self, ClientError> {
         if self.operation.operation_id == operation || self.operation.method == operation {
             Ok(self)
         } else {
             Err(ClientError::BadLink {
-                href: self.link_data.clone(),
+                href: self.href.clone(),
                 reason: format!("it is a {} link, not {operation}", self.operation.operation_id),
             })
         }
@@ -56,7 +59,7 @@ pub fn parse_action_link(
     for operation in operations {
         // A link names an operation whose path has exactly one parameter: the token.
         if let Some([(_, token)]) = operation.match_path(rest).as_deref() {
-            return Ok(ActionLink { operation, link_data: token.to_string() });
+            return Ok(ActionLink { operation, link_data: token.to_string(), href: href.to_string() });
         }
     }
     Err(bad(format!("no operation of this API has the path {rest:?}")))

@@ -13,11 +13,11 @@
 //! # Ok(()) }
 //! ```
 
-pub mod report;
+mod report;
 mod steps;
 mod suggest;
-pub mod sweep;
-pub mod target;
+mod sweep;
+mod target;
 mod webhooks;
 mod world;
 
@@ -35,8 +35,12 @@ use std::time::Duration;
 
 use include_dir::{Dir, include_dir};
 
-pub use report::{Redactor, RunReport, ScenarioResult, Status, StepResult, Summary};
+pub use report::{
+    Coverage, CoverageCell, CoverageRow, CoverageTotals, ExchangeDetail, RequestDetail, ResponseDetail, RunReport,
+    ScenarioResult, Status, StepResult, Summary, ViolationRecord,
+};
 pub use run::WORLDPAY_EVENT_WAIT;
+pub use sweep::SWEEP_TAG;
 pub use target::{Endpoint, Env, Target};
 pub use world::ConformanceWorld;
 

@@ -180,7 +180,7 @@ async fn notifications(
             let receiver = super::webhooks::Receiver::start(
                 ([127, 0, 0, 1], 0).into(),
                 hmac_key.clone(),
-                crate::sandbox::server::Limits::default(),
+                crate::sandbox::Limits::default(),
             )
             .await
             .map_err(|e| HarnessError::Setup(format!("cannot start the notification receiver: {e}")))?;
@@ -192,13 +192,10 @@ async fn notifications(
                     "ADYEN_HMAC_KEY is not hexadecimal (Adyen's Customer Area shows it as hex)".into(),
                 ));
             }
-            let receiver = super::webhooks::Receiver::start(
-                addr,
-                key.trim().to_string(),
-                crate::sandbox::server::Limits::default(),
-            )
-            .await
-            .map_err(|e| HarnessError::Usage(format!("--webhook-listen {addr}: cannot listen there: {e}")))?;
+            let receiver =
+                super::webhooks::Receiver::start(addr, key.trim().to_string(), crate::sandbox::Limits::default())
+                    .await
+                    .map_err(|e| HarnessError::Usage(format!("--webhook-listen {addr}: cannot listen there: {e}")))?;
             Ok((Some(super::webhooks::Notifications { receiver, hmac_key: key.trim().to_string() }), None))
         }
         (_, listen, key) => Ok((
@@ -218,11 +215,10 @@ async fn notifications(
 async fn embedded_twin(
     opts: &CheckOptions,
     notifications: Option<&super::webhooks::Notifications>,
-) -> Result<crate::sandbox::server::SandboxServer, HarnessError> {
-    let webhook =
-        notifications.map(|n| crate::sandbox::webhook::WebhookConfig::prompt(n.receiver.url(), n.hmac_key.clone()));
+) -> Result<crate::sandbox::SandboxServer, HarnessError> {
+    let webhook = notifications.map(|n| crate::sandbox::WebhookConfig::prompt(n.receiver.url(), n.hmac_key.clone()));
     let twin = Twin::new(crate::sandbox::TwinConfig { variance: opts.variance, webhook, ..Default::default() });
-    crate::sandbox::server::SandboxServer::start(twin, ([127, 0, 0, 1], 0).into())
+    crate::sandbox::SandboxServer::start(twin, ([127, 0, 0, 1], 0).into())
         .await
         .map_err(|e| HarnessError::Setup(format!("cannot start the embedded twin: {e}")))
 }

@@ -15,7 +15,8 @@ use serde_json::Value;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
-use crate::sandbox::listen::{Limits, Listening};
+use crate::sandbox::Limits;
+use crate::sandbox::listen::Listening;
 
 /// A notification body larger than this is answered 413 and not kept.
 const MAX_BODY: usize = 1024 * 1024;

@@ -20,7 +20,7 @@ use tokio::sync::{Semaphore, watch};
 use tokio_util::task::TaskTracker;
 
 use super::conn::{Clock, Phase, TimedIo};
-pub use super::limits::Limits;
+use super::limits::Limits;
 
 /// A listener being served; [`Listening::shutdown`] drains it.
 pub(crate) struct Listening {

@@ -1,9 +1,9 @@
 //! The sandbox twin: a stateful local simulator of the three APIs.
 //!
 //! [`Twin::handle`] takes a plain [`TwinRequest`] and returns a [`TwinResponse`]; it
-//! knows no HTTP server. Two thin adapters serve it: [`wiremock_adapter`] mounts it as
-//! a wiremock `Respond` (for tests, composable with your own mocks), and [`server`] is
-//! a small hyper server for the standalone `payconform sandbox`.
+//! knows no HTTP server. Two thin adapters serve it: [`TwinResponder`] mounts it as
+//! a wiremock `Respond` (for tests, composable with your own mocks), and
+//! [`SandboxServer`] is a small hyper server for the standalone `payconform sandbox`.
 //!
 //! Per request: route by the vendors' real paths → authenticate (each credential is
 //! its own merchant) → check headers → parse and validate the body against the
@@ -21,17 +21,17 @@ use crate::spec::{Operation, SchemaViolation, spec};
 mod adyen;
 mod conn;
 mod gate;
-pub mod idempotency;
+mod idempotency;
 mod ledger;
 #[cfg(test)]
 mod ledger_props;
 mod limits;
 pub(crate) mod listen;
-pub mod server;
+mod server;
 mod token;
-pub mod variance;
-pub mod webhook;
-pub mod wiremock_adapter;
+mod variance;
+mod webhook;
+mod wiremock_adapter;
 mod worldpay;
 
 use gate::{Gateway, authenticate, gateway, parse_body, preferred};
@@ -39,7 +39,14 @@ use gate::{Gateway, authenticate, gateway, parse_body, preferred};
 /// Modifications the twin keeps per Adyen payment (older ones are dropped and counted);
 /// its inspection endpoint shows at most this many.
 pub use ledger::HISTORY;
+
+pub use idempotency::{CAPACITY as IDEMPOTENCY_KEYS, MAX_KEY_LEN as IDEMPOTENCY_KEY_MAX};
 use ledger::Ledger;
+pub use limits::Limits;
+pub use server::SandboxServer;
+pub use variance::Variance;
+pub use webhook::WebhookConfig;
+pub use wiremock_adapter::{TwinResponder, base_urls, twin_request};
 
 /// The path only payconform's twin answers (`GET`, no credentials needed) with
 /// `{"twin": "payconform"}`: the harness runs `@twin` scenarios only where it does.
@@ -132,6 +139,12 @@ impl std::fmt::Debug for TwinConfig {
 }
 
 /// The twin. Cheap to clone; clones share state.
+///
+/// [`Twin::default()`] is the twin most tests want: lenient (any well-formed credential
+/// is accepted and is its own merchant), deterministic (no variance), no notifications,
+/// at most [`DEFAULT_MAX_PAYMENTS`] payments. [`Twin::new`] takes a [`TwinConfig`] for
+/// the rest. Serve it with [`SandboxServer`], or call
+/// [`Twin::handle`] directly.
 #[derive(Clone)]
 pub struct Twin {
     inner: Arc<TwinInner>,
@@ -199,7 +212,7 @@ impl Twin {
     /// that owns `path`: 400 for a body that cannot be read as HTTP, 408 for a body
     /// that does not arrive in time, 413 for one over [`MAX_BODY`]. `spec/` lists these
     /// statuses under `x-payconform-twin-responses`.
-    pub fn protective(&self, path: &str, kind: Protective) -> TwinResponse {
+    pub(crate) fn protective(&self, path: &str, kind: Protective) -> TwinResponse {
         gateway_of(path).protective(kind)
     }
 
@@ -214,7 +227,7 @@ impl Twin {
     /// Everything that can be decided from the request line and headers alone: the
     /// route, the method, and the credentials. A server calls this before it reads a
     /// body, so that a caller without credentials never gets to park one in memory.
-    pub fn head(&self, req: &TwinRequest) -> Result<Admitted, TwinResponse> {
+    pub(crate) fn head(&self, req: &TwinRequest) -> Result<Admitted, TwinResponse> {
         let t = &*self.inner;
         if req.path == "/" && req.method == "GET" {
             return Err(TwinResponse::json(200, "application/json", index(t, req)));
@@ -254,7 +267,7 @@ impl Twin {
 
     /// The rest of the work for a request [`Twin::head`] admitted: headers that depend
     /// on the body, the body, and the gateway's rules.
-    pub fn finish(&self, admitted: &Admitted, req: &TwinRequest) -> TwinResponse {
+    pub(crate) fn finish(&self, admitted: &Admitted, req: &TwinRequest) -> TwinResponse {
         let t = &*self.inner;
         let gw = gateway(admitted.api);
         if req.body.len() > MAX_BODY {
@@ -281,7 +294,7 @@ impl Twin {
 
     /// The answer when handling a request failed unexpectedly (a bug in the twin): the
     /// vendor's documented 500, in the shape of the API that owns `path`.
-    pub fn internal_error(&self, path: &str) -> TwinResponse {
+    pub(crate) fn internal_error(&self, path: &str) -> TwinResponse {
         gateway_of(path).internal_error()
     }
 }
@@ -319,23 +332,23 @@ fn index(t: &TwinInner, req: &TwinRequest) -> Value {
 
 impl Admitted {
     /// The API.
-    pub fn api(&self) -> Api {
+    pub(crate) fn api(&self) -> Api {
         self.api
     }
     /// The operationId (`__twin` for the twin's inspection endpoint).
-    pub fn operation_id(&self) -> &str {
+    pub(crate) fn operation_id(&self) -> &str {
         self.op.map_or("__twin", |o| o.operation_id)
     }
     /// A short tag of the merchant for logs: a hash of the credential, never the
     /// credential itself.
-    pub fn merchant_tag(&self) -> String {
+    pub(crate) fn merchant_tag(&self) -> String {
         format!("{:06x}", self.merchant >> 40)
     }
 }
 
 /// A request [`Twin::head`] let through: which API and operation, and whose it is.
 #[derive(Debug, Clone)]
-pub struct Admitted {
+pub(crate) struct Admitted {
     api: Api,
     /// `None` for the twin's own inspection endpoint.
     op: Option<&'static Operation>,
@@ -346,7 +359,7 @@ pub struct Admitted {
 /// The twin's protective answers: statuses no vendor documents, declared in `spec/`
 /// under `x-payconform-twin-responses`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Protective {
+pub(crate) enum Protective {
     /// 400: the body could not be read as HTTP (e.g. a bad chunk size).
     Malformed,
     /// 405: the path exists, the method does not.

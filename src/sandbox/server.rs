@@ -27,7 +27,7 @@ use hyper::{Request, Response};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
-pub use super::listen::Limits;
+use super::limits::Limits;
 use super::listen::Listening;
 use super::{MAX_BODY, Protective, Twin, TwinRequest, TwinResponse};
 use crate::operation::Api;
@@ -70,6 +70,12 @@ impl SandboxServer {
     /// The base URL of each API.
     pub fn base_urls(&self) -> Vec<(Api, String)> {
         super::wiremock_adapter::base_urls(&self.url())
+    }
+
+    /// The base URL of one API: what a client's [`Config::new`](crate::client::Config::new)
+    /// takes (`http://127.0.0.1:PORT/pal/servlet/Payment/v40` for Adyen).
+    pub fn base_url(&self, api: Api) -> String {
+        format!("{}{}", self.url(), api.base_path())
     }
 
     /// Stop accepting, let requests in flight finish (within the drain timeout), and
