@@ -12,7 +12,7 @@ use payconform::sandbox::SandboxServer;
 use payconform::sandbox::{Twin, TwinConfig};
 use quick_xml::Reader;
 use quick_xml::events::Event;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 fn text(o: &Output) -> String {
     format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
@@ -76,9 +76,13 @@ fn check_against_the_embedded_twin_passes_and_writes_valid_reports() {
     assert_eq!(scenarios.len(), 125 + 24);
     assert!(scenarios.iter().all(|s| s["status"] == "passed"));
     let summary = &report["summary"];
-    assert_eq!(summary["passed"].as_u64(), Some(scenarios.len() as u64), "{summary}");
+    // Scenarios and the sweep have their own totals; the combined one says so.
+    assert_eq!(summary["scenarios"]["passed"].as_u64(), Some(125), "{summary}");
+    assert_eq!(summary["sweep"]["passed"].as_u64(), Some(24), "{summary}");
+    assert_eq!(summary["scenarios_and_sweep"]["passed"].as_u64(), Some(scenarios.len() as u64), "{summary}");
+    assert!(summary.get("passed").is_none(), "no unnamed total: {summary}");
     assert_eq!(
-        (&summary["failed"], &summary["violations"], &summary["transport_errors"]),
+        (&summary["scenarios_and_sweep"]["failed"], &summary["violations"], &summary["transport_errors"]),
         (&0.into(), &0.into(), &0.into())
     );
     assert_eq!(report["version"], env!("CARGO_PKG_VERSION"));
@@ -126,7 +130,8 @@ fn check_against_the_embedded_twin_passes_and_writes_valid_reports() {
     let failed: Vec<_> = doc.select(&select("p.summary span")).map(text_of).collect();
     assert!(failed.contains(&"0 failed".to_string()), "{failed:?}");
     assert_eq!(doc.select(&select("p.summary span.failed")).count(), 0, "0 failed is not painted red");
-    assert_eq!(doc.select(&select("p.summary span.neutral")).count(), 1);
+    // One summary line for the scenarios, one for the sweep.
+    assert_eq!(doc.select(&select("p.summary span.neutral")).count(), 2);
     let percents: Vec<String> = doc.select(&select("p.percent")).map(text_of).collect();
     assert_eq!(percents.len(), 3, "{percents:?}");
     assert!(
@@ -259,6 +264,24 @@ fn user_features_run_with_the_built_in_vocabulary_and_card_numbers_are_masked() 
     let report = std::fs::read_to_string(&json).unwrap();
     assert!(!out.contains("5555555555554444") && !report.contains("5555555555554444"));
     assert!(report.contains("Mastercard ****4444 authorizes"), "{report}");
+    // Your own features run alone: no sweep, unless --phases asks for it.
+    let parsed: Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(parsed["summary"]["sweep"], json!({"passed": 0, "failed": 0, "skipped": 0}), "{report}");
+    assert!(!out.contains("sweep:"), "{out}");
+    let o = payconform(
+        &[
+            "check",
+            "--features",
+            features.to_str().unwrap(),
+            "--phases",
+            "scenarios,sweep",
+            "--json",
+            json.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let parsed: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(parsed["summary"]["sweep"]["passed"], 24, "{}", text(&o));
 
     let typo = dir.path().join("typo");
     std::fs::create_dir(&typo).unwrap();
@@ -393,4 +416,17 @@ fn a_notification_that_never_arrives_fails_at_the_deadline() {
     assert_eq!(o.status.code(), Some(1), "{out}");
     assert!(out.contains("no REFUND notification for payment") && out.contains("arrived within 10 s"), "{out}");
     assert!(started.elapsed() < std::time::Duration::from_secs(60), "the wait ended at its deadline");
+}
+
+/// Where coverage is below 100%, the console names the pairs no exchange reached.
+#[test]
+fn a_partial_coverage_names_what_it_did_not_reach() {
+    let o = payconform(&["check", "--quiet", "--phases", "sweep", "--operations", "authorize"], &[]);
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    let line = out
+        .lines()
+        .find(|l| l.trim_start().starts_with("worldpay-v7 not reached: "))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(line.contains("cancel 202") && line.contains("more (see the reports)"), "{line}");
 }

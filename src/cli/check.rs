@@ -59,8 +59,9 @@ pub(crate) struct CheckArgs {
     #[arg(long, value_name = "ADDR")]
     webhook_listen: Option<std::net::SocketAddr>,
     /// What to run: the Gherkin scenarios, the sweep generated from the spec (every
-    /// documented status of every operation), or both.
-    #[arg(long, value_delimiter = ',', value_enum, default_values_t = [Phase::Scenarios, Phase::Sweep])]
+    /// documented status of every operation), or both [default: both; with
+    /// --features, only your scenarios]
+    #[arg(long, value_delimiter = ',', value_enum)]
     phases: Vec<Phase>,
     /// Sweep only these operations (operationId or method name; repeatable or
     /// comma-separated).
@@ -77,8 +78,14 @@ impl CheckArgs {
     fn options(self) -> (payconform::harness::CheckOptions, Reports) {
         let mut opts = payconform::harness::CheckOptions::new(self.target);
         opts.webhook_listen = self.webhook_listen;
-        opts.scenarios = self.phases.contains(&Phase::Scenarios);
-        opts.sweep = self.phases.contains(&Phase::Sweep);
+        // Your own feature files run alone unless --phases asks for the sweep too.
+        let phases = match (self.phases.is_empty(), self.features.is_empty()) {
+            (false, _) => self.phases,
+            (true, true) => vec![Phase::Scenarios, Phase::Sweep],
+            (true, false) => vec![Phase::Scenarios],
+        };
+        opts.scenarios = phases.contains(&Phase::Scenarios);
+        opts.sweep = phases.contains(&Phase::Sweep);
         opts.operations = self.operations;
         opts.checks = self.checks;
         opts.tags = self.tags;

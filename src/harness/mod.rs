@@ -37,7 +37,7 @@ use include_dir::{Dir, include_dir};
 
 pub use report::{
     Coverage, CoverageCell, CoverageRow, CoverageTotals, ExchangeDetail, RequestDetail, ResponseDetail, RunReport,
-    ScenarioResult, Status, StepResult, Summary, ViolationRecord,
+    ScenarioResult, Status, StepResult, Summary, Totals, ViolationRecord,
 };
 pub use run::WORLDPAY_EVENT_WAIT;
 pub use sweep::SWEEP_TAG;

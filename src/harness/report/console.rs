@@ -4,6 +4,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use super::{RunReport, ScenarioResult, Status};
+
+/// Unreached (operation, status) pairs the console names per API; the reports list all.
+const UNREACHED_SHOWN: usize = 8;
 use crate::operation::Api;
 
 impl RunReport {
@@ -27,14 +30,12 @@ impl RunReport {
     /// The scenarios' and the sweep's counts, and the coverage per API.
     fn write_totals(&self, s: &mut String) {
         let secs = self.duration_ms as f64 / 1000.0;
-        let is_sweep = |sc: &&ScenarioResult| sc.tags.iter().any(|t| t == crate::harness::sweep::SWEEP_TAG);
-        let tally = |sweep: bool| {
-            let of = |st: Status| self.scenarios.iter().filter(|sc| is_sweep(sc) == sweep && sc.status == st).count();
-            (of(Status::Passed), of(Status::Failed), of(Status::Skipped))
-        };
-        let (p, f, k) = tally(false);
+        let is_sweep = |sc: &&ScenarioResult| sc.is_sweep();
+        let t = self.summary.scenarios;
+        let (p, f, k) = (t.passed, t.failed, t.skipped);
         let _ = writeln!(s, "scenarios: {p} passed, {f} failed, {k} skipped ({} total) in {secs:.2} s", p + f + k);
-        let (p, f, k) = tally(true);
+        let t = self.summary.sweep;
+        let (p, f, k) = (t.passed, t.failed, t.skipped);
         if p + f + k == 0 {
             return;
         }
@@ -60,6 +61,20 @@ impl RunReport {
             })
             .collect();
         let _ = writeln!(s, "coverage of documented (operation, status) pairs: {}", per_api.join(", "));
+        // Name the pairs behind a coverage below 100%, a few per API.
+        for c in self.coverage.iter().filter(|c| c.totals.exercised > 0 && c.totals.exercised < c.totals.documented) {
+            let missed: Vec<String> = c
+                .rows
+                .iter()
+                .flat_map(|r| r.cells.iter().filter(|x| x.documented && x.count == 0).map(move |x| (r, x)))
+                .map(|(r, x)| format!("{} {}", r.operation, x.status))
+                .collect();
+            let shown = missed.iter().take(UNREACHED_SHOWN).cloned().collect::<Vec<_>>().join(", ");
+            let more = missed.len().saturating_sub(UNREACHED_SHOWN);
+            let more = if more > 0 { format!(" and {more} more (see the reports)") } else { String::new() };
+            let api = Api::from_name(&c.api).map_or(c.api.as_str(), |a| a.short_name());
+            let _ = writeln!(s, "  {api} not reached: {shown}{more}");
+        }
     }
 
     /// Exchanges checked; violations by operation and by check.

@@ -103,16 +103,41 @@ pub struct RunReport {
 /// A run's counts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Summary {
-    /// Scenarios that passed.
-    pub passed: usize,
-    /// Scenarios that failed.
-    pub failed: usize,
-    /// Scenarios that were skipped.
-    pub skipped: usize,
+    /// The Gherkin scenarios (outline rows counted), the sweep's entries left out.
+    pub scenarios: Totals,
+    /// The sweep: one entry per operation it checked.
+    pub sweep: Totals,
+    /// Both together, as the report's `scenarios` list holds them.
+    pub scenarios_and_sweep: Totals,
     /// Spec violations found.
     pub violations: usize,
     /// Transport failures (no answer, or one that broke off), not counted as violations.
     pub transport_errors: usize,
+}
+
+/// How many passed, failed and were skipped.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    /// Passed.
+    pub passed: usize,
+    /// Failed.
+    pub failed: usize,
+    /// Skipped.
+    pub skipped: usize,
+}
+
+impl Totals {
+    fn of<'a>(results: impl Iterator<Item = &'a ScenarioResult>) -> Totals {
+        let mut t = Totals::default();
+        for r in results {
+            match r.status {
+                Status::Passed => t.passed += 1,
+                Status::Failed => t.failed += 1,
+                Status::Skipped => t.skipped += 1,
+            }
+        }
+        t
+    }
 }
 
 /// What a report says about the run itself.
@@ -159,6 +184,11 @@ impl Budget {
 }
 
 impl ScenarioResult {
+    /// Whether this is one of the sweep's entries (tagged `sweep`), not a scenario.
+    pub fn is_sweep(&self) -> bool {
+        self.tags.iter().any(|t| t == crate::harness::SWEEP_TAG)
+    }
+
     /// One scenario's result from what was planned, what ran and the exchanges it made.
     fn build(p: &Planned, s: Seen, records: &[ExchangeRecord], r: &Redactor, budget: &mut Budget) -> ScenarioResult {
         let steps: Vec<StepResult> = s
@@ -259,11 +289,10 @@ impl RunReport {
             all.extend(records.into_iter().filter(|e| e.transport.is_none()));
         }
         let coverage = Api::ALL.iter().map(|&api| Coverage::build(api, &all, twin)).collect();
-        let count = |st: Status| scenarios.iter().filter(|s: &&ScenarioResult| s.status == st).count();
         let summary = Summary {
-            passed: count(Status::Passed),
-            failed: count(Status::Failed),
-            skipped: count(Status::Skipped),
+            scenarios: Totals::of(scenarios.iter().filter(|s| !s.is_sweep())),
+            sweep: Totals::of(scenarios.iter().filter(|s| s.is_sweep())),
+            scenarios_and_sweep: Totals::of(scenarios.iter()),
             violations: scenarios.iter().map(|s| s.violations.len()).sum(),
             transport_errors: scenarios.iter().map(|s| s.transport_errors.len()).sum(),
         };
@@ -283,15 +312,15 @@ impl RunReport {
         self.scenarios.iter().filter(|x| x.status == s).count()
     }
 
-    /// Scenarios that passed.
+    /// Scenarios and sweep entries that passed.
     pub fn passed_count(&self) -> usize {
         self.count(Status::Passed)
     }
-    /// Scenarios that failed.
+    /// Scenarios and sweep entries that failed.
     pub fn failed_count(&self) -> usize {
         self.count(Status::Failed)
     }
-    /// Scenarios that were skipped.
+    /// Scenarios and sweep entries that were skipped.
     pub fn skipped_count(&self) -> usize {
         self.count(Status::Skipped)
     }
@@ -330,7 +359,13 @@ mod tests {
         let report = RunReport {
             version: "0".into(),
             started_at: "2026-01-01T00:00:00Z".into(),
-            summary: Summary { passed: 0, failed: 1, skipped: 0, violations: 5, transport_errors: 0 },
+            summary: Summary {
+                scenarios: Totals { passed: 0, failed: 1, skipped: 0 },
+                sweep: Totals::default(),
+                scenarios_and_sweep: Totals { passed: 0, failed: 1, skipped: 0 },
+                violations: 5,
+                transport_errors: 0,
+            },
             target: "t".into(),
             duration_ms: 1,
             exchanges: 1,

@@ -126,15 +126,16 @@ impl RunReport {
                 body {
                     h1 { "payconform check" }
                     p { "Target: " code { (self.target) } }
-                    p.summary {
-                        span.passed { (self.passed_count()) " passed" } ", "
-                        // "0 failed" is no alarm: neutral, not red.
-                        span class=(if self.failed_count() > 0 { "failed" } else { "neutral" }) {
-                            (self.failed_count()) " failed"
-                        } ", "
-                        span.skipped { (self.skipped_count()) " skipped" }
-                        " · " (self.exchanges) " exchanges checked in " (format!("{:.2}", self.duration_ms as f64 / 1000.0)) " s"
+                    @for (what, t) in [("scenarios", self.summary.scenarios), ("sweep", self.summary.sweep)] {
+                        p.summary {
+                            (what) ": "
+                            span.passed { (t.passed) " passed" } ", "
+                            // "0 failed" is no alarm: neutral, not red.
+                            span class=(if t.failed > 0 { "failed" } else { "neutral" }) { (t.failed) " failed" } ", "
+                            span.skipped { (t.skipped) " skipped" }
+                        }
                     }
+                    p { (self.exchanges) " exchanges checked in " (format!("{:.2}", self.duration_ms as f64 / 1000.0)) " s" }
                     @let by_op = self.violations_by_operation();
                     @if !by_op.is_empty() {
                         h2 { "Violations by operation" }
