@@ -118,18 +118,18 @@ impl Collector {
         } else {
             "ok  "
         };
-        eprintln!("[{:>3}/{}] {mark} {}:{} {}", self.done, self.total, p.path, p.line, self.redactor.clean(&p.name));
-        if let Some(f) = failed {
-            let msg = super::world::shorten(
-                &self.redactor.clean(f.message.as_deref().unwrap_or("")),
-                super::report::MAX_MESSAGE,
-            );
-            let text = self.redactor.clean(&f.text);
-            eprintln!("           {text}\n           {}", msg.replace('\n', "\n           "));
-        }
-        for v in &violations {
-            eprintln!("           - {v}");
-        }
+        // One line per scenario; a failure's message and violations are printed once, in
+        // the summary at the end.
+        let step = failed.map(|f| format!(" at: {}", self.redactor.clean(&f.text))).unwrap_or_default();
+        let found = if violations.is_empty() { String::new() } else { format!(" ({} violation(s))", violations.len()) };
+        eprintln!(
+            "[{:>3}/{}] {mark} {}:{} {}{step}{found}",
+            self.done,
+            self.total,
+            p.path,
+            p.line,
+            self.redactor.clean(&p.name)
+        );
     }
 }
 

@@ -111,21 +111,56 @@ pub(crate) fn help(step: &str) -> String {
         out.push_str("; amounts are integers in minor units (10.00 GBP is written 1000 GBP)");
     }
     let shape = shape_of(step).replace("authorise", "authorize").replace("Authorise", "authorize");
-    let best = vocabulary()
-        .iter()
-        .map(|v| (strsim::normalized_levenshtein(&shape.to_lowercase(), &unnamed(v).to_lowercase()), v))
-        .max_by(|a, b| a.0.total_cmp(&b.0));
-    if let Some((score, entry)) = best
-        && score >= 0.6
-    {
-        out.push_str(&format!("; did you mean `{entry}`?"));
+    // A step whose words fit an entry but whose value does not (`the adyen-v40 API`):
+    // that entry, with the words its parameter admits.
+    let loose = vocabulary().iter().find(|v| loosely(v).is_match(step));
+    let best = vocabulary().iter().map(|v| (likeness(&shape, v), v)).max_by(|a, b| a.0.total_cmp(&b.0));
+    let entry = match (loose, best) {
+        (Some(entry), _) => Some((entry, true)),
+        (None, Some((score, entry))) => Some((entry, score >= 0.6)),
+        (None, None) => None,
+    };
+    match entry {
+        Some((entry, true)) => out.push_str(&format!("; did you mean `{entry}`?")),
+        // The words differ too much for a did-you-mean; the nearest step still helps.
+        Some((entry, false)) => out.push_str(&format!("; the nearest step is `{entry}`")),
+        None => {}
+    }
+    if let Some((entry, _)) = entry {
         // The words a typed parameter admits, for each one in the entry.
         for p in super::steps::parameters().iter().filter(|p| entry.contains(&format!("{{{}}}", p.name))) {
             out.push_str(&format!(" ({{{}}} is {})", p.name, p.words));
         }
     }
-    out.push_str(" (the step vocabulary is in the README)");
+    out.push_str(" (the step vocabulary is in docs/steps.md)");
     out
+}
+
+/// How alike a step's shape and an entry are, 0 to 1: their edit distance, and for a
+/// step whose words differ, the words they share, a typed parameter counting as each
+/// word it admits (`I refund 700` shares `refund` with `I partially {partial} {int} …`).
+fn likeness(shape: &str, entry: &str) -> f64 {
+    let edits = strsim::normalized_levenshtein(&shape.to_lowercase(), &unnamed(entry).to_lowercase());
+    let admitted = |word: &str| -> Vec<String> {
+        match word.strip_prefix('{').and_then(|w| w.strip_suffix('}')) {
+            Some(name) => super::steps::parameters()
+                .iter()
+                .filter(|p| p.name == name)
+                .flat_map(|p| p.words.split([',', ' ', '`']).filter(|w| w.len() > 2).map(str::to_lowercase))
+                .collect(),
+            None => vec![word.to_lowercase()],
+        }
+    };
+    let theirs: std::collections::BTreeSet<String> = entry.split(' ').flat_map(admitted).collect();
+    let ours: Vec<String> = shape.split(' ').filter(|w| *w != "{}" && w.len() > 1).map(str::to_lowercase).collect();
+    let shared = ours.iter().filter(|w| theirs.contains(*w)).count() as f64 / ours.len().max(1) as f64;
+    edits.max(0.5 * edits + 0.5 * shared)
+}
+
+/// An entry as a regex in which each parameter takes any one word or quoted string.
+fn loosely(entry: &str) -> Regex {
+    let parts: Vec<String> = unnamed(entry).split("{}").map(regex::escape).collect();
+    Regex::new(&format!("^{}$", parts.join(r#"(?:"[^"]*"|\S+)"#))).expect("an escaped entry is a valid regex")
 }
 
 /// The first line (1-based) whose first word looks like a misspelled Gherkin keyword,
@@ -215,5 +250,13 @@ mod tests {
         assert!(vocabulary().iter().all(|v| !v.contains("{}")), "every parameter is named: {:?}", vocabulary());
         assert!(help("I authorize 10.00 GBP").contains("integers in minor units"));
         assert!(!help("the moon is made of cheese and stars").contains("did you mean"));
+        // Words that fit an entry with a value it does not take: that entry and its words.
+        let h = help("the adyen-v40 API");
+        assert!(h.contains("did you mean `the {api} API`?") && h.contains("worldpay-v7"), "{h}");
+        // Words that differ: the step sharing them, a typed parameter's words counted.
+        let h = help("I refund 700");
+        assert!(h.contains("`I partially {partial} {int}`"), "{h}");
+        let h = help("the payment flies to the moon");
+        assert!(h.contains("the nearest step is `"), "a far step still gets the nearest: {h}");
     }
 }

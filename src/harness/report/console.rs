@@ -5,6 +5,9 @@ use std::fmt::Write as _;
 
 use super::{RunReport, ScenarioResult, Status};
 
+/// Bytes of a failure's reason on the console; the reports have all of it.
+const CONSOLE_REASON: usize = 400;
+
 /// Unreached (operation, status) pairs the console names per API; the reports list all.
 const UNREACHED_SHOWN: usize = 8;
 use crate::operation::Api;
@@ -131,7 +134,8 @@ impl RunReport {
             let reason = sc.reason.as_deref().unwrap_or("");
             if sc.violations.is_empty() {
                 let first = reason.lines().take(4).collect::<Vec<_>>().join("\n    ");
-                let _ = writeln!(s, "    {first}");
+                // The body an answer carried is shortened here; the reports keep it.
+                let _ = writeln!(s, "    {}", crate::harness::world::shorten(&first, CONSOLE_REASON));
                 continue;
             }
             let step = reason.split_once(": ").map_or(reason, |(step, _)| step);

@@ -99,6 +99,22 @@ fn offered(w: &ConformanceWorld) -> Result<Vec<String>, String> {
         .collect())
 }
 
+/// A hint when a missing name is an offered relation without its prefix (`settle` for
+/// `cardPayments:settle`).
+fn prefix_hint(missing: &[String], got: &[String]) -> String {
+    let fixed: Vec<&String> = missing
+        .iter()
+        .filter_map(|m| got.iter().find(|g| g.rsplit_once(':').is_some_and(|(_, rel)| rel == m)))
+        .collect();
+    match fixed.as_slice() {
+        [] => String::new(),
+        f => format!(
+            "; v7 relations carry their prefix: write {}",
+            f.iter().map(|r| format!("{r:?}")).collect::<Vec<_>>().join(", ")
+        ),
+    }
+}
+
 fn list(names: &str) -> Vec<String> {
     if names.trim() == "none" {
         return vec![];
@@ -113,7 +129,11 @@ fn list(names: &str) -> Vec<String> {
 async fn next_actions_include(w: &mut ConformanceWorld, expected: String) -> Result<(), String> {
     let got = offered(w)?;
     let missing: Vec<String> = list(&expected).into_iter().filter(|a| !got.contains(a)).collect();
-    if missing.is_empty() { Ok(()) } else { Err(format!("the next actions {got:?} lack {missing:?}")) }
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(format!("the next actions {got:?} lack {missing:?}{}", prefix_hint(&missing, &got)))
+    }
 }
 
 /// `Then the next actions do not include "cardPayments:cancel"`: live-safe, where a
