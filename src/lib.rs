@@ -106,6 +106,12 @@ pub mod spec;
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
+/// The Rust examples of the reference in `docs/`, compiled as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/clients.md")]
+#[doc = include_str!("../docs/twin.md")]
+pub struct DocsDoctests;
+
 // The front door: the names a user needs, from the modules above.
 pub use client::{
     ActionLink, ClientError, Config, Credentials, Exchange, Recorder, adyen, worldpay_payments, worldpay_v7,

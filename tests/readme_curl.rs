@@ -1,4 +1,4 @@
-//! The README's "Try it with curl" section is true: each of its shell blocks runs
+//! The twin reference's "Try it with curl" section (docs/twin.md) is true: each of its shell blocks runs
 //! against a twin, and every line of the abridged answer after it appears in what the
 //! twin sent back. Needs `curl` and `sed` (`.ci/run` installs curl where it is missing).
 
@@ -9,9 +9,9 @@ use payconform::sandbox::Twin;
 
 /// The section's code blocks, in order, as (language, text).
 fn blocks() -> Vec<(String, String)> {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let section = readme.split("### Try it with curl").nth(1).expect("a Try it with curl section");
-    let section = section.split("\n### ").next().unwrap();
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/twin.md")).unwrap();
+    let section = readme.split("## Try it with curl").nth(1).expect("a Try it with curl section");
+    let section = section.split("\n## ").next().unwrap();
     let mut out = Vec::new();
     let mut parts = section.split("```").skip(1);
     while let Some(block) = parts.next() {

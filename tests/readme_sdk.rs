@@ -1,4 +1,4 @@
-//! The README's Python example runs, unmodified but for the address, with Adyen's
+//! The twin reference's Python example (docs/twin.md) runs, unmodified but for the address, with Adyen's
 //! official Python library against a twin: authorise, capture, refund and cancel on the
 //! SDK's default `/pal/servlet/Payment/v68` path, and the twin records them.
 //!
@@ -13,7 +13,7 @@ use payconform::sandbox::Twin;
 use serde_json::Value;
 
 fn example() -> String {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/twin.md")).unwrap();
     let section = readme.split("**Adyen's official SDKs**").nth(1).expect("an SDK section");
     let block = section.split("```python\n").nth(1).expect("a python block");
     block.split("```").next().unwrap().to_string()
@@ -26,7 +26,7 @@ async fn the_readme_python_sdk_example_runs_against_the_twin() {
     if !has_sdk {
         assert!(
             std::env::var_os("CI").is_none(),
-            "CI must run the README's SDK example: set PAYCONFORM_PYTHON to a Python with the Adyen package"
+            "CI must run the SDK example in docs/twin.md: set PAYCONFORM_PYTHON to a Python with the Adyen package"
         );
         // Written past the test harness's capture (which takes only `eprintln!`), so that
         // a skip shows in `cargo test`'s output instead of passing as a silent `ok`.
@@ -34,7 +34,7 @@ async fn the_readme_python_sdk_example_runs_against_the_twin() {
         let _ = writeln!(
             std::io::stderr(),
             "SKIPPED the_readme_python_sdk_example_runs_against_the_twin: {python} has no Adyen package \
-             (pip install Adyen), so the README's SDK example was not run"
+             (pip install Adyen), so the SDK example in docs/twin.md was not run"
         );
         return;
     }

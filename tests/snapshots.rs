@@ -1,7 +1,8 @@
-//! Snapshots of the operation tables generated from `spec/` (not of progenitor's code):
-//! the operation table build.rs emits per API, with each operation's action and the next
-//! actions each documented status may carry. A spec edit that changes them shows here
-//! as a diff a reviewer can read. To accept a change:
+//! Snapshots of what build.rs generates from `spec/` (not of progenitor's code): the
+//! operation table per API, with each operation's action and the next actions each
+//! documented status may carry; and the shape of the generated types, one line per
+//! field of each schema (its type, and whether it is required). A spec edit that changes
+//! either shows here as a diff a reviewer can read. To accept a change:
 //! `PAYCONFORM_UPDATE_SNAPSHOTS=1 cargo test --test snapshots`.
 
 use std::fmt::Write as _;
@@ -42,13 +43,53 @@ fn table(api: Api) -> String {
     out
 }
 
+/// The shape of the types generated from a spec: every component schema (each one a
+/// generated type) with its fields, and the fields of the objects inside them.
+fn types(api: Api) -> String {
+    let doc: serde_json::Value = serde_yaml::from_str(api.source()).expect("the spec parses");
+    let mut out = String::new();
+    for (name, schema) in doc["components"]["schemas"].as_object().into_iter().flatten() {
+        let _ = writeln!(out, "{name}: {}", kind(schema));
+        fields(schema, "  ", &mut out);
+    }
+    out
+}
+
+/// What a schema is, in a few words: a `$ref`'s target, a type with its enum's size,
+/// or the branches of a `oneOf`/`anyOf`.
+fn kind(s: &serde_json::Value) -> String {
+    if let Some(r) = s["$ref"].as_str() {
+        return r.rsplit('/').next().unwrap_or(r).to_string();
+    }
+    for key in ["oneOf", "anyOf", "allOf"] {
+        if let Some(branches) = s[key].as_array() {
+            return format!("{key}({})", branches.iter().map(kind).collect::<Vec<_>>().join(" | "));
+        }
+    }
+    let ty = s["type"].as_str().unwrap_or("any");
+    match (s["enum"].as_array(), ty) {
+        (Some(e), _) => format!("{ty} enum of {}", e.len()),
+        (None, "array") => format!("array of {}", kind(&s["items"])),
+        (None, _) => ty.to_string(),
+    }
+}
+
+fn fields(s: &serde_json::Value, indent: &str, out: &mut String) {
+    let required: Vec<&str> = s["required"].as_array().into_iter().flatten().filter_map(|v| v.as_str()).collect();
+    for (field, f) in s["properties"].as_object().into_iter().flatten() {
+        let req = if required.contains(&field.as_str()) { " (required)" } else { "" };
+        let _ = writeln!(out, "{indent}{field}: {}{req}", kind(f));
+        let inner = if f["type"] == "array" { &f["items"] } else { f };
+        fields(inner, &format!("{indent}  "), out);
+    }
+}
+
 #[test]
-fn generated_operation_tables_match_their_snapshots() {
+fn generated_operation_tables_and_types_match_their_snapshots() {
     let update = std::env::var_os("PAYCONFORM_UPDATE_SNAPSHOTS").is_some();
     let mut stale = Vec::new();
-    for api in Api::ALL {
-        let got = table(api);
-        let path = format!("{}/tests/snapshots/{}.txt", env!("CARGO_MANIFEST_DIR"), api.name());
+    for (api, kind, got) in Api::ALL.into_iter().flat_map(|a| [(a, "", table(a)), (a, ".types", types(a))]) {
+        let path = format!("{}/tests/snapshots/{}{kind}.txt", env!("CARGO_MANIFEST_DIR"), api.name());
         if update {
             std::fs::write(&path, &got).unwrap();
             continue;
@@ -61,7 +102,7 @@ fn generated_operation_tables_match_their_snapshots() {
     }
     assert!(
         stale.is_empty(),
-        "generated operation tables changed (PAYCONFORM_UPDATE_SNAPSHOTS=1 cargo test --test snapshots accepts it):\n{}",
+        "generated operation tables or types changed (PAYCONFORM_UPDATE_SNAPSHOTS=1 cargo test --test snapshots accepts it):\n{}",
         stale.join("\n\n")
     );
 }

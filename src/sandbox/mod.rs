@@ -31,6 +31,7 @@ mod server;
 mod token;
 mod variance;
 mod webhook;
+#[cfg(feature = "wiremock")]
 mod wiremock_adapter;
 mod worldpay;
 
@@ -46,7 +47,18 @@ pub use limits::Limits;
 pub use server::SandboxServer;
 pub use variance::Variance;
 pub use webhook::WebhookConfig;
-pub use wiremock_adapter::{TwinResponder, base_urls, twin_request};
+/// The wiremock crate the adapter is built on, at the version it needs: mount your own
+/// mocks beside the twin with it, without a dependency of your own.
+#[cfg(feature = "wiremock")]
+pub use wiremock;
+#[cfg(feature = "wiremock")]
+pub use wiremock_adapter::{TwinResponder, twin_request};
+
+/// The base URL of each API on a server at `root` (e.g. `http://127.0.0.1:4010`).
+pub fn base_urls(root: &str) -> Vec<(Api, String)> {
+    let root = root.trim_end_matches('/');
+    Api::ALL.iter().map(|a| (*a, format!("{root}{}", a.base_path()))).collect()
+}
 
 /// The path only payconform's twin answers (`GET`, no credentials needed) with
 /// `{"twin": "payconform"}`: the harness runs `@twin` scenarios only where it does.

@@ -69,7 +69,7 @@ impl SandboxServer {
 
     /// The base URL of each API.
     pub fn base_urls(&self) -> Vec<(Api, String)> {
-        super::wiremock_adapter::base_urls(&self.url())
+        super::base_urls(&self.url())
     }
 
     /// The base URL of one API: what a client's [`Config::new`](crate::client::Config::new)

@@ -8,7 +8,6 @@ use wiremock::matchers::any;
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
 use super::{Twin, TwinRequest};
-use crate::operation::Api;
 
 /// Answers every request from the twin.
 #[derive(Clone)]
@@ -71,10 +70,4 @@ impl Twin {
         twin.mount(&server).await;
         (server, twin)
     }
-}
-
-/// The base URL of each API on a server at `root` (e.g. `http://127.0.0.1:4010`).
-pub fn base_urls(root: &str) -> Vec<(Api, String)> {
-    let root = root.trim_end_matches('/');
-    Api::ALL.iter().map(|a| (*a, format!("{root}{}", a.base_path()))).collect()
 }
