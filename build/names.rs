@@ -64,14 +64,15 @@ pub fn deref<'a>(doc: &'a Value, v: &'a Value) -> &'a Value {
 }
 
 /// The name beside a dangling `$ref` target that is nearest to it (`Eror` → `Error`),
-/// for a did-you-mean: the target's siblings under the same parent, within three edits.
+/// for a did-you-mean: the target's siblings under the same parent, within three edits
+/// or starting with it (`CancelReq` → `CancelRequest`).
 pub fn nearest_ref(doc: &Value, target: &str) -> Option<String> {
     let (parent, name) = target.strip_prefix('#')?.rsplit_once('/')?;
     let siblings = doc.pointer(parent)?.as_object()?;
     siblings
         .keys()
         .map(|k| (strsim::levenshtein(k, name), k))
-        .filter(|(d, _)| *d <= 3)
+        .filter(|(d, k)| *d <= 3 || k.starts_with(name))
         .min()
         .map(|(_, k)| format!("#{parent}/{k}"))
 }

@@ -215,3 +215,20 @@ fn the_operation_table_names_each_operation_once_in_the_enum_and_the_rows() {
     assert_eq!(table.matches("operation_id: \"makeThing\"").count(), 1, "{table}");
     assert!(table.contains("request_media_type: Some(\"application/vnd.acme+json\")"), "{table}");
 }
+
+/// The broken-spec example in docs/specs.md is what a build prints for that edit.
+#[test]
+fn the_documented_spec_error_is_the_real_one() {
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/specs.md")).unwrap();
+    let shown = docs.lines().find(|l| l.starts_with("error: spec/adyen-payment-v40.yaml")).expect("an example error");
+    let file = "spec/adyen-payment-v40.yaml";
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/spec/adyen-payment-v40.yaml")).unwrap();
+    let broken = text.replacen(
+        "{ $ref: \"#/components/schemas/CancelRequest\" }",
+        "{ $ref: \"#/components/schemas/CancelReq\" }",
+        1,
+    );
+    assert_ne!(broken, text, "the spec has the ref the example breaks");
+    let Err(e) = generate::generate(file, &broken) else { panic!("a dangling ref fails") };
+    assert_eq!(format!("error: {e}"), shown);
+}
