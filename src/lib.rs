@@ -116,10 +116,7 @@ pub struct DocsDoctests;
 pub use client::{
     ActionLink, ClientError, Config, Credentials, Exchange, Recorder, adyen, worldpay_payments, worldpay_v7,
 };
-pub use conformance::{
-    CheckKind, CheckingRecorder, MAX_VIOLATIONS_PER_EXCHANGE, Side, Violation, cap_violations, check_exchange,
-    next_actions,
-};
+pub use conformance::{CheckKind, CheckingRecorder, MAX_VIOLATIONS_PER_EXCHANGE, Side, Violation, check_exchange};
 #[cfg(feature = "harness")]
 pub use harness::{CheckOptions, HarnessError, RunReport, Target, run};
 pub use operation::{Action, Api};

@@ -134,7 +134,7 @@ fn stands_for(v: &Violation) -> usize {
 /// Keep the first [`MAX_VIOLATIONS_PER_EXCHANGE`] violations and add one that counts the
 /// rest (named by the first left out: its check, side and status). Capping twice counts
 /// right: a counting violation left out adds its own count.
-pub fn cap_violations(mut v: Vec<Violation>) -> Vec<Violation> {
+pub(crate) fn cap_violations(mut v: Vec<Violation>) -> Vec<Violation> {
     let counted = v.len() == MAX_VIOLATIONS_PER_EXCHANGE + 1 && stands_for(&v[MAX_VIOLATIONS_PER_EXCHANGE]) > 1;
     if v.len() <= MAX_VIOLATIONS_PER_EXCHANGE || counted {
         return v;
@@ -176,7 +176,7 @@ pub fn check_exchange(api: Api, ex: &Exchange) -> Vec<Violation> {
 
 /// The next actions a response offers, with their JSONPath: v7 `_links` relations
 /// (but `curies`), Payments API `_actions`. Adyen has none.
-pub fn next_actions(api: Api, body: &Value) -> Vec<(String, &str)> {
+pub(crate) fn next_actions(api: Api, body: &Value) -> Vec<(String, &str)> {
     let (key, skip): (&str, &[&str]) = match api {
         Api::WorldpayV7 => ("_links", &["curies"]),
         Api::WorldpayPayments => ("_actions", &[]),

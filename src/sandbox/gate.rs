@@ -4,13 +4,12 @@
 //! [`Gateway`] trait is what differs per API; the passes are written once.
 
 use super::{Ctx, Protective, TwinInner, TwinRequest, TwinResponse};
-use crate::operation::Api;
 use crate::spec::{Operation, SchemaViolation};
 use serde_json::Value;
 use std::hash::{Hash, Hasher};
 
 /// One API as the twin serves it: its error shapes at the gate and its rules. The
-/// Worldpay APIs share one implementation (`super::worldpay::Worldpay`), Adyen has its own.
+/// Worldpay APIs share one implementation, Adyen has its own; `sandbox::gateway` picks.
 pub(crate) trait Gateway: Sync {
     /// 401: no or unacceptable credentials.
     fn unauthorized(&self) -> TwinResponse;
@@ -51,15 +50,6 @@ pub(crate) trait Gateway: Sync {
         body: &Value,
         req: &TwinRequest,
     ) -> TwinResponse;
-}
-
-/// The gateway serving `api`.
-pub(crate) fn gateway(api: Api) -> &'static dyn Gateway {
-    match api {
-        Api::WorldpayV7 => &super::worldpay::Worldpay(Api::WorldpayV7),
-        Api::WorldpayPayments => &super::worldpay::Worldpay(Api::WorldpayPayments),
-        Api::Adyen => &super::adyen::Adyen,
-    }
 }
 
 /// A merchant is a hash of its kind of credential and the credential itself.

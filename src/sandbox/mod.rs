@@ -35,7 +35,7 @@ mod webhook;
 mod wiremock_adapter;
 mod worldpay;
 
-use gate::{Gateway, authenticate, gateway, parse_body, preferred};
+use gate::{Gateway, authenticate, parse_body, preferred};
 
 /// Modifications the twin keeps per Adyen payment (older ones are dropped and counted);
 /// its inspection endpoint shows at most this many.
@@ -58,6 +58,16 @@ pub use wiremock_adapter::{TwinResponder, twin_request};
 pub fn base_urls(root: &str) -> Vec<(Api, String)> {
     let root = root.trim_end_matches('/');
     Api::ALL.iter().map(|a| (*a, format!("{root}{}", a.base_path()))).collect()
+}
+
+/// The gateway serving `api` (here, above both the gate and the gateways, so that
+/// the gate does not depend on what implements it).
+fn gateway(api: Api) -> &'static dyn Gateway {
+    match api {
+        Api::WorldpayV7 => &worldpay::Worldpay(Api::WorldpayV7),
+        Api::WorldpayPayments => &worldpay::Worldpay(Api::WorldpayPayments),
+        Api::Adyen => &adyen::Adyen,
+    }
 }
 
 /// The path only payconform's twin answers (`GET`, no credentials needed) with
