@@ -124,7 +124,7 @@ fn without_secret(e: &clap::Error, line: &str) -> String {
 }
 
 fn lint(dir: Option<PathBuf>) -> ExitCode {
-    for api in payconform::spec::Api::ALL {
+    for api in payconform::Api::ALL {
         if let Err(e) = payconform::spec::load(api, api.source()) {
             println!("{e}");
             return ExitCode::FAILURE;
