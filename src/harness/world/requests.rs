@@ -33,6 +33,20 @@ pub(crate) fn authorization(
     authorization_with(w, amount, currency, &AuthOptions::default())
 }
 
+/// A Worldpay plain card of instrument type `kind` (v7 `card/plain`, Payments API
+/// `plain`) and the `value` of `amount` `currency`, as both APIs spell them.
+fn worldpay_card_and_value(kind: &str, amount: i64, currency: &str, o: &AuthOptions) -> (Value, Value) {
+    let mut card = json!({"type": kind, "cardNumber": WORLDPAY_CARD, "expiryDate": {"month": 5, "year": 2030}});
+    if let Some(h) = &o.holder {
+        card["cardHolderName"] = json!(h);
+    }
+    let mut value = json!({"amount": amount, "currency": currency});
+    if o.partial {
+        value["acceptPartialAmount"] = json!(true);
+    }
+    (card, value)
+}
+
 /// The authorization request of the scenario's API for `amount` `currency`, with
 /// options.
 pub(crate) fn authorization_with(
@@ -52,30 +66,14 @@ pub(crate) fn authorization_with(
             return Err("a pre-authorisation is an Adyen option; Worldpay estimates an authorization instead".into());
         }
         Api::WorldpayV7 => {
-            let mut card =
-                json!({"type": "card/plain", "cardNumber": WORLDPAY_CARD, "expiryDate": {"month": 5, "year": 2030}});
-            if let Some(h) = &o.holder {
-                card["cardHolderName"] = json!(h);
-            }
-            let mut value = json!({"amount": amount, "currency": currency});
-            if o.partial {
-                value["acceptPartialAmount"] = json!(true);
-            }
+            let (card, value) = worldpay_card_and_value("card/plain", amount, currency, o);
             let b = json!({"transactionReference": reference, "merchant": {"entity": merchant}, "channel": "ecom",
                 "instruction": {"requestAutoSettlement": {"enabled": o.auto}, "narrative": {"line1": "payconform"},
                     "value": value, "paymentInstrument": card}});
             (api, worldpay_v7::Op::Authorize.info(), b)
         }
         Api::WorldpayPayments => {
-            let mut card =
-                json!({"type": "plain", "cardNumber": WORLDPAY_CARD, "expiryDate": {"month": 5, "year": 2030}});
-            if let Some(h) = &o.holder {
-                card["cardHolderName"] = json!(h);
-            }
-            let mut value = json!({"amount": amount, "currency": currency});
-            if o.partial {
-                value["acceptPartialAmount"] = json!(true);
-            }
+            let (card, value) = worldpay_card_and_value("plain", amount, currency, o);
             let mut instruction = json!({"method": "card", "narrative": {"line1": "payconform"}, "value": value,
                 "paymentInstrument": card});
             if o.auto {
