@@ -97,6 +97,8 @@ pub mod harness;
 pub mod notification;
 pub mod operation;
 mod redact;
+#[cfg(feature = "harness")]
+mod report;
 pub mod sandbox;
 pub mod secret;
 pub mod spec;

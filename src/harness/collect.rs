@@ -2,9 +2,9 @@
 
 use super::features::Planned;
 use super::features::scenario_id;
-use super::report::{Redactor, Status, StepResult};
 use super::world::ConformanceWorld;
 use super::world::RunContext;
+use crate::report::{Redactor, Status, StepResult};
 use cucumber::event;
 use cucumber::gherkin::{self};
 use std::collections::BTreeMap;
@@ -108,7 +108,7 @@ impl Collector {
             .into_iter()
             .flatten()
             .flat_map(|e| &e.violations)
-            .map(|v| super::world::shorten(&self.redactor.clean(&v.to_string()), super::report::MAX_VIOLATION_TEXT))
+            .map(|v| super::world::shorten(&self.redactor.clean(&v.to_string()), crate::report::MAX_VIOLATION_TEXT))
             .collect();
         let p = &self.planned[id];
         let mark = if failed.is_some() || !violations.is_empty() {

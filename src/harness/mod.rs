@@ -13,7 +13,6 @@
 //! # Ok(()) }
 //! ```
 
-mod report;
 mod steps;
 mod suggest;
 mod sweep;
@@ -21,9 +20,9 @@ mod target;
 mod webhooks;
 mod world;
 
+mod assemble;
 mod collect;
 mod features;
-mod outcome;
 mod run;
 
 pub(crate) use collect::Seen;
@@ -35,12 +34,12 @@ use std::time::Duration;
 
 use include_dir::{Dir, include_dir};
 
-pub use report::{
+pub use crate::report::SWEEP_TAG;
+pub use crate::report::{
     Coverage, CoverageCell, CoverageRow, CoverageTotals, ExchangeDetail, RequestDetail, ResponseDetail, RunReport,
     ScenarioResult, Status, StepResult, Summary, Totals, ViolationRecord,
 };
 pub use run::WORLDPAY_EVENT_WAIT;
-pub use sweep::SWEEP_TAG;
 pub use target::{Endpoint, Env, Target};
 pub use world::ConformanceWorld;
 

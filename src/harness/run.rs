@@ -4,12 +4,12 @@ use super::collect::Collector;
 use super::collect::Seen;
 use super::features::Planned;
 use super::features::{Preparsed, load_sources, parse_features, plan, scenario_id};
-use super::report::{Redactor, RunReport, Status};
 use super::target::{Endpoint, Target};
 use super::world::ConformanceWorld;
 use super::world::{ExchangeRecord, RunContext};
 use super::{CheckOptions, HarnessError};
 use crate::operation::Api;
+use crate::report::{Redactor, RunReport, Status};
 use crate::sandbox::Twin;
 use cucumber::gherkin::{self};
 use cucumber::tag::Ext as _;
@@ -122,8 +122,8 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
     if let Some(server) = mock {
         server.shutdown().await;
     }
-    let info = super::report::RunInfo { target: target_label, elapsed: started.elapsed(), started_at, twin };
-    Ok(RunReport::build(info, &planned, seen, sink, &redactor))
+    let info = crate::report::RunInfo { target: target_label, elapsed: started.elapsed(), started_at, twin };
+    Ok(super::assemble::report(info, &planned, seen, sink, &redactor))
 }
 
 /// `--tags`, parsed.

@@ -17,10 +17,10 @@ use std::time::Instant;
 
 use futures::StreamExt;
 
-use super::outcome::{Status, StepResult};
 use super::world::{ConformanceWorld, ExchangeRecord, RunContext};
 use super::{Planned, Seen};
 use crate::operation::Api;
+use crate::report::{Status, StepResult};
 use crate::spec::{Operation, spec};
 
 mod bodies;
@@ -32,7 +32,7 @@ use reach::reach;
 
 /// The tag every sweep entry carries (with the API's short name), so `--tags` can
 /// select or leave it out like a scenario.
-pub const SWEEP_TAG: &str = "sweep";
+pub use crate::report::SWEEP_TAG;
 
 /// The operations to sweep: every operation of every API with an endpoint here, or only
 /// those named (operationId or method name).

@@ -1,10 +1,10 @@
 //! What every scenario of one run shares.
 
-use super::record::ExchangeRecord;
 use crate::client::{ClientError, Config};
 use crate::conformance::CheckKind;
 use crate::harness::target::Endpoint;
 use crate::operation::Api;
+use crate::report::ExchangeRecord;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::time::Duration;

@@ -9,13 +9,12 @@
 
 mod context;
 mod links;
-mod record;
 pub(crate) mod requests;
 mod send;
 mod vocab;
 
+pub(crate) use crate::report::{ExchangeRecord, shorten};
 pub(crate) use context::RunContext;
-pub(crate) use record::{ExchangeLog, ExchangeRecord};
 pub(crate) use vocab::{Action, Tweak, api_by_name, pointer};
 
 use std::collections::BTreeMap;
@@ -196,20 +195,3 @@ impl ConformanceWorld {
 /// Bytes of an answer's body a step's message quotes (the whole body is in the JSON
 /// report's exchange log).
 const DESCRIBED_BODY: usize = 2048;
-
-/// `text` cut to at most `max` bytes (at a character boundary), saying how long it was.
-pub(crate) fn shorten(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_string();
-    }
-    format!("{}… ({} bytes in all)", prefix(text, max), text.len())
-}
-
-/// The longest start of `text` of at most `max` bytes that ends on a character boundary.
-pub(crate) fn prefix(text: &str, max: usize) -> &str {
-    let mut end = max.min(text.len());
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    &text[..end]
-}

@@ -1,13 +1,13 @@
 //! Sending one operation (through the generated client, or raw with deliberate
 //! defects) and taking in what came back.
 
-use super::record::{ExchangeLog, ExchangeRecord};
 use super::vocab::{Tweak, remove_path, set_path};
 use super::{ConformanceWorld, Reply, Typed};
 use crate::client::{adyen, execute, prepare, worldpay_payments as wpp, worldpay_v7 as v7};
 use crate::conformance::{CheckKind, Side, Violation};
 use crate::operation::Api;
 use crate::operation::OperationInfo;
+use crate::report::{ExchangeLog, ExchangeRecord};
 use crate::spec::spec;
 use serde::de::DeserializeOwned;
 use serde_json::Value;

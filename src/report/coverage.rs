@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use super::super::world::ExchangeRecord;
+use super::ExchangeRecord;
 use crate::operation::Api;
 use crate::spec::spec;
 
@@ -85,7 +85,13 @@ fn statuses_documented(api: Api, operation: &str) -> Vec<u16> {
 
 impl Coverage {
     /// One API's matrix from the run's exchanges.
-    pub(crate) fn build(api: Api, all: &[ExchangeRecord], twin: bool) -> Coverage {
+    /// `unreachable` says why a documented pair no exchange got could not be reached
+    /// (the sweep knows; the report only shows it).
+    pub(crate) fn build(
+        api: Api,
+        all: &[ExchangeRecord],
+        unreachable: impl Fn(Api, &crate::spec::Operation, u16) -> String,
+    ) -> Coverage {
         let ops = &spec(api).operations;
         let mut counts: BTreeMap<(&str, u16), usize> = BTreeMap::new();
         let mut preferred: BTreeMap<(&str, u16), usize> = BTreeMap::new();
@@ -116,8 +122,7 @@ impl Coverage {
                         documented,
                         count,
                         preferred: preferred.get(&(o.operation_id, s)).copied().unwrap_or(0),
-                        unreachable: (documented && count == 0)
-                            .then(|| super::super::sweep::unreachable_reason(api, o, s, twin)),
+                        unreachable: (documented && count == 0).then(|| unreachable(api, o, s)),
                     }
                 };
                 CoverageRow {

@@ -1,5 +1,4 @@
-//! What a scenario, a sweep entry or a step came to: below both the sweep and the
-//! report, so that neither imports the other for it.
+//! What a scenario, a sweep entry or a step came to.
 
 use serde::Serialize;
 

@@ -1,5 +1,6 @@
 //! What a run found: scenarios, violations, exchanges and the coverage matrix (this
-//! module: the model, how it is built, and the console summary), and its renderings as
+//! module: the model and the console summary; the harness assembles it, in
+//! `harness/assemble.rs`), and its renderings as
 //! JUnit XML, JSON, Cucumber JSON and HTML (`render.rs`). Every string that reaches a
 //! report has passed through a [`Redactor`]: no configured secret and no full card
 //! number is ever written.
@@ -7,23 +8,41 @@
 mod console;
 mod coverage;
 mod exchange;
+mod outcome;
+mod record;
 mod render;
 
 pub use coverage::{Coverage, CoverageCell, CoverageRow, CoverageTotals};
 pub use exchange::{ExchangeDetail, RequestDetail, ResponseDetail};
+pub use outcome::{Status, StepResult};
+pub(crate) use record::{ExchangeLog, ExchangeRecord};
+
+/// `text` cut to at most `max` bytes (on a character boundary), saying how long it was.
+pub(crate) fn shorten(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    format!("{}… ({} bytes in all)", prefix(text, max), text.len())
+}
+
+/// The longest start of `text` of at most `max` bytes that ends on a character boundary.
+pub(crate) fn prefix(text: &str, max: usize) -> &str {
+    let mut end = max.min(text.len());
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// The tag of the sweep's entries in a report (one per operation it checked).
+pub const SWEEP_TAG: &str = "sweep";
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use serde::Serialize;
 
-use super::world::{ExchangeRecord, shorten};
-use super::{Planned, Seen};
-use crate::operation::Api;
-
 pub use crate::redact::Redactor;
-
-pub use super::outcome::{Status, StepResult};
 
 /// One violation, for reports.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -127,7 +146,7 @@ pub struct Totals {
 }
 
 impl Totals {
-    fn of<'a>(results: impl Iterator<Item = &'a ScenarioResult>) -> Totals {
+    pub(crate) fn of<'a>(results: impl Iterator<Item = &'a ScenarioResult>) -> Totals {
         let mut t = Totals::default();
         for r in results {
             match r.status {
@@ -164,7 +183,7 @@ pub const MAX_LOG_BYTES_PER_RUN: usize = 8 * 1024 * 1024;
 /// spent, later violations are counted, not listed, and later bodies are cut short, so
 /// that a hostile target cannot make a report of hundreds of MB.
 pub(crate) struct Budget {
-    violations: usize,
+    pub(crate) violations: usize,
     log_bytes: usize,
 }
 
@@ -186,128 +205,11 @@ impl Budget {
 impl ScenarioResult {
     /// Whether this is one of the sweep's entries (tagged `sweep`), not a scenario.
     pub fn is_sweep(&self) -> bool {
-        self.tags.iter().any(|t| t == crate::harness::SWEEP_TAG)
-    }
-
-    /// One scenario's result from what was planned, what ran and the exchanges it made.
-    fn build(p: &Planned, s: Seen, records: &[ExchangeRecord], r: &Redactor, budget: &mut Budget) -> ScenarioResult {
-        let steps: Vec<StepResult> = s
-            .steps
-            .into_iter()
-            .map(|st| StepResult {
-                text: r.clean(&st.text),
-                status: st.status,
-                message: st.message.map(|m| shorten(&r.clean(&m), MAX_MESSAGE)),
-            })
-            .collect();
-        let (status, reason) = outcome(p, &steps, s.finished, records, r);
-        let all: Vec<&crate::conformance::Violation> = records.iter().flat_map(|e| &e.violations).collect();
-        let listed = all.len().min(budget.violations);
-        budget.violations -= listed;
-        let record = |v: &crate::conformance::Violation, message: String| ViolationRecord {
-            api: v.api.name().into(),
-            operation: v.operation.clone(),
-            status: v.status,
-            check: v.check.name().into(),
-            side: v.side.as_str().into(),
-            json_path: shorten(&r.clean(&v.json_path), MAX_VIOLATION_TEXT),
-            message,
-        };
-        let mut violations: Vec<ViolationRecord> =
-            all[..listed].iter().map(|v| record(v, shorten(&r.clean(&v.message), MAX_VIOLATION_TEXT))).collect();
-        if let Some(first) = all.get(listed) {
-            let rest = all.len() - listed;
-            let message = format!(
-                "{rest} more violation(s) in this scenario are not listed: the run's report lists at most {MAX_VIOLATIONS_PER_RUN}"
-            );
-            violations.push(ViolationRecord { json_path: "$".into(), ..record(first, message) });
-        }
-        let transport_errors = records
-            .iter()
-            .filter_map(|e| e.transport.as_ref().map(|t| r.clean(&format!("{} {}: {t}", e.api, e.operation))))
-            .collect();
-        ScenarioResult {
-            exchange_log: records.iter().map(|e| ExchangeDetail::of(e, r, budget)).collect(),
-            transport_errors,
-            api: p.api.map(|a| a.name().to_string()),
-            feature: r.clean(&p.feature),
-            path: r.clean(&p.path),
-            line: p.line,
-            name: r.clean(&p.name),
-            tags: p.tags.iter().map(|t| r.clean(t)).collect(),
-            status,
-            reason,
-            exchanges: records.iter().filter(|e| e.transport.is_none()).count(),
-            steps,
-            violations,
-            duration_ms: s.elapsed.as_millis() as u64,
-        }
-    }
-}
-
-/// A scenario's status and why: skipped as planned, the first failed step, unfinished,
-/// or (every step ran, as they go on past a violation) its violations.
-fn outcome(
-    p: &Planned,
-    steps: &[StepResult],
-    finished: bool,
-    records: &[ExchangeRecord],
-    r: &Redactor,
-) -> (Status, Option<String>) {
-    if let Some(why) = &p.skip {
-        (Status::Skipped, Some(r.clean(why)))
-    } else if let Some(f) = steps.iter().find(|st| st.status == Status::Failed) {
-        (Status::Failed, Some(format!("{}: {}", f.text, f.message.clone().unwrap_or_default())))
-    } else if !finished {
-        (Status::Failed, Some("the scenario did not finish".into()))
-    } else if let Some(first) = records.iter().flat_map(|e| &e.violations).next() {
-        let n: usize = records.iter().map(|e| e.violations.len()).sum();
-        (Status::Failed, Some(shorten(&r.clean(&format!("{n} spec violation(s), the first: {first}")), MAX_MESSAGE)))
-    } else if let Some(pending) = steps.iter().find(|st| st.status == Status::Skipped) {
-        // An asynchronous outcome the vendor had not reported by the deadline.
-        (Status::Skipped, Some(format!("{}: {}", pending.text, pending.message.clone().unwrap_or_default())))
-    } else {
-        (Status::Passed, None)
+        self.tags.iter().any(|t| t == SWEEP_TAG)
     }
 }
 
 impl RunReport {
-    pub(crate) fn build(
-        info: RunInfo,
-        planned: &[Planned],
-        mut seen: BTreeMap<usize, Seen>,
-        mut sink: BTreeMap<usize, Vec<ExchangeRecord>>,
-        r: &Redactor,
-    ) -> RunReport {
-        let RunInfo { target, elapsed, started_at, twin } = info;
-        let mut scenarios = Vec::new();
-        let mut all: Vec<ExchangeRecord> = Vec::new();
-        let mut budget = Budget::default();
-        for (id, p) in planned.iter().enumerate() {
-            let records = sink.remove(&id).unwrap_or_default();
-            scenarios.push(ScenarioResult::build(p, seen.remove(&id).unwrap_or_default(), &records, r, &mut budget));
-            all.extend(records.into_iter().filter(|e| e.transport.is_none()));
-        }
-        let coverage = Api::ALL.iter().map(|&api| Coverage::build(api, &all, twin)).collect();
-        let summary = Summary {
-            scenarios: Totals::of(scenarios.iter().filter(|s| !s.is_sweep())),
-            sweep: Totals::of(scenarios.iter().filter(|s| s.is_sweep())),
-            scenarios_and_sweep: Totals::of(scenarios.iter()),
-            violations: scenarios.iter().map(|s| s.violations.len()).sum(),
-            transport_errors: scenarios.iter().map(|s| s.transport_errors.len()).sum(),
-        };
-        RunReport {
-            version: env!("CARGO_PKG_VERSION").into(),
-            started_at,
-            summary,
-            target: r.clean(&target),
-            duration_ms: elapsed.as_millis() as u64,
-            scenarios,
-            exchanges: all.len(),
-            coverage,
-        }
-    }
-
     fn count(&self, s: Status) -> usize {
         self.scenarios.iter().filter(|x| x.status == s).count()
     }

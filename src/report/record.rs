@@ -66,7 +66,7 @@ fn mask_cvc(bytes: &[u8]) -> String {
 }
 
 impl ExchangeLog {
-    pub(super) fn of(ex: &crate::client::Exchange) -> ExchangeLog {
+    pub(crate) fn of(ex: &crate::client::Exchange) -> ExchangeLog {
         ExchangeLog {
             method: ex.method.clone(),
             url: ex.url.clone(),

@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use super::Redactor;
-use crate::harness::world::{ExchangeLog, ExchangeRecord, prefix};
+use super::{ExchangeLog, ExchangeRecord, prefix};
 use crate::operation::Api;
 
 /// One exchange as the JSON report shows it, redacted: credentials and card numbers

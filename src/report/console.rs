@@ -135,7 +135,7 @@ impl RunReport {
             if sc.violations.is_empty() {
                 let first = reason.lines().take(4).collect::<Vec<_>>().join("\n    ");
                 // The body an answer carried is shortened here; the reports keep it.
-                let _ = writeln!(s, "    {}", crate::harness::world::shorten(&first, CONSOLE_REASON));
+                let _ = writeln!(s, "    {}", super::shorten(&first, CONSOLE_REASON));
                 continue;
             }
             let step = reason.split_once(": ").map_or(reason, |(step, _)| step);
