@@ -21,6 +21,16 @@ const KEY: &str = "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA
 
 /// A receiver that refuses the first delivery (HTTP 500) and accepts the rest; it
 /// records each accepted body with its Authorization header.
+/// Wait, polling, until the receiver holds `n` notifications or 10 s pass: the twin
+/// delivers them from a background task after its configured delay. The callers assert
+/// what arrived.
+async fn received(got: &Mutex<Vec<(Value, String)>>, n: usize) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while got.lock().unwrap().len() < n && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 async fn receiver() -> (String, Arc<Mutex<Vec<(Value, String)>>>, Arc<Mutex<u32>>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hooks", listener.local_addr().unwrap());
@@ -167,10 +177,7 @@ async fn every_event_is_notified_signed_valid_and_retried_until_accepted() {
         .unwrap()
         .to_string();
 
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while got.lock().unwrap().len() < 10 && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    received(&got, 10).await;
     let got = got.lock().unwrap().clone();
     assert_eq!(got.len(), 10, "{got:#?}");
     assert_eq!(*attempts.lock().unwrap(), 11, "one refused attempt, retried, then ten accepted");
@@ -312,10 +319,7 @@ async fn notifications_carry_the_fields_of_adyens_examples() {
     modification(&twin, "capture", &failing, 1000, "EUR");
     let to_reverse = authorise(&twin, "B Shopper");
     call(&twin, "cancelOrRefund", json!({"merchantAccount": "TestMerchant", "originalReference": to_reverse}));
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-    while got.lock().unwrap().len() < 7 && tokio::time::Instant::now() < deadline {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    received(&got, 7).await;
     let items: Vec<Value> =
         got.lock().unwrap().iter().map(|(b, _)| b["notificationItems"][0]["NotificationRequestItem"].clone()).collect();
     let mut compared = 0;
