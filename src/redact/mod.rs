@@ -4,12 +4,17 @@
 //! reference that only looks like one), and escapes every character that could act on a
 //! terminal or break a report's XML.
 
-use std::sync::{Arc, LazyLock};
+use std::sync::Arc;
 
 use base64::Engine;
 use regex::Regex;
 
-use crate::spec::luhn_valid;
+mod cards;
+mod inert;
+
+pub(crate) use cards::mask_card_numbers;
+use inert::escape;
+pub use inert::inert;
 
 /// Scrubs secrets and card numbers from text and makes it inert. Never panics, on any
 /// input.
@@ -21,23 +26,6 @@ pub struct Redactor {
     /// How many secret values it was made with.
     count: usize,
 }
-
-/// A run of decimal digits (any script) joined by separators a person might type: up
-/// to three of space (any Unicode space, the no-break and thin spaces included), dash
-/// (any Unicode dash), dot, slash or underscore between two digits.
-static DIGIT_RUN: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"\d(?:[\p{Zs}\p{Pd}./_]{0,3}\d)*").expect("valid regex"));
-static ONE_DIGIT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\d$").expect("valid regex"));
-/// What comes right before a value that is a reference, not a card number: a JSON key,
-/// a `key=` or `key: ` pair, or a path segment, naming a reference field
-/// (`pspReference`, `originalReference`, `merchantReference`, `transactionReference`,
-/// `reference`, `commandId`, `eventId`, `psp_reference`), or the twin's inspection path.
-static REFERENCE_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r#"(?i)(?:(?:psp_?reference|pspreference|originalreference|originalpspreference|paymentpspreference|merchantreference|transactionreference|reference|commandid|eventid)[\\"']*\s*[:=]\s*[\\"']*|__twin/payments/)$"#,
-    )
-    .expect("valid regex")
-});
 
 /// The pattern that matches one character of a secret in any encoding a server could
 /// echo it in: as is, percent-encoded (upper- or lower-case hex), `+` for a space (form
@@ -148,42 +136,6 @@ impl std::fmt::Debug for Redactor {
     }
 }
 
-/// Whether a character must not reach a terminal, a log line or an XML report as is:
-/// C0 and C1 controls (but tab), DEL, bidirectional controls (overrides, embeddings,
-/// isolates and marks), line and paragraph separators, zero-width characters, the byte
-/// order mark, and noncharacters (U+FFFE and U+FFFF among them, which XML forbids).
-fn is_unsafe(c: char) -> bool {
-    let u = c as u32;
-    (c.is_control() && c != '\t')
-        || matches!(u, 0x061C | 0x200B..=0x200F | 0x2028..=0x202E | 0x2060..=0x2069 | 0xFEFF)
-        || (0xFDD0..=0xFDEF).contains(&u)
-        || (u & 0xFFFE) == 0xFFFE
-}
-
-/// The text with every unsafe character (controls, C1, bidirectional
-/// overrides, noncharacters) written as a Rust-style escape, `\u{1b}`, so that nothing a
-/// target sends can move a cursor, clear a screen, start a fake line, reorder what a
-/// reader sees, or make a report's XML invalid.
-pub fn inert(text: &str) -> String {
-    escape(text, false)
-}
-
-fn escape(text: &str, keep_lines: bool) -> String {
-    let unsafe_here = |c: char| is_unsafe(c) && !(keep_lines && c == '\n');
-    if !text.chars().any(unsafe_here) {
-        return text.to_string();
-    }
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        if unsafe_here(c) {
-            out.push_str(&format!("\\u{{{:x}}}", c as u32));
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
 /// A line for a log: card numbers masked and unsafe characters escaped, and borrowed
 /// as it is (no work, no allocation) when it is ASCII with fewer than 12 digits and no
 /// controls, as nearly every request path is.
@@ -193,111 +145,11 @@ pub(crate) fn for_log(text: &str) -> std::borrow::Cow<'_, str> {
     if plain { std::borrow::Cow::Borrowed(text) } else { std::borrow::Cow::Owned(inert(&mask_card_numbers(text))) }
 }
 
-/// The value of a decimal digit of any script. Unicode assigns decimal digits only in
-/// runs of ten, 0 to 9, so a digit's value is its distance from the start of its run.
-fn digit_value(c: char) -> Option<u32> {
-    if let Some(d) = c.to_digit(10) {
-        return Some(d);
-    }
-    let is_digit = |c: char| {
-        let mut buf = [0u8; 4];
-        ONE_DIGIT.is_match(c.encode_utf8(&mut buf))
-    };
-    if !is_digit(c) {
-        return None;
-    }
-    let mut below = 0u32;
-    while let Some(prev) = (c as u32).checked_sub(below + 1).and_then(char::from_u32) {
-        if !is_digit(prev) {
-            break;
-        }
-        below += 1;
-    }
-    Some(below % 10)
-}
-
-/// One group of a digit run: its byte range in the text and its digits.
-struct Group {
-    start: usize,
-    end: usize,
-    digits: Vec<(char, u32)>,
-}
-
-/// Whether the digits at `start` are the value of a reference field (a pspReference is
-/// 16 digits and passes the Luhn check one time in ten; a user needs it whole to talk to
-/// the vendor).
-fn names_a_reference(text: &str, start: usize) -> bool {
-    let mut from = start.saturating_sub(80);
-    while !text.is_char_boundary(from) {
-        from += 1;
-    }
-    REFERENCE_BEFORE.is_match(&text[from..start])
-}
-
-/// Every card number in the text as `****` and its last four digits.
-pub(crate) fn mask_card_numbers(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut last = 0;
-    for run in DIGIT_RUN.find_iter(text) {
-        if names_a_reference(text, run.start()) {
-            continue;
-        }
-        // Split the run at its separators; a card number is a sequence of whole groups.
-        let mut groups: Vec<Group> = Vec::new();
-        let mut current: Option<Group> = None;
-        for (i, c) in run.as_str().char_indices() {
-            let at = run.start() + i;
-            match digit_value(c) {
-                Some(v) => {
-                    let g = current.get_or_insert(Group { start: at, end: at, digits: Vec::new() });
-                    g.digits.push((c, v));
-                    g.end = at + c.len_utf8();
-                }
-                None => groups.extend(current.take()),
-            }
-        }
-        groups.extend(current.take());
-        let mut i = 0;
-        while i < groups.len() {
-            // The longest sequence of groups from i that is a card number.
-            let mut found = None;
-            let mut count = 0;
-            for (j, g) in groups.iter().enumerate().skip(i) {
-                count += g.digits.len();
-                if count > 19 {
-                    break;
-                }
-                if count >= 12 {
-                    let ascii: String = groups[i..=j]
-                        .iter()
-                        .flat_map(|g| &g.digits)
-                        .filter_map(|(_, v)| char::from_digit(*v, 10))
-                        .collect();
-                    if luhn_valid(&ascii) {
-                        found = Some(j);
-                    }
-                }
-            }
-            match found {
-                Some(j) => {
-                    let tail: Vec<char> = groups[i..=j].iter().flat_map(|g| &g.digits).map(|(c, _)| *c).collect();
-                    out.push_str(&text[last..groups[i].start]);
-                    out.push_str("****");
-                    out.extend(&tail[tail.len() - 4..]);
-                    last = groups[j].end;
-                    i = j + 1;
-                }
-                None => i += 1,
-            }
-        }
-    }
-    out.push_str(&text[last..]);
-    out
-}
-
 #[cfg(test)]
 mod tests {
+    use super::inert::is_unsafe;
     use super::*;
+    use crate::spec::luhn_valid;
 
     #[test]
     fn secrets_and_luhn_valid_card_numbers_only() {
@@ -445,14 +297,5 @@ mod tests {
             let cleaned = r.clean(&digits);
             proptest::prop_assert!(!cleaned.contains("s3cret"));
         }
-    }
-
-    #[test]
-    fn digit_values_in_any_script() {
-        assert_eq!(digit_value('७'), Some(7));
-        assert_eq!(digit_value('٠'), Some(0));
-        assert_eq!(digit_value('𝟗'), Some(9)); // mathematical bold nine
-        assert_eq!(digit_value('𝟘'), Some(0)); // double-struck zero, right after bold nine
-        assert_eq!(digit_value('x'), None);
     }
 }
