@@ -4,12 +4,12 @@ use cucumber::{given, when};
 use serde_json::Value;
 
 use super::params::Currency;
-use crate::harness::world::requests::{AuthOptions as Opts, authorization_with as body};
+use crate::harness::world::requests::{AuthOptions, authorization_with};
 use crate::harness::world::{ConformanceWorld, Tweak};
 use crate::operation::Api;
 
-async fn authorize(w: &mut ConformanceWorld, amount: i64, currency: &str, o: Opts) -> Result<(), String> {
-    let (api, op, b) = body(w, amount, currency, &o)?;
+async fn authorize(w: &mut ConformanceWorld, amount: i64, currency: &str, o: AuthOptions) -> Result<(), String> {
+    let (api, op, b) = authorization_with(w, amount, currency, &o)?;
     w.payment.links.clear();
     w.payment.offered = None;
     w.payment.captured = 0;
@@ -21,7 +21,7 @@ async fn authorize(w: &mut ConformanceWorld, amount: i64, currency: &str, o: Opt
 }
 
 async fn authorize_wrongly(w: &mut ConformanceWorld, amount: i64, currency: &str, t: Tweak) -> Result<(), String> {
-    let (_, op, b) = body(w, amount, currency, &Opts::default())?;
+    let (_, op, b) = authorization_with(w, amount, currency, &AuthOptions::default())?;
     w.call_raw(op, None, Some(b), t).await
 }
 
@@ -29,7 +29,7 @@ async fn authorize_wrongly(w: &mut ConformanceWorld, amount: i64, currency: &str
 #[given(expr = "I authorize {int} {currency}")]
 #[when(expr = "I authorize {int} {currency}")]
 async fn plain(w: &mut ConformanceWorld, amount: i64, currency: Currency) -> Result<(), String> {
-    authorize(w, amount, &currency.0, Opts::default()).await
+    authorize(w, amount, &currency.0, AuthOptions::default()).await
 }
 
 /// `When I pre-authorise 1000 EUR` (Adyen: `additionalData.authorisationType: PreAuth`,
@@ -37,34 +37,39 @@ async fn plain(w: &mut ConformanceWorld, amount: i64, currency: Currency) -> Res
 #[given(expr = "I pre-authorise {int} {currency}")]
 #[when(expr = "I pre-authorise {int} {currency}")]
 async fn pre_authorise(w: &mut ConformanceWorld, amount: i64, currency: Currency) -> Result<(), String> {
-    authorize(w, amount, &currency.0, Opts { pre_auth: true, ..Opts::default() }).await
+    authorize(w, amount, &currency.0, AuthOptions { pre_auth: true, ..AuthOptions::default() }).await
 }
 
 /// `When I authorize 1706 GBP accepting a partial amount`
 #[given(expr = "I authorize {int} {currency} accepting a partial amount")]
 #[when(expr = "I authorize {int} {currency} accepting a partial amount")]
 async fn partial(w: &mut ConformanceWorld, amount: i64, currency: Currency) -> Result<(), String> {
-    authorize(w, amount, &currency.0, Opts { partial: true, ..Opts::default() }).await
+    authorize(w, amount, &currency.0, AuthOptions { partial: true, ..AuthOptions::default() }).await
 }
 
 /// `When I authorize 100 GBP with auto-settlement`
 #[given(expr = "I authorize {int} {currency} with auto-settlement")]
 #[when(expr = "I authorize {int} {currency} with auto-settlement")]
 async fn auto(w: &mut ConformanceWorld, amount: i64, currency: Currency) -> Result<(), String> {
-    authorize(w, amount, &currency.0, Opts { auto: true, ..Opts::default() }).await
+    authorize(w, amount, &currency.0, AuthOptions { auto: true, ..AuthOptions::default() }).await
 }
 
 /// `When I authorize 100 GBP for card holder "REFUSED"`
 #[given(expr = "I authorize {int} {currency} for card holder {string}")]
 #[when(expr = "I authorize {int} {currency} for card holder {string}")]
 async fn with_holder(w: &mut ConformanceWorld, amount: i64, currency: Currency, holder: String) -> Result<(), String> {
-    authorize(w, amount, &currency.0, Opts { holder: Some(holder), ..Opts::default() }).await
+    authorize(w, amount, &currency.0, AuthOptions { holder: Some(holder), ..AuthOptions::default() }).await
 }
 
 /// `When I authorize 100 GBP with auto-settlement accepting a partial amount` (invalid on v7)
 #[when(expr = "I authorize {int} {currency} with auto-settlement accepting a partial amount")]
 async fn auto_partial(w: &mut ConformanceWorld, amount: i64, currency: Currency) -> Result<(), String> {
-    let (_, op, b) = body(w, amount, &currency.0, &Opts { auto: true, partial: true, ..Opts::default() })?;
+    let (_, op, b) = authorization_with(
+        w,
+        amount,
+        &currency.0,
+        &AuthOptions { auto: true, partial: true, ..AuthOptions::default() },
+    )?;
     w.call(op, None, Some(b)).await
 }
 
