@@ -18,6 +18,8 @@ Feature: Adyen classic Payment API v40 authorisation
     And the outcome is "<result>"
     And the response field "refusalReason" is "<reason>"
 
+    # Source: Adyen's classic-API "Testing result codes" page, rows 0-18 as read there
+    # (rows past 19 come from third-party copies and are pinned by tests/vendor_facts.rs only).
     Examples:
       | holder               | result   | reason               |
       | UNKNOWN              | Error    | Unknown              |
