@@ -118,7 +118,10 @@ pub struct DocsDoctests;
 pub use client::{
     ActionLink, ClientError, Config, Credentials, Exchange, Recorder, adyen, worldpay_payments, worldpay_v7,
 };
-pub use conformance::{CheckKind, CheckingRecorder, MAX_VIOLATIONS_PER_EXCHANGE, Side, Violation, check_exchange};
+pub use conformance::{
+    CheckKind, CheckingRecorder, Lifecycle, LifecycleFinding, MAX_VIOLATIONS_PER_EXCHANGE, Rule, Side, Violation,
+    check_exchange,
+};
 #[cfg(feature = "harness")]
 pub use harness::{CheckOptions, HarnessError, RunReport, Target, run};
 pub use operation::{Action, Api};

@@ -10,7 +10,10 @@ use crate::client::{Exchange, Recorder};
 use crate::operation::Api;
 use crate::spec::spec;
 
+mod lifecycle;
 mod spec_checks;
+
+pub use lifecycle::{Lifecycle, LifecycleFinding, Rule};
 
 use spec_checks::Finding;
 

@@ -11,6 +11,31 @@ impl Api {
         Api::ALL.into_iter().find(|a| a.name() == name)
     }
 
+    /// Which API a request path belongs to, on the vendors' hosts and on the twin
+    /// alike, and the path relative to the API's base (what the spec's templates match).
+    /// The twin, the proxy and the recordings all route with this.
+    pub fn route(path: &str) -> Option<(Api, &str)> {
+        if let Some(after) = path.strip_prefix("/pal/") {
+            // Classic Payment under every version path Adyen's official SDKs have used
+            // (v40 through v68, the SDKs' default), all with the v40 behaviour. Anything
+            // else under /pal/ is Adyen's, and gets Adyen's 404.
+            let versioned = after.strip_prefix("servlet/Payment/v").and_then(|v| {
+                let digits = v.bytes().take_while(u8::is_ascii_digit).count();
+                let version: u32 = v[..digits].parse().ok()?;
+                let rest = &v[digits..];
+                ((40..=68).contains(&version) && (rest.is_empty() || rest.starts_with('/'))).then_some(rest)
+            });
+            return Some((Api::Adyen, versioned.unwrap_or(path)));
+        }
+        if path == "/api/payments" || path.starts_with("/api/payments/") {
+            return Some((Api::WorldpayPayments, path));
+        }
+        if path.starts_with("/cardPayments/") || path.starts_with("/payments/") {
+            return Some((Api::WorldpayV7, path));
+        }
+        None
+    }
+
     /// The API for its spec stem or its short name.
     pub fn from_any_name(name: &str) -> Option<Api> {
         Api::ALL.into_iter().find(|a| a.name() == name || a.short_name() == name)

@@ -15,14 +15,12 @@ static DIGIT_RUN: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"\d(?:[\p{Zs}\p{Pd}./_]{0,3}\d)*").expect("valid regex"));
 static ONE_DIGIT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\d$").expect("valid regex"));
 /// What comes right before a value that is a reference, not a card number: a JSON key,
-/// a `key=` or `key: ` pair, or a path segment, naming a reference field
-/// (`pspReference`, `originalReference`, `merchantReference`, `transactionReference`,
-/// `reference`, `commandId`, `eventId`, `psp_reference`), or the twin's inspection path.
+/// a `key=` or `key: ` pair, or a path segment, naming a reference field (the list is
+/// [`super::fields::REFERENCE_FIELDS`], shared with the recordings), or the twin's
+/// inspection path.
 static REFERENCE_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r#"(?i)(?:(?:psp_?reference|pspreference|originalreference|originalpspreference|paymentpspreference|merchantreference|transactionreference|reference|commandid|eventid)[\\"']*\s*[:=]\s*[\\"']*|__twin/payments/)$"#,
-    )
-    .expect("valid regex")
+    let names = super::fields::REFERENCE_FIELDS.join("|");
+    Regex::new(&format!(r#"(?i)(?:(?:{names})[\\"']*\s*[:=]\s*[\\"']*|__twin/payments/)$"#)).expect("valid regex")
 });
 
 /// The value of a decimal digit of any script. Unicode assigns decimal digits only in
@@ -68,6 +66,12 @@ fn names_a_reference(text: &str, start: usize) -> bool {
 
 /// Every card number in the text as `****` and its last four digits.
 pub(crate) fn mask_card_numbers(text: &str) -> String {
+    mask_card_numbers_with(text, |_, tail| format!("****{tail}"))
+}
+
+/// Every card number in the text replaced by what `mask` makes of its digits (in ASCII)
+/// and its last four characters as written.
+pub(crate) fn mask_card_numbers_with(text: &str, mut mask: impl FnMut(&str, &str) -> String) -> String {
     let mut out = String::with_capacity(text.len());
     let mut last = 0;
     for run in DIGIT_RUN.find_iter(text) {
@@ -112,10 +116,15 @@ pub(crate) fn mask_card_numbers(text: &str) -> String {
             }
             match found {
                 Some(j) => {
-                    let tail: Vec<char> = groups[i..=j].iter().flat_map(|g| &g.digits).map(|(c, _)| *c).collect();
+                    let written: Vec<char> = groups[i..=j].iter().flat_map(|g| &g.digits).map(|(c, _)| *c).collect();
+                    let ascii: String = groups[i..=j]
+                        .iter()
+                        .flat_map(|g| &g.digits)
+                        .filter_map(|(_, v)| char::from_digit(*v, 10))
+                        .collect();
+                    let tail: String = written[written.len() - 4..].iter().collect();
                     out.push_str(&text[last..groups[i].start]);
-                    out.push_str("****");
-                    out.extend(&tail[tail.len() - 4..]);
+                    out.push_str(&mask(&ascii, &tail));
                     last = groups[j].end;
                     i = j + 1;
                 }

@@ -10,9 +10,11 @@ use base64::Engine;
 use regex::Regex;
 
 mod cards;
+mod fields;
 mod inert;
 
 pub(crate) use cards::mask_card_numbers;
+pub(crate) use fields::{FieldKind, Pseudonyms, field_kind};
 use inert::escape;
 pub use inert::inert;
 
@@ -122,11 +124,15 @@ impl Redactor {
     /// [`Redactor::clean`] without the escaping: secrets and card numbers only, for
     /// text whose format escapes for itself (a JSON value, a recording).
     pub fn redact(&self, text: &str) -> String {
-        let out = match &self.secrets {
+        mask_card_numbers(&self.secrets_removed(text))
+    }
+
+    /// Every form of every configured secret replaced by `<redacted>`; nothing else.
+    pub(crate) fn secrets_removed<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
+        match &self.secrets {
             Some(re) => re.replace_all(text, "<redacted>"),
             None => std::borrow::Cow::Borrowed(text),
-        };
-        mask_card_numbers(&out)
+        }
     }
 }
 

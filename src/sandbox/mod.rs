@@ -261,7 +261,7 @@ impl Twin {
             }
             return Err(TwinResponse::json(200, "application/json", body));
         }
-        let Some((api, rel)) = route(&req.path) else {
+        let Some((api, rel)) = Api::route(&req.path) else {
             return Err(gateway(Api::WorldpayV7).endpoint_not_found());
         };
         let gw = gateway(api);
@@ -296,7 +296,7 @@ impl Twin {
             return gw.protective(Protective::TooLarge);
         }
         let Some(op) = admitted.op else {
-            let (_, rel) = route(&req.path).unwrap_or((admitted.api, ""));
+            let (_, rel) = Api::route(&req.path).unwrap_or((admitted.api, ""));
             return gw.inspect(t, admitted.merchant, rel);
         };
         if let Some(r) = preferred(gw, op, req).or_else(|| gw.check_headers(op, req)) {
@@ -306,10 +306,7 @@ impl Twin {
             Ok(b) => b,
             Err(r) => return r,
         };
-        let base = match &t.public_url {
-            Some(u) => u.clone(),
-            None => format!("http://{}", req.header("host").unwrap_or("localhost")),
-        };
+        let base = link_base(t, req);
         let ctx = Ctx { merchant: admitted.merchant, base, twin: t };
         gw.handle(&ctx, op, admitted.link.as_deref(), &body, req)
     }
@@ -323,15 +320,33 @@ impl Twin {
 
 /// The gateway of the API that owns `path` (v7's for a path no API owns).
 fn gateway_of(path: &str) -> &'static dyn Gateway {
-    gateway(route(path).map_or(Api::WorldpayV7, |(api, _)| api))
+    gateway(Api::route(path).map_or(Api::WorldpayV7, |(api, _)| api))
+}
+
+/// The origin action links are built on: the configured public URL, else the origin a
+/// reverse proxy in front says the client used (`X-Forwarded-Host` and
+/// `X-Forwarded-Proto`, as `payconform proxy` sends them, so that a client behind it
+/// follows links through it), else the Host header.
+fn link_base(t: &TwinInner, req: &TwinRequest) -> String {
+    if let Some(u) = &t.public_url {
+        return u.clone();
+    }
+    let authority = |v: &str| {
+        !v.is_empty() && v.len() <= 255 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]_".contains(&b))
+    };
+    if let Some(host) = req.header("x-forwarded-host").map(str::trim).filter(|h| authority(h)) {
+        let scheme = match req.header("x-forwarded-proto").map(str::trim) {
+            Some(p) if p.eq_ignore_ascii_case("https") => "https",
+            _ => "http",
+        };
+        return format!("{scheme}://{host}");
+    }
+    format!("http://{}", req.header("host").unwrap_or("localhost"))
 }
 
 /// `GET /`: each API with its base URL and operations, and where to read more.
 fn index(t: &TwinInner, req: &TwinRequest) -> Value {
-    let root = match &t.public_url {
-        Some(u) => u.clone(),
-        None => format!("http://{}", req.header("host").unwrap_or("localhost")),
-    };
+    let root = link_base(t, req);
     let apis: Vec<Value> = Api::ALL
         .iter()
         .map(|&api| {
@@ -390,29 +405,6 @@ pub(crate) enum Protective {
     Timeout,
     /// 413: the body is larger than [`MAX_BODY`].
     TooLarge,
-}
-
-/// Which API a path belongs to, and the path relative to its base.
-fn route(path: &str) -> Option<(Api, &str)> {
-    if let Some(after) = path.strip_prefix("/pal/") {
-        // Classic Payment under every version path Adyen's official SDKs have used
-        // (v40 through v68, the SDKs' default), all with the v40 behaviour. Anything
-        // else under /pal/ is Adyen's, and gets Adyen's 404.
-        let versioned = after.strip_prefix("servlet/Payment/v").and_then(|v| {
-            let digits = v.bytes().take_while(u8::is_ascii_digit).count();
-            let version: u32 = v[..digits].parse().ok()?;
-            let rest = &v[digits..];
-            ((40..=68).contains(&version) && (rest.is_empty() || rest.starts_with('/'))).then_some(rest)
-        });
-        return Some((Api::Adyen, versioned.unwrap_or(path)));
-    }
-    if path == "/api/payments" || path.starts_with("/api/payments/") {
-        return Some((Api::WorldpayPayments, path));
-    }
-    if path.starts_with("/cardPayments/") || path.starts_with("/payments/") {
-        return Some((Api::WorldpayV7, path));
-    }
-    None
 }
 
 impl Protective {
