@@ -96,8 +96,11 @@ mod conformance;
 pub mod harness;
 pub mod notification;
 pub mod operation;
+#[cfg(feature = "proxy")]
+pub mod proxy;
+pub mod record;
 mod redact;
-#[cfg(feature = "harness")]
+#[cfg(feature = "report")]
 mod report;
 pub mod sandbox;
 pub mod secret;

@@ -61,6 +61,35 @@ enum Command {
     /// made under one credential are invisible to every other. Give --credential or
     /// --api-key to accept only those.
     Sandbox(cli::sandbox::SandboxArgs),
+    /// Check any client's traffic: a reverse proxy in front of one upstream (a twin, a
+    /// vendor's test host, any URL) that checks every exchange against the spec and the
+    /// payment's lifecycle, and records them as redacted HAR until Ctrl-C or SIGTERM.
+    ///
+    /// Prints `proxy http://ADDR` on stdout; point your client's base URL there. Exits
+    /// 0, or 1 with --fail-on-violation when an exchange broke the spec or a lifecycle
+    /// rule; 2 on bad usage.
+    Proxy(cli::proxy::ProxyArgs),
+    /// Work with HAR recordings.
+    Har {
+        #[command(subcommand)]
+        command: HarCommand,
+    },
+}
+
+/// `payconform har …`.
+#[derive(Subcommand, Debug)]
+enum HarCommand {
+    /// Fail (exit 1), naming the entry and the JSON path, on anything in a HAR file
+    /// that looks like a secret: a credential header, a card number in any spelling, a
+    /// card security code, base64 of a card number. For CI, on committed recordings.
+    Lint {
+        /// The HAR files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// A further header that holds a credential (repeatable).
+        #[arg(long, value_name = "NAME")]
+        redact_header: Vec<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -98,6 +127,8 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Command::Sandbox(args) => cli::sandbox::run(args),
+        Command::Proxy(args) => cli::proxy::run(args),
+        Command::Har { command: HarCommand::Lint { files, redact_header } } => cli::proxy::lint(&files, &redact_header),
     }
 }
 

@@ -27,6 +27,9 @@ pub(crate) struct CheckArgs {
     /// Write an HTML report with the coverage matrix.
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
+    /// Record every exchange of the run, redacted, as a HAR 1.2 file.
+    #[arg(long, value_name = "FILE.har")]
+    record: Option<PathBuf>,
     /// Write a report in the Cucumber JSON format (for CI dashboards that read it).
     #[arg(long, value_name = "FILE")]
     cucumber_json: Option<PathBuf>,
@@ -96,6 +99,7 @@ impl CheckArgs {
         opts.max_response_body = (self.max_response_body as usize).saturating_mul(1024 * 1024);
         opts.request_timeout = std::time::Duration::from_secs(self.request_timeout);
         opts.variance = self.variance;
+        opts.record = self.record;
         let reports =
             Reports { junit: self.junit, json: self.json, html: self.html, cucumber_json: self.cucumber_json };
         (opts, reports)
@@ -135,7 +139,9 @@ pub(crate) fn run(args: CheckArgs) -> ExitCode {
 
     use payconform::harness::HarnessError;
     // Refuse unwritable report paths before anything is sent.
-    for path in [&reports.junit, &reports.json, &reports.html, &reports.cucumber_json].into_iter().flatten() {
+    for path in
+        [&reports.junit, &reports.json, &reports.html, &reports.cucumber_json, &opts.record].into_iter().flatten()
+    {
         if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty() && !p.is_dir()) {
             let why = if parent.exists() { "is not a directory" } else { "does not exist" };
             eprintln!("payconform check: cannot write {}: {} {why}", path.display(), parent.display());

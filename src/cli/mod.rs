@@ -1,4 +1,5 @@
 //! The subcommands with more than a few lines of work.
 
 pub(crate) mod check;
+pub(crate) mod proxy;
 pub(crate) mod sandbox;

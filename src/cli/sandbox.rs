@@ -111,7 +111,7 @@ pub(crate) enum LogFormat {
 
 /// The sandbox's log on stderr. `RUST_LOG` wins where it is set; `--quiet` keeps only
 /// warnings and errors.
-fn init_log(format: LogFormat, quiet: bool) {
+pub(crate) fn init_log(format: LogFormat, quiet: bool) {
     use tracing_subscriber::EnvFilter;
     let default = if quiet { "warn" } else { "info" };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
@@ -201,7 +201,7 @@ pub(crate) fn run(args: SandboxArgs) -> ExitCode {
 
 /// Ctrl-C or SIGTERM. The handlers are installed when this is called, so a signal
 /// that arrives before the future is awaited is not lost.
-fn stop_signal() -> impl std::future::Future<Output = ()> {
+pub(crate) fn stop_signal() -> impl std::future::Future<Output = ()> {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

@@ -103,6 +103,8 @@ pub struct CheckOptions {
     pub operations: Vec<String>,
     /// Only these checks' violations count; empty: every check.
     pub checks: Vec<crate::conformance::CheckKind>,
+    /// Record every exchange, redacted, to this HAR 1.2 file.
+    pub record: Option<PathBuf>,
 }
 
 impl CheckOptions {
@@ -124,6 +126,7 @@ impl CheckOptions {
             sweep: true,
             operations: Vec::new(),
             checks: Vec::new(),
+            record: None,
         }
     }
 }

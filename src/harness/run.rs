@@ -84,6 +84,16 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
     let redactor = Redactor::new(
         endpoints.iter().flat_map(|e| e.secrets.clone()).chain(notifications.as_ref().map(|n| n.hmac_key.clone())),
     );
+    let recording = match &opts.record {
+        Some(path) => {
+            let secrets = endpoints.iter().flat_map(|e| e.secrets.clone());
+            let secrets = secrets.chain(notifications.as_ref().map(|n| n.hmac_key.clone()));
+            let writer = crate::record::HarWriter::create(path, secrets)
+                .map_err(|e| HarnessError::Usage(format!("--record {}: {e}", path.display())))?;
+            Some(crate::record::SharedRecording::new(writer))
+        }
+        None => None,
+    };
     let http = RunContext::http_clients(&endpoints, opts.request_timeout).map_err(HarnessError::Setup)?;
     if mock.is_none() {
         preflight(&endpoints, &http).await?;
@@ -111,6 +121,7 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
         notification_wait: if twin { Duration::from_secs(10) } else { Duration::from_secs(60) },
         checks: opts.checks.clone(),
         notifications,
+        recording,
     });
     let mut seen = run_scenarios(opts, &ctx, features, planned.clone(), &redactor).await;
     let mut sink = std::mem::take(&mut *ctx.sink.lock().unwrap_or_else(|p| p.into_inner()));
@@ -121,6 +132,9 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
     }
     if let Some(server) = mock {
         server.shutdown().await;
+    }
+    if let Some(r) = &ctx.recording {
+        r.finish().map_err(|e| HarnessError::Setup(format!("the recording could not be written: {e}")))?;
     }
     let info = crate::report::RunInfo { target: target_label, elapsed: started.elapsed(), started_at, twin };
     Ok(super::assemble::report(info, &planned, seen, sink, &redactor))

@@ -28,6 +28,13 @@ pub(crate) const REFERENCE_FIELDS: [&str; 9] = [
     "eventid",
 ];
 
+/// Whether the field named `name` holds a reference (kept whole everywhere).
+pub(crate) fn is_reference_field(name: &str) -> bool {
+    static WHOLE: LazyLock<Regex> =
+        LazyLock::new(|| Regex::new(&format!("(?i)^(?:{})$", REFERENCE_FIELDS.join("|"))).expect("valid regex"));
+    WHOLE.is_match(name)
+}
+
 /// Fields that hold a card number, whatever its digits (a negative test's number that
 /// fails the Luhn check is still a card number).
 const CARD_FIELDS: [&str; 5] = ["number", "cardnumber", "pan", "accountnumber", "primaryaccountnumber"];

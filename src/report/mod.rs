@@ -11,11 +11,13 @@ mod exchange;
 mod outcome;
 mod record;
 mod render;
+mod traffic;
 
 pub use coverage::{Coverage, CoverageCell, CoverageRow, CoverageTotals};
 pub use exchange::{ExchangeDetail, RequestDetail, ResponseDetail};
 pub use outcome::{Status, StepResult};
 pub(crate) use record::{ExchangeLog, ExchangeRecord};
+pub(crate) use traffic::{TrafficEntry, traffic_report};
 
 /// `text` cut to at most `max` bytes (on a character boundary), saying how long it was.
 pub(crate) fn shorten(text: &str, max: usize) -> String {

@@ -9,8 +9,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use http_body_util::Full;
-use hyper::body::Incoming;
+use hyper::body::{Body, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper::{Request, Response};
@@ -34,10 +33,12 @@ pub(crate) struct Listening {
 impl Listening {
     /// Serve `listener` with `limits`, each request answered by `handler`. Must be
     /// called inside a runtime.
-    pub(crate) fn start<H, F>(listener: TcpListener, limits: Limits, handler: H) -> io::Result<Listening>
+    pub(crate) fn start<H, F, B>(listener: TcpListener, limits: Limits, handler: H) -> io::Result<Listening>
     where
         H: Fn(Request<Incoming>) -> F + Send + Sync + 'static,
-        F: Future<Output = Response<Full<Bytes>>> + Send + 'static,
+        F: Future<Output = Response<B>> + Send + 'static,
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
     {
         let addr = listener.local_addr()?;
         let (stop, stopped) = watch::channel(false);
@@ -69,7 +70,7 @@ impl Drop for Listening {
     }
 }
 
-async fn accept_loop<H, F>(
+async fn accept_loop<H, F, B>(
     listener: TcpListener,
     handler: Arc<H>,
     limits: Limits,
@@ -78,7 +79,9 @@ async fn accept_loop<H, F>(
     connections: TaskTracker,
 ) where
     H: Fn(Request<Incoming>) -> F + Send + Sync + 'static,
-    F: Future<Output = Response<Full<Bytes>>> + Send + 'static,
+    F: Future<Output = Response<B>> + Send + 'static,
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     const FIRST_BACKOFF: Duration = Duration::from_millis(5);
     let mut backoff = FIRST_BACKOFF;
@@ -122,14 +125,16 @@ async fn accept_loop<H, F>(
     }
 }
 
-async fn serve_connection<H, F>(
+async fn serve_connection<H, F, B>(
     stream: tokio::net::TcpStream,
     handler: Arc<H>,
     limits: Limits,
     mut stop: watch::Receiver<bool>,
 ) where
     H: Fn(Request<Incoming>) -> F + Send + Sync + 'static,
-    F: Future<Output = Response<Full<Bytes>>> + Send + 'static,
+    F: Future<Output = Response<B>> + Send + 'static,
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
     let clock = Arc::new(Clock::new());
     let io = TimedIo::new(stream, clock.clone(), limits);

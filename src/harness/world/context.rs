@@ -30,6 +30,8 @@ pub(crate) struct RunContext {
     pub(crate) notification_wait: Duration,
     /// The checks whose violations count (`--checks`); empty: all.
     pub(crate) checks: Vec<CheckKind>,
+    /// Where every exchange is recorded (`--record`).
+    pub(crate) recording: Option<crate::record::SharedRecording>,
 }
 
 impl RunContext {
