@@ -71,7 +71,7 @@ pub(crate) fn traffic_report(
         let text = |t: &str| shorten(&r.clean(t), MAX_VIOLATION_TEXT);
         let listed = (e.violations.len() + e.lifecycle.len()).min(budget.violations);
         budget.violations -= listed;
-        let mut violations: Vec<ViolationRecord> = e
+        let violations: Vec<ViolationRecord> = e
             .violations
             .iter()
             .map(|v| ViolationRecord {
@@ -97,6 +97,13 @@ pub(crate) fn traffic_report(
             }))
             .take(listed)
             .collect();
+        let status = if !violations.is_empty() || ex.error.is_some() {
+            Status::Failed
+        } else if e.unmatched.is_some() {
+            Status::Skipped
+        } else {
+            Status::Passed
+        };
         let reason = violations
             .first()
             .map(|v| {
