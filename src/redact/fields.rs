@@ -28,10 +28,12 @@ pub(crate) const REFERENCE_FIELDS: [&str; 9] = [
     "eventid",
 ];
 
-/// Whether the field named `name` holds a reference (kept whole everywhere).
+/// Whether the field named `name` holds a reference (kept whole everywhere): its name
+/// ends with one of [`REFERENCE_FIELDS`] (`originalMerchantReference` too), as the
+/// text rule before a value reads it.
 pub(crate) fn is_reference_field(name: &str) -> bool {
     static WHOLE: LazyLock<Regex> =
-        LazyLock::new(|| Regex::new(&format!("(?i)^(?:{})$", REFERENCE_FIELDS.join("|"))).expect("valid regex"));
+        LazyLock::new(|| Regex::new(&format!("(?i)(?:{})$", REFERENCE_FIELDS.join("|"))).expect("valid regex"));
     WHOLE.is_match(name)
 }
 
