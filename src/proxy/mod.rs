@@ -524,6 +524,7 @@ impl Shared {
                 started: Some(asked.started_at),
                 violations: &violations,
                 lifecycle: &lifecycle,
+                operation: None,
             };
             if let Err(e) = w.write(&ex, cx) {
                 state.record_error.get_or_insert_with(|| format!("the recording could not be written: {e}"));

@@ -260,6 +260,8 @@ pub struct Context<'a> {
     pub violations: &'a [Violation],
     /// Its lifecycle findings.
     pub lifecycle: &'a [LifecycleFinding],
+    /// Its operationId, where the exchange names it otherwise (a client's method name).
+    pub operation: Option<&'a str>,
 }
 
 impl HarWriter {
@@ -448,7 +450,8 @@ impl HarWriter {
             note = Some(format!("the body was larger than the {cap}-byte cap and was not recorded"));
         }
         let status = ex.status.unwrap_or(0);
-        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        // Whole microseconds: a float's long tail of digits reads like a card number.
+        let ms = |d: Duration| d.as_micros() as f64 / 1000.0;
         let mut findings: Vec<FindingMeta> = cx
             .violations
             .iter()
@@ -510,7 +513,10 @@ impl HarWriter {
             comment,
             payconform: Some(EntryMeta {
                 api: cx.api.map(|a| a.name().to_string()),
-                operation: (!ex.operation.is_empty()).then(|| ex.operation.clone()),
+                operation: cx
+                    .operation
+                    .map(str::to_string)
+                    .or_else(|| (!ex.operation.is_empty()).then(|| ex.operation.clone())),
                 index: self.entries + self.left_out,
                 findings,
             }),

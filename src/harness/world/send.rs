@@ -159,12 +159,17 @@ impl ConformanceWorld {
         let mut transport = Vec::new();
         let count = fresh.len();
         for (i, (ex, violations)) in fresh.into_iter().enumerate() {
-            if let Some(r) = &self.ctx()?.recording {
-                let cx = crate::record::Context { api: Some(api), violations: &violations, ..Default::default() };
-                r.write(&ex, cx);
-            }
             let operation =
                 spec(api).operation(&ex.operation).map_or_else(|| ex.operation.clone(), |o| o.operation_id.to_string());
+            if let Some(r) = &self.ctx()?.recording {
+                let cx = crate::record::Context {
+                    api: Some(api),
+                    violations: &violations,
+                    operation: Some(&operation),
+                    ..Default::default()
+                };
+                r.write(&ex, cx);
+            }
             let record = |violations, transport| ExchangeRecord {
                 api,
                 operation: operation.clone(),
