@@ -71,3 +71,41 @@ async fn the_readme_python_sdk_example_runs_against_the_twin() {
     assert_eq!(events, vec![("capture", true), ("refund", true), ("cancel", false)], "{seen}");
     srv.shutdown().await;
 }
+
+/// Issue 22: the same example, unmodified but for its base URL, through `payconform
+/// proxy` in front of a twin: every exchange is checked and none has a finding, and the
+/// recording holds no key or card.
+#[cfg(feature = "proxy")]
+#[tokio::test(flavor = "multi_thread")]
+async fn the_python_sdk_through_the_proxy_has_no_violation() {
+    use payconform::proxy::{Proxy, ProxyConfig};
+    let python = std::env::var("PAYCONFORM_PYTHON").unwrap_or_else(|_| "python3".into());
+    let has_sdk = Command::new(&python).args(["-c", "import Adyen"]).output().is_ok_and(|o| o.status.success());
+    if !has_sdk {
+        assert!(std::env::var_os("CI").is_none(), "CI must run the SDK through the proxy: set PAYCONFORM_PYTHON");
+        use std::io::Write as _;
+        let _ =
+            writeln!(std::io::stderr(), "SKIPPED the_python_sdk_through_the_proxy_has_no_violation: no Adyen package");
+        return;
+    }
+    let twin = SandboxServer::start(Twin::default(), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let har = dir.path().join("sdk.har");
+    let mut config = ProxyConfig::new(twin.url().parse().unwrap());
+    config.record = Some(har.clone());
+    let proxy = Proxy::start(config, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let addr = proxy.url().trim_start_matches("http://").to_string();
+    let script = format!("{}\nprint(psp)\n", example().replace("127.0.0.1:8080", &addr));
+    let out =
+        tokio::task::block_in_place(|| Command::new(&python).args(["-c", &script]).output()).expect("python runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report = proxy.shutdown().await.unwrap();
+    let ops: Vec<(String, usize)> =
+        report.scenarios.iter().map(|s| (s.exchange_log[0].operation.clone(), s.violations.len())).collect();
+    let expected =
+        ["post-authorise", "post-capture", "post-refund", "post-cancel"].map(|o| (o.to_string(), 0)).to_vec();
+    assert_eq!((report.exchanges, ops), (4, expected));
+    let text = std::fs::read_to_string(&har).unwrap();
+    assert!(!text.contains("any-key") && !text.contains("4111111111111111") && text.contains("<secret#1>"), "{text}");
+    twin.shutdown().await;
+}

@@ -143,28 +143,47 @@ impl Pseudonyms {
     /// card pseudonym. Nothing is escaped: the recording's format does that.
     pub(crate) fn redact(&mut self, redactor: &Redactor, text: &str) -> String {
         let text = redactor.secrets_removed(text);
-        let by_field = SENSITIVE_VALUE.replace_all(&text, |c: &Captures<'_>| {
-            let key = &c["key"];
-            let raw = &c["value"];
-            let name = key.trim_matches(|ch: char| !ch.is_ascii_alphanumeric() && ch != '_' && ch != '-');
-            let (open, inner, close) = split_quotes(raw);
-            let kind = field_kind(name.trim_end_matches('=')).unwrap_or(FieldKind::Secret);
-            let stand_in = match kind {
-                FieldKind::Card => {
-                    let digits: String = inner.chars().filter(char::is_ascii_digit).collect();
-                    if digits.len() < 8 {
-                        // Not a card number ("number": 3 in an address): kept.
-                        return c[0].to_string();
-                    }
-                    let tail = &digits[digits.len().saturating_sub(4)..];
-                    self.card(&digits, tail)
-                }
-                other => self.other(other, inner),
-            };
-            format!("{key}{open}{stand_in}{close}")
+        let by_field = replace_fields(&text, |kind, inner| match kind {
+            FieldKind::Card => {
+                let digits: String = inner.chars().filter(char::is_ascii_digit).collect();
+                let tail = &digits[digits.len().saturating_sub(4)..];
+                self.card(&digits, tail)
+            }
+            other => self.other(other, inner),
         });
         mask_card_numbers_with(&by_field, |digits, tail| self.card(digits, tail))
     }
+}
+
+/// Every sensitive field's value in `text` (by its name) replaced by what `stand_in`
+/// makes of it; a card field with fewer than 8 digits ("number": 3 in an address) is
+/// kept.
+fn replace_fields(text: &str, mut stand_in: impl FnMut(FieldKind, &str) -> String) -> String {
+    SENSITIVE_VALUE
+        .replace_all(text, |c: &Captures<'_>| {
+            let key = &c["key"];
+            let name = key.trim_matches(|ch: char| !ch.is_ascii_alphanumeric() && ch != '_' && ch != '-');
+            let (open, inner, close) = split_quotes(&c["value"]);
+            let kind = field_kind(name.trim_end_matches('=')).unwrap_or(FieldKind::Secret);
+            if kind == FieldKind::Card && inner.chars().filter(char::is_ascii_digit).count() < 8 {
+                return c[0].to_string();
+            }
+            format!("{key}{open}{}{close}", stand_in(kind, inner))
+        })
+        .into_owned()
+}
+
+/// The field rules for a report (no pseudonyms): a card field's value as `****` and its
+/// last four digits, a security code as `***`, a secret as `<redacted>`.
+pub(crate) fn mask_fields(text: &str) -> String {
+    replace_fields(text, |kind, inner| match kind {
+        FieldKind::Card => {
+            let digits: String = inner.chars().filter(char::is_ascii_digit).collect();
+            format!("****{}", &digits[digits.len().saturating_sub(4)..])
+        }
+        FieldKind::Cvc => "***".into(),
+        FieldKind::Secret => "<redacted>".into(),
+    })
 }
 
 /// A value's opening quote (`"` or `\"`), its inside, and its closing quote.

@@ -14,7 +14,7 @@ mod fields;
 mod inert;
 
 pub(crate) use cards::mask_card_numbers;
-pub(crate) use fields::{FieldKind, Pseudonyms, field_kind, is_reference_field};
+pub(crate) use fields::{FieldKind, Pseudonyms, field_kind, is_reference_field, mask_fields};
 use inert::escape;
 pub use inert::inert;
 

@@ -2,7 +2,6 @@
 
 use crate::conformance::Violation;
 use crate::operation::Api;
-use serde_json::Value;
 
 /// One checked exchange, as the reports need it.
 #[derive(Debug, Clone)]
@@ -38,31 +37,11 @@ fn cut(bytes: &[u8]) -> String {
     if bytes.len() > LOG_BODY_CAP { format!("{text}… ({} bytes in all)", bytes.len()) } else { text }
 }
 
-/// A request body with every card security code masked (`cvc`, at any depth); card
-/// numbers and credentials are the redactor's.
-fn mask_cvc(bytes: &[u8]) -> String {
-    fn walk(v: &mut Value) {
-        match v {
-            Value::Object(m) => {
-                for (k, x) in m.iter_mut() {
-                    if k.eq_ignore_ascii_case("cvc") && x.is_string() {
-                        *x = Value::String("***".into());
-                    } else {
-                        walk(x);
-                    }
-                }
-            }
-            Value::Array(a) => a.iter_mut().for_each(walk),
-            _ => {}
-        }
-    }
-    match serde_json::from_slice::<Value>(bytes) {
-        Ok(mut v) => {
-            walk(&mut v);
-            cut(&serde_json::to_vec(&v).unwrap_or_default())
-        }
-        Err(_) => cut(bytes),
-    }
+/// A body with the field rules applied (`cvc`, card numbers and secrets by field name,
+/// the rules the recordings use too); card numbers elsewhere and credentials are the
+/// redactor's.
+fn mask_fields(bytes: &[u8]) -> String {
+    crate::redact::mask_fields(&cut(bytes))
 }
 
 impl ExchangeLog {
@@ -71,7 +50,7 @@ impl ExchangeLog {
             method: ex.method.clone(),
             url: ex.url.clone(),
             request_headers: ex.request_headers.clone(),
-            request_body: ex.request_body.as_deref().map(mask_cvc),
+            request_body: ex.request_body.as_deref().map(mask_fields),
             response_headers: ex.response_headers.clone(),
             response_body: cut(&ex.response_body),
         }
