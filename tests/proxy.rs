@@ -99,7 +99,7 @@ async fn a_clean_adyen_flow_through_the_proxy_has_no_finding_and_is_recorded() {
     }
     let cancel = json!({"merchantAccount": "M", "originalReference": psp});
     send(&format!("{base}/cancel"), "POST", &key, Some(&cancel)).await;
-    let report = s.proxy.shutdown().await.unwrap();
+    let report = s.proxy.shutdown().await.unwrap().report;
     assert_eq!((report.exchanges, findings(&report)), (4, vec![]));
     let log = strict_har(&s.har);
     assert_eq!(log.entries.len(), 4);
@@ -132,7 +132,7 @@ async fn a_broken_client_is_flagged_by_operation_and_json_path() {
     send(&format!("{url}/cardPayments/customerInitiatedTransactions"), "POST", &basic, Some(&bad)).await;
     // 3. A link no answer offered.
     send(&format!("{url}/payments/settlements/full/bm90LW9mZmVyZWQ"), "POST", &basic, None).await;
-    let report = s.proxy.shutdown().await.unwrap();
+    let report = s.proxy.shutdown().await.unwrap().report;
     let found = findings(&report);
     let has = |i: usize, check: &str, path: &str| found.iter().any(|f| f.0 == i && f.1 == check && f.3 == path);
     assert!(has(0, "headers", "WP-Api-Version"), "{found:#?}");
@@ -196,7 +196,7 @@ async fn a_broken_upstream_is_flagged_and_the_over_settle_by_the_lifecycle() {
     send(&partial, "POST", &h, Some(&settle)).await;
     send(&auth, "POST", &h, Some(&v7_authorize("dropped", 1))).await;
     send(&auth, "POST", &h, Some(&v7_authorize("teapot", 1))).await;
-    let report = s.proxy.shutdown().await.unwrap();
+    let report = s.proxy.shutdown().await.unwrap().report;
     let found = findings(&report);
     // The second settle: a money finding on the upstream's side, resting on all three
     // exchanges, and no schema violation (its answer is well-formed).
@@ -231,7 +231,7 @@ async fn redirects_are_passed_on_and_never_followed() {
     let (status, headers, _) = send(&url, "POST", &h, Some(&json!({}))).await;
     assert_eq!((status, headers["location"].to_str().unwrap()), (302, "http://elsewhere.invalid/steal"));
     assert_eq!(up.received_requests().await.unwrap().len(), 1);
-    let report = s.proxy.shutdown().await.unwrap();
+    let report = s.proxy.shutdown().await.unwrap().report;
     assert!(
         findings(&report).iter().any(|f| f.1 == "status" && f.4.contains("never followed")),
         "{:?}",
@@ -268,7 +268,7 @@ async fn a_dropped_upstream_is_a_clear_502_and_stays_in_the_recording() {
     let r = client.post(&url2).header("x-api-key", "k-123456").body("{}").send().await.unwrap();
     assert!(r.bytes().await.is_err(), "the client sees the body break off too");
     for (setup, why) in [(s, "could not be reached"), (s2, "broke off")] {
-        let report = setup.proxy.shutdown().await.unwrap();
+        let report = setup.proxy.shutdown().await.unwrap().report;
         assert_eq!(report.summary.transport_errors, 1);
         let log = strict_har(&setup.har);
         assert_eq!(log.entries.len(), 1, "nothing is lost from the recording");
@@ -323,7 +323,7 @@ async fn slow_and_huge_requests_get_the_proxys_own_answer() {
         .await
         .unwrap();
     assert_eq!(r.status().as_u16(), 400, "Adyen's documented answer to a body that is not JSON");
-    let report = s.proxy.shutdown().await.unwrap();
+    let report = s.proxy.shutdown().await.unwrap().report;
     assert_eq!(
         report.scenarios.len(),
         4,
@@ -346,7 +346,7 @@ async fn a_huge_answer_is_streamed_through_and_not_kept() {
     let url = format!("{}/pal/servlet/Payment/v40/authorise", s.proxy.url());
     let r = reqwest::Client::new().post(&url).header("x-api-key", "k-123456").body("{}").send().await.unwrap();
     assert_eq!(r.bytes().await.unwrap().len(), 8 * 1024 * 1024, "forwarded whole");
-    let report = s.proxy.shutdown().await.unwrap();
+    let report = s.proxy.shutdown().await.unwrap().report;
     assert!(findings(&report).iter().any(|f| f.1 == "response_body" && f.4.contains("cap")), "{:?}", findings(&report));
     let size = std::fs::metadata(&s.har).unwrap().len();
     assert!(size < 64 * 1024, "the recording holds no body past the cap: {size} bytes");
@@ -375,7 +375,7 @@ async fn many_merchants_at_once_each_keep_their_own_pseudonym() {
     for t in tasks {
         t.await.unwrap();
     }
-    let report = s.proxy.shutdown().await.unwrap();
+    let report = s.proxy.shutdown().await.unwrap().report;
     assert_eq!((report.exchanges, findings(&report)), (96, vec![]));
     let text = std::fs::read_to_string(&s.har).unwrap();
     assert!(!text.contains("merchant-key-"), "no key is recorded");

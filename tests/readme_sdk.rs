@@ -99,7 +99,7 @@ async fn the_python_sdk_through_the_proxy_has_no_violation() {
     let out =
         tokio::task::block_in_place(|| Command::new(&python).args(["-c", &script]).output()).expect("python runs");
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let report = proxy.shutdown().await.unwrap();
+    let report = proxy.shutdown().await.unwrap().report;
     let ops: Vec<(String, usize)> =
         report.scenarios.iter().map(|s| (s.exchange_log[0].operation.clone(), s.violations.len())).collect();
     let expected =

@@ -24,7 +24,7 @@ fn luhn(digits: &str) -> bool {
             }
         })
         .sum();
-    sum % 10 == 0
+    sum.is_multiple_of(10)
 }
 
 /// Every form of `secret` the scanner looks for: as is, base64 in four alphabets at the

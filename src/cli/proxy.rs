@@ -169,10 +169,8 @@ pub(crate) fn run(args: ProxyArgs) -> ExitCode {
         } else {
             stop.await;
         }
-        let failing = proxy.failing();
-        let exchanges = proxy.exchanges();
-        let report = match proxy.shutdown().await {
-            Ok(r) => r,
+        let payconform::proxy::Finished { report, exchanges, failing } = match proxy.shutdown().await {
+            Ok(f) => f,
             Err(e) => {
                 eprintln!("payconform proxy: {e}");
                 return ExitCode::FAILURE;

@@ -215,7 +215,7 @@ impl Lifecycle {
                         if let Some(p) = self.payments.get(&id)
                             && let Some((latest, offers)) = &p.offers
                             && *latest > offered_by
-                            && !offers.iter().any(|r| *r == relation)
+                            && !offers.contains(&relation)
                         {
                             let message = format!(
                                 "follows {relation:?}, offered by exchange #{offered_by}, but the payment's latest answer (#{latest}) no longer offers it"

@@ -125,6 +125,8 @@ pub struct Proxy {
 
 struct Shared {
     config: ProxyConfig,
+    /// The tasks that stream answers through and finish their exchanges.
+    tasks: tokio_util::task::TaskTracker,
     client: Upstream,
     started: Instant,
     started_at: SystemTime,
@@ -191,6 +193,7 @@ impl Proxy {
             .build();
         let client = Client::builder(TokioExecutor::new()).pool_idle_timeout(Duration::from_secs(30)).build(https);
         let shared = Arc::new(Shared {
+            tasks: tokio_util::task::TaskTracker::new(),
             client,
             started: Instant::now(),
             started_at: SystemTime::now(),
@@ -233,23 +236,36 @@ impl Proxy {
         self.shared.report()
     }
 
-    /// Stop accepting, let exchanges in flight finish, finish the recording, and return
-    /// the final report.
-    pub async fn shutdown(self) -> Result<RunReport, ProxyError> {
+    /// Stop accepting, let exchanges in flight finish (their answers streamed to the
+    /// end), finish the recording, and return what was seen.
+    pub async fn shutdown(self) -> Result<Finished, ProxyError> {
         self.listening.shutdown().await;
+        self.shared.tasks.close();
+        let _ = tokio::time::timeout(self.shared.config.upstream_timeout, self.shared.tasks.wait()).await;
         let report = self.shared.report();
-        let (recorder, error) = {
+        let (recorder, error, failing) = {
             let mut state = self.shared.lock();
-            (state.recorder.take(), state.record_error.take())
+            (state.recorder.take(), state.record_error.take(), state.failing)
         };
         if let Some(r) = recorder {
             r.finish()?;
         }
-        match error {
-            Some(e) => Err(ProxyError::Io(io::Error::other(e))),
-            None => Ok(report),
+        if let Some(e) = error {
+            return Err(ProxyError::Io(io::Error::other(e)));
         }
+        Ok(Finished { report, exchanges: self.shared.count.load(Ordering::Relaxed), failing })
     }
+}
+
+/// What a proxy saw, once shut down.
+#[derive(Debug)]
+pub struct Finished {
+    /// The report (the same model `payconform check` writes).
+    pub report: RunReport,
+    /// Exchanges proxied.
+    pub exchanges: usize,
+    /// Exchanges with a spec violation or a lifecycle finding.
+    pub failing: usize,
 }
 
 /// Headers a proxy never forwards (RFC 9110 §7.6.1), besides those `Connection` names.
@@ -405,7 +421,7 @@ impl Shared {
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, io::Error>>(8);
         let status = head.status.as_u16();
         let shared = self.clone();
-        tokio::spawn(async move {
+        self.tasks.spawn(async move {
             let mut body = body;
             let mut kept: Vec<u8> = Vec::new();
             let mut oversized = None;
@@ -676,6 +692,6 @@ fn log(ex: &Exchange, api: Option<Api>, upstream: Duration, findings: usize) {
         latency_us = ex.elapsed.as_micros() as u64,
         upstream_us = upstream.as_micros() as u64,
         violations = findings,
-        error = ex.error.as_deref().map(|e| crate::redact::inert(e)).as_deref().unwrap_or("-"),
+        error = ex.error.as_deref().map(crate::redact::inert).as_deref().unwrap_or("-"),
     );
 }

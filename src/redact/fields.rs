@@ -175,6 +175,7 @@ fn replace_fields(text: &str, mut stand_in: impl FnMut(FieldKind, &str) -> Strin
 
 /// The field rules for a report (no pseudonyms): a card field's value as `****` and its
 /// last four digits, a security code as `***`, a secret as `<redacted>`.
+#[cfg(feature = "report")]
 pub(crate) fn mask_fields(text: &str) -> String {
     replace_fields(text, |kind, inner| match kind {
         FieldKind::Card => {

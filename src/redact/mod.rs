@@ -14,7 +14,9 @@ mod fields;
 mod inert;
 
 pub(crate) use cards::mask_card_numbers;
-pub(crate) use fields::{FieldKind, Pseudonyms, field_kind, is_reference_field, mask_fields};
+#[cfg(feature = "report")]
+pub(crate) use fields::mask_fields;
+pub(crate) use fields::{FieldKind, Pseudonyms, field_kind, is_reference_field};
 use inert::escape;
 pub use inert::inert;
 
