@@ -269,8 +269,19 @@ pub struct Finished {
 }
 
 /// Headers a proxy never forwards (RFC 9110 §7.6.1), besides those `Connection` names.
-const HOP_BY_HOP: [&str; 8] =
-    ["connection", "keep-alive", "proxy-connection", "te", "trailer", "transfer-encoding", "upgrade", "host"];
+/// `Host` and the forwarding headers are the proxy's to set.
+const HOP_BY_HOP: [&str; 10] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+];
 
 fn end_to_end(headers: &HeaderMap) -> impl Iterator<Item = (&HeaderName, &HeaderValue)> {
     let named: Vec<String> = headers
