@@ -40,6 +40,7 @@ use crate::client::Exchange;
 use crate::conformance::{Lifecycle, LifecycleFinding, Violation, check_exchange};
 use crate::operation::Api;
 use crate::record::{Context, HarWriter};
+use crate::redact::{CREDENTIAL_HEADERS, credential_values};
 use crate::report::{RunReport, TrafficEntry};
 use crate::sandbox::Limits;
 use crate::sandbox::listen::Listening;
@@ -622,32 +623,14 @@ fn join(upstream: &url::Url, path_and_query: &str) -> String {
 
 /// Credential values in these headers (for the report's redactor).
 fn credentials(headers: &[(String, String)], extra: &[String]) -> Vec<String> {
-    use base64::Engine;
-    let mut out = Vec::new();
-    for (n, v) in headers {
-        let lower = n.to_ascii_lowercase();
-        if !(["authorization", "x-api-key", "proxy-authorization", "cookie"].contains(&lower.as_str())
-            || extra.iter().any(|e| e.eq_ignore_ascii_case(n)))
-        {
-            continue;
-        }
-        out.push(v.trim().to_string());
-        if let Some((scheme, rest)) = v.trim().split_once(' ') {
-            out.push(rest.trim().to_string());
-            if scheme.eq_ignore_ascii_case("basic")
-                && let Some(pair) = base64::engine::general_purpose::STANDARD
-                    .decode(rest.trim())
-                    .ok()
-                    .and_then(|b| String::from_utf8(b).ok())
-            {
-                if let Some((_, pw)) = pair.split_once(':') {
-                    out.push(pw.to_string());
-                }
-                out.push(pair);
-            }
-        }
-    }
-    out
+    headers
+        .iter()
+        .filter(|(n, _)| {
+            CREDENTIAL_HEADERS.contains(&n.to_ascii_lowercase().as_str())
+                || extra.iter().any(|e| e.eq_ignore_ascii_case(n))
+        })
+        .flat_map(|(_, v)| credential_values(v))
+        .collect()
 }
 
 enum Capped {

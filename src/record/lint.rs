@@ -15,7 +15,7 @@ use base64::Engine;
 use regex::Regex;
 use serde_json::Value;
 
-use crate::redact::{FieldKind, field_kind, is_reference_field, mask_card_numbers};
+use crate::redact::{CREDENTIAL_HEADERS, FieldKind, field_kind, is_reference_field, mask_card_numbers};
 
 /// One thing that looks like a secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,9 +48,6 @@ static CREDENTIAL_TEXT: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// Tokens that may be base64.
 static BASE64ISH: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"[A-Za-z0-9+/_-]{16,}={0,2}").expect("valid regex"));
-
-/// Headers whose values must be pseudonyms.
-const CREDENTIAL_HEADERS: [&str; 5] = ["authorization", "proxy-authorization", "x-api-key", "cookie", "set-cookie"];
 
 /// Lint a HAR document (already parsed as JSON). `extra_headers` are further headers
 /// that hold credentials.

@@ -16,13 +16,12 @@ use std::io::{self, BufWriter, Write};
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
-use base64::Engine;
 use serde::{Deserialize, Serialize};
 
 use crate::client::Exchange;
 use crate::conformance::{LifecycleFinding, Violation};
 use crate::operation::Api;
-use crate::redact::{FieldKind, Pseudonyms, Redactor};
+use crate::redact::{CREDENTIAL_HEADERS, FieldKind, Pseudonyms, Redactor, credential_values};
 
 mod lint;
 
@@ -221,10 +220,6 @@ pub const MAX_RECORDED_BODY: usize = 1024 * 1024;
 /// entries are counted, not written, and the file's comment says how many.
 pub const DEFAULT_MAX_RECORDING: u64 = 256 * 1024 * 1024;
 
-/// Headers whose values are credentials in every recording.
-const CREDENTIAL_HEADERS: [&str; 6] =
-    ["authorization", "proxy-authorization", "x-api-key", "cookie", "set-cookie", "x-payconform-hmac-key"];
-
 /// Distinct credentials learnt from headers (whose echoes are removed everywhere).
 const MAX_LEARNT_SECRETS: usize = 64;
 
@@ -353,20 +348,7 @@ impl HarWriter {
             if !self.is_credential(name) {
                 continue;
             }
-            let value = value.trim();
-            let mut candidates = vec![value.to_string()];
-            if let Some((scheme, rest)) = value.split_once(' ') {
-                candidates.push(rest.trim().to_string());
-                if scheme.eq_ignore_ascii_case("basic")
-                    && let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(rest.trim())
-                    && let Ok(pair) = String::from_utf8(decoded)
-                {
-                    if let Some((_, password)) = pair.split_once(':') {
-                        candidates.push(password.to_string());
-                    }
-                    candidates.push(pair);
-                }
-            }
+            let candidates = credential_values(value);
             for c in candidates {
                 if c.len() >= 4 && !self.secrets.contains(&c) && !new.contains(&c) {
                     new.push(c);

@@ -48,6 +48,32 @@ const CVC_FIELDS: [&str; 7] = ["cvc", "cvv", "cvv2", "cvn", "securitycode", "car
 const SECRET_FIELDS: [&str; 9] =
     ["password", "apikey", "api_key", "x-api-key", "hmackey", "hmac_key", "secret", "clientsecret", "authorization"];
 
+/// Headers whose values are credentials, in every recording, report and log.
+pub(crate) const CREDENTIAL_HEADERS: [&str; 5] =
+    ["authorization", "proxy-authorization", "x-api-key", "cookie", "set-cookie"];
+
+/// The secret values a credential header's value carries: the value, the part after
+/// its scheme, and for `Basic` the decoded `user:password` and the password; so that
+/// their echoes can be removed in any encoding.
+pub(crate) fn credential_values(value: &str) -> Vec<String> {
+    use base64::Engine;
+    let value = value.trim();
+    let mut out = vec![value.to_string()];
+    if let Some((scheme, rest)) = value.split_once(' ') {
+        out.push(rest.trim().to_string());
+        if scheme.eq_ignore_ascii_case("basic")
+            && let Ok(decoded) = base64::engine::general_purpose::STANDARD.decode(rest.trim())
+            && let Ok(pair) = String::from_utf8(decoded)
+        {
+            if let Some((_, password)) = pair.split_once(':') {
+                out.push(password.to_string());
+            }
+            out.push(pair);
+        }
+    }
+    out
+}
+
 /// What a field holds, by its name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum FieldKind {

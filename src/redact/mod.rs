@@ -16,7 +16,7 @@ mod inert;
 pub(crate) use cards::mask_card_numbers;
 #[cfg(feature = "report")]
 pub(crate) use fields::mask_fields;
-pub(crate) use fields::{FieldKind, Pseudonyms, field_kind, is_reference_field};
+pub(crate) use fields::{CREDENTIAL_HEADERS, FieldKind, Pseudonyms, credential_values, field_kind, is_reference_field};
 use inert::escape;
 pub use inert::inert;
 

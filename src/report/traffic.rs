@@ -11,6 +11,7 @@ use super::{
 use crate::client::Exchange;
 use crate::conformance::{LifecycleFinding, Violation};
 use crate::operation::Api;
+use crate::redact::CREDENTIAL_HEADERS;
 
 /// The tag of a proxied exchange's entry.
 pub const PROXY_TAG: &str = "proxy";
@@ -31,9 +32,6 @@ pub(crate) struct TrafficEntry {
     /// Why no operation of the specs serves it.
     pub(crate) unmatched: Option<String>,
 }
-
-/// Headers whose values never reach a report.
-const CREDENTIAL_HEADERS: [&str; 5] = ["authorization", "proxy-authorization", "x-api-key", "cookie", "set-cookie"];
 
 /// The report of `entries` (and of `unreported` more that were only counted).
 pub(crate) fn traffic_report(
