@@ -99,6 +99,7 @@ pub mod operation;
 #[cfg(feature = "proxy")]
 pub mod proxy;
 pub mod record;
+pub mod replay;
 mod redact;
 #[cfg(feature = "report")]
 mod report;

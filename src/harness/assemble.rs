@@ -136,5 +136,6 @@ pub(crate) fn report(
         scenarios,
         exchanges: all.len(),
         coverage,
+        replay_misses: Vec::new(),
     }
 }

@@ -74,26 +74,28 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
         Target::Sandbox => Some(embedded_twin(opts, notifications.as_ref()).await?),
         _ => None,
     };
-    let endpoints = super::target::endpoints(&opts.target, mock.as_ref().map(|m| m.url()).as_deref(), &opts.env)
-        .map_err(HarnessError::Usage)?;
-    let target_label = match &mock {
-        Some(m) => format!("sandbox ({})", m.url()),
-        None => opts.target.to_string(),
+    let replay = match &opts.target {
+        Target::Replay(path) => {
+            let rec = crate::replay::Recording::load(path).map_err(HarnessError::Usage)?;
+            let server = crate::replay::ReplayServer::start(rec, ([127, 0, 0, 1], 0).into())
+                .await
+                .map_err(|e| HarnessError::Setup(format!("cannot start the replay: {e}")))?;
+            Some(server)
+        }
+        _ => None,
+    };
+    let root = mock.as_ref().map(|m| m.url()).or_else(|| replay.as_ref().map(|r| r.url()));
+    let endpoints =
+        super::target::endpoints(&opts.target, root.as_deref(), &opts.env).map_err(HarnessError::Usage)?;
+    let target_label = match (&mock, &replay) {
+        (Some(m), _) => format!("sandbox ({})", m.url()),
+        (_, Some(r)) => format!("{} ({})", opts.target, r.url()),
+        _ => opts.target.to_string(),
     };
     // The notification HMAC key is a secret like the credentials.
     let redactor = Redactor::new(
         endpoints.iter().flat_map(|e| e.secrets.clone()).chain(notifications.as_ref().map(|n| n.hmac_key.clone())),
     );
-    let recording = match &opts.record {
-        Some(path) => {
-            let secrets = endpoints.iter().flat_map(|e| e.secrets.clone());
-            let secrets = secrets.chain(notifications.as_ref().map(|n| n.hmac_key.clone()));
-            let writer = crate::record::HarWriter::create(path, secrets)
-                .map_err(|e| HarnessError::Usage(format!("--record {}: {e}", path.display())))?;
-            Some(crate::record::SharedRecording::new(writer))
-        }
-        None => None,
-    };
     let http = RunContext::http_clients(&endpoints, opts.request_timeout).map_err(HarnessError::Setup)?;
     if mock.is_none() {
         preflight(&endpoints, &http).await?;
@@ -104,10 +106,22 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
         Target::Sandbox => opts.variance.is_none(),
         Target::Live => false,
         Target::Url(root) => is_twin(root, &http).await,
+        Target::Replay(_) => is_twin(root.as_deref().unwrap_or(""), &http).await,
     };
     if !opts.scenarios {
         features.clear();
     }
+    let recording = match &opts.record {
+        Some(path) => {
+            let secrets = endpoints.iter().flat_map(|e| e.secrets.clone());
+            let secrets = secrets.chain(notifications.as_ref().map(|n| n.hmac_key.clone()));
+            let meta = crate::record::RecordingMeta { target: recorded_target(opts), twin };
+            let writer = crate::record::HarWriter::create_with(path, secrets, Some(&meta))
+                .map_err(|e| HarnessError::Usage(format!("--record {}: {e}", path.display())))?;
+            Some(crate::record::SharedRecording::new(writer))
+        }
+        None => None,
+    };
     let planned = Arc::new(plan(&mut features, tags.as_ref(), &endpoints, twin, no_notifications.as_deref()));
     let ctx = Arc::new(RunContext {
         max_response_body: opts.max_response_body,
@@ -133,11 +147,32 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
     if let Some(server) = mock {
         server.shutdown().await;
     }
+    let misses = match replay {
+        Some(server) => server.shutdown().await,
+        None => Vec::new(),
+    };
     if let Some(r) = &ctx.recording {
         r.finish().map_err(|e| HarnessError::Setup(format!("the recording could not be written: {e}")))?;
     }
     let info = crate::report::RunInfo { target: target_label, elapsed: started.elapsed(), started_at, twin };
-    Ok(super::assemble::report(info, &planned, seen, sink, &redactor))
+    let mut report = super::assemble::report(info, &planned, seen, sink, &redactor);
+    report.replay_misses = misses
+        .iter()
+        .map(|m| {
+            let near = m.nearest.as_deref().map(|n| format!("; nearest recorded: {n}")).unwrap_or_default();
+            redactor.clean(&format!("{}{near}", m.request))
+        })
+        .collect();
+    Ok(report)
+}
+
+/// What a recording names as its target: the kind of target and its variance seed (not
+/// the embedded twin's random port).
+fn recorded_target(opts: &CheckOptions) -> String {
+    match (&opts.target, opts.variance) {
+        (Target::Sandbox, Some(seed)) => format!("sandbox (variance {seed})"),
+        (target, _) => target.to_string(),
+    }
 }
 
 /// `--tags`, parsed.

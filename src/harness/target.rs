@@ -34,6 +34,8 @@ pub enum Target {
     Live,
     /// All three APIs under one base URL (e.g. `payconform sandbox` running elsewhere).
     Url(String),
+    /// A recording (`check --record`) served offline in-process (`replay:FILE.har`).
+    Replay(std::path::PathBuf),
 }
 
 impl fmt::Display for Target {
@@ -42,6 +44,7 @@ impl fmt::Display for Target {
             Target::Sandbox => f.write_str("sandbox"),
             Target::Live => f.write_str("live"),
             Target::Url(u) => f.write_str(u),
+            Target::Replay(p) => write!(f, "replay:{}", p.display()),
         }
     }
 }
@@ -52,6 +55,13 @@ impl FromStr for Target {
         match s {
             "sandbox" => Ok(Target::Sandbox),
             "live" => Ok(Target::Live),
+            other if other.starts_with("replay:") => {
+                let path = &other["replay:".len()..];
+                if path.is_empty() {
+                    return Err("replay: needs a recording, e.g. replay:run.har".into());
+                }
+                Ok(Target::Replay(path.into()))
+            }
             other => {
                 Url::parse(other)
                     .map_err(|_| format!("target must be `sandbox`, `live` or an http(s) URL, got {other:?}"))?;
@@ -204,7 +214,7 @@ pub fn endpoints(target: &Target, root: Option<&str>, env: &Env) -> Result<Vec<E
         }
         .map(|found| (found, true));
         let (base_url, found) = match target {
-            Target::Sandbox => {
+            Target::Sandbox | Target::Replay(_) => {
                 let root = root.ok_or("the sandbox target needs a running twin")?;
                 (format!("{}{}", root.trim_end_matches('/'), api.base_path()), Ok((sandbox_defaults(api), false)))
             }

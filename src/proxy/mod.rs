@@ -168,7 +168,8 @@ impl Proxy {
         }
         let recorder = match &config.record {
             Some(path) => {
-                let mut w = HarWriter::create(path, config.secrets.clone())
+                let meta = crate::record::RecordingMeta { target: format!("proxy to {}", config.upstream), twin: false };
+                let mut w = HarWriter::create_with(path, config.secrets.clone(), Some(&meta))
                     .map_err(|source| ProxyError::Record { path: path.display().to_string(), source })?;
                 for h in &config.redact_headers {
                     w = w.redact_header(h);
@@ -553,6 +554,7 @@ impl Shared {
                 violations: &violations,
                 lifecycle: &lifecycle,
                 operation: None,
+                flow: None,
             };
             if let Err(e) = w.write(&ex, cx) {
                 state.record_error.get_or_insert_with(|| format!("the recording could not be written: {e}"));

@@ -46,6 +46,19 @@ pub struct Log {
     /// How it was made, and what was left out.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub comment: Option<String>,
+    /// What payconform knows of the recorded target.
+    #[serde(rename = "_payconform", default, skip_serializing_if = "Option::is_none")]
+    pub payconform: Option<RecordingMeta>,
+}
+
+/// What a recording says about its target (the log's `_payconform`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RecordingMeta {
+    /// What was recorded (redacted): `sandbox (variance 7)`, a URL, `proxy to …`.
+    pub target: String,
+    /// Whether the target was payconform's twin (answering its probe), so that a replay
+    /// answers the probe as the target did.
+    pub twin: bool,
 }
 
 /// HAR `creator`.
@@ -193,6 +206,9 @@ pub struct EntryMeta {
     pub operation: Option<String>,
     /// The exchange's position in the recording.
     pub index: usize,
+    /// The flow it belongs to (a scenario of a `check` run), if known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flow: Option<usize>,
     /// Its findings: spec violations and lifecycle findings (redacted).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<FindingMeta>,
@@ -257,20 +273,38 @@ pub struct Context<'a> {
     pub lifecycle: &'a [LifecycleFinding],
     /// Its operationId, where the exchange names it otherwise (a client's method name).
     pub operation: Option<&'a str>,
+    /// The flow it belongs to (a scenario), if known.
+    pub flow: Option<usize>,
 }
 
 impl HarWriter {
     /// Create (or truncate) `path` and write the file's head. `secrets` are values to
     /// remove wherever they appear (passwords, API keys, HMAC keys).
     pub fn create(path: &Path, secrets: impl IntoIterator<Item = String>) -> io::Result<HarWriter> {
+        HarWriter::create_with(path, secrets, None)
+    }
+
+    /// [`HarWriter::create`] with what the recording says about its target.
+    pub fn create_with(
+        path: &Path,
+        secrets: impl IntoIterator<Item = String>,
+        meta: Option<&RecordingMeta>,
+    ) -> io::Result<HarWriter> {
         let mut out = BufWriter::new(File::create(path)?);
+        let secrets: Vec<String> = secrets.into_iter().collect();
+        let meta = match meta {
+            Some(m) => {
+                let m = RecordingMeta { target: Redactor::new(secrets.clone()).redact(&m.target), twin: m.twin };
+                format!(",\"_payconform\":{}", serde_json::to_string(&m).map_err(io::Error::other)?)
+            }
+            None => String::new(),
+        };
         let head = format!(
-            "{{\"log\":{{\"version\":\"1.2\",\"creator\":{{\"name\":\"payconform\",\"version\":\"{}\"}},\"entries\":[",
+            "{{\"log\":{{\"version\":\"1.2\",\"creator\":{{\"name\":\"payconform\",\"version\":\"{}\"}}{meta},\"entries\":[",
             env!("CARGO_PKG_VERSION")
         );
         out.write_all(head.as_bytes())?;
         out.flush()?;
-        let secrets: Vec<String> = secrets.into_iter().collect();
         Ok(HarWriter {
             written: head.len() as u64,
             out,
@@ -500,6 +534,7 @@ impl HarWriter {
                     .map(str::to_string)
                     .or_else(|| (!ex.operation.is_empty()).then(|| ex.operation.clone())),
                 index: self.entries + self.left_out,
+                flow: cx.flow,
                 findings,
             }),
         }

@@ -272,6 +272,8 @@ mod tests {
             format!(r#"{{\"pspReference\":\"{psp}\"}}"#),
             format!("psp_reference={psp}"),
             format!("GET /pal/servlet/Payment/v40/__twin/payments/{psp}"),
+            // A varied twin's pspReference: letters around Luhn-valid digits.
+            r#"{"pspReference":"YU000000000042NC"}"#.to_string(),
         ] {
             assert_eq!(r.clean(&text), text);
         }

@@ -22,6 +22,12 @@ impl RunReport {
         self.write_transport_errors(&mut s);
         self.write_skipped(&mut s);
         self.write_failures(&mut s);
+        if !self.replay_misses.is_empty() {
+            let _ = writeln!(s, "FAILED replay: {} request(s) matched no recorded exchange", self.replay_misses.len());
+            for m in self.replay_misses.iter().take(10) {
+                let _ = writeln!(s, "    {m}");
+            }
+        }
         if self.scenarios.is_empty() {
             let _ = writeln!(s, "no scenario matched: nothing ran, which is not a pass");
         } else if self.passed_count() == 0 && self.failed_count() == 0 {

@@ -119,6 +119,9 @@ pub struct RunReport {
     pub exchanges: usize,
     /// Coverage matrix per API.
     pub coverage: Vec<Coverage>,
+    /// Against a replay: the requests no recorded exchange matched (each fails the run).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub replay_misses: Vec<String>,
 }
 
 /// A run's counts.
@@ -232,7 +235,7 @@ impl RunReport {
     /// True only when something ran and nothing failed. A run where everything was
     /// skipped is not a pass.
     pub fn passed(&self) -> bool {
-        self.failed_count() == 0 && self.passed_count() > 0
+        self.failed_count() == 0 && self.passed_count() > 0 && self.replay_misses.is_empty()
     }
 
     /// Every violation, by `api operation`.
@@ -274,6 +277,7 @@ mod tests {
             duration_ms: 1,
             exchanges: 1,
             coverage: vec![],
+            replay_misses: vec![],
             scenarios: vec![ScenarioResult {
                 api: None,
                 feature: "f".into(),

@@ -168,5 +168,6 @@ pub(crate) fn traffic_report(
         exchanges: records.len(),
         scenarios,
         coverage,
+        replay_misses: Vec::new(),
     }
 }

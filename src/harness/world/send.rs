@@ -166,6 +166,7 @@ impl ConformanceWorld {
                     api: Some(api),
                     violations: &violations,
                     operation: Some(&operation),
+                    flow: Some(self.id),
                     ..Default::default()
                 };
                 r.write(&ex, cx);
