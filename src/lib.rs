@@ -99,8 +99,8 @@ pub mod operation;
 #[cfg(feature = "proxy")]
 pub mod proxy;
 pub mod record;
-pub mod replay;
 mod redact;
+pub mod replay;
 #[cfg(feature = "report")]
 mod report;
 pub mod sandbox;

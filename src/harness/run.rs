@@ -85,8 +85,7 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
         _ => None,
     };
     let root = mock.as_ref().map(|m| m.url()).or_else(|| replay.as_ref().map(|r| r.url()));
-    let endpoints =
-        super::target::endpoints(&opts.target, root.as_deref(), &opts.env).map_err(HarnessError::Usage)?;
+    let endpoints = super::target::endpoints(&opts.target, root.as_deref(), &opts.env).map_err(HarnessError::Usage)?;
     let target_label = match (&mock, &replay) {
         (Some(m), _) => format!("sandbox ({})", m.url()),
         (_, Some(r)) => format!("{} ({})", opts.target, r.url()),

@@ -168,7 +168,8 @@ impl Proxy {
         }
         let recorder = match &config.record {
             Some(path) => {
-                let meta = crate::record::RecordingMeta { target: format!("proxy to {}", config.upstream), twin: false };
+                let meta =
+                    crate::record::RecordingMeta { target: format!("proxy to {}", config.upstream), twin: false };
                 let mut w = HarWriter::create_with(path, config.secrets.clone(), Some(&meta))
                     .map_err(|source| ProxyError::Record { path: path.display().to_string(), source })?;
                 for h in &config.redact_headers {

@@ -39,7 +39,7 @@ impl std::fmt::Display for LintFinding {
 
 /// A pseudonym or a redaction mark, as a recording writes them.
 static PSEUDONYM: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(?:[A-Za-z]{1,16} )?(?:<(?:secret|cvc)#(?:\d+|\?)>|<redacted>|\*{4}\d{4}#(?:\d+|\?)|\*+)$")
+    Regex::new(r"^(?:[A-Za-z]{1,16} )?(?:<(?:secret|cvc(?::\d+)?)#(?:\d+|\?)>|<redacted>|\*{4}\d{4}#(?:\d+|\?)|\*+)$")
         .expect("valid regex")
 });
 /// Credentials written in text.
@@ -113,13 +113,16 @@ impl Linter<'_> {
             }
             Value::String(s) => self.string(s, path, key),
             Value::Number(n) => {
-                if let Some(FieldKind::Card) = key.and_then(field_kind) {
-                    let digits = n.to_string();
-                    if digits.len() >= 8 {
-                        self.flag(path, "a card number field with a number in it");
+                // A recording writes a number in such a field as 1 and zeros (and a
+                // card's last four digits).
+                let digits = n.to_string();
+                let zeros = digits.strip_prefix('1').unwrap_or(&digits).trim_start_matches('0');
+                match key.and_then(field_kind) {
+                    Some(FieldKind::Card) if digits.len() >= 8 && zeros.len() > 4 => {
+                        self.flag(path, "a card number field with a number in it")
                     }
-                } else if key.is_some_and(|k| field_kind(k) == Some(FieldKind::Cvc)) {
-                    self.flag(path, "a card security code");
+                    Some(FieldKind::Cvc) if !zeros.is_empty() => self.flag(path, "a card security code"),
+                    _ => {}
                 }
             }
             _ => {}

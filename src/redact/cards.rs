@@ -21,7 +21,8 @@ static ONE_DIGIT: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"^\d$").expect(
 static REFERENCE_BEFORE: LazyLock<Regex> = LazyLock::new(|| {
     let names = super::fields::REFERENCE_FIELDS.join("|");
     // The value may start with letters (a varied twin's `YU000000000042NC`).
-    Regex::new(&format!(r#"(?i)(?:(?:{names})[\\"']*\s*[:=]\s*[\\"']*\p{{L}}{{0,8}}|__twin/payments/)$"#)).expect("valid regex")
+    Regex::new(&format!(r#"(?i)(?:(?:{names})[\\"']*\s*[:=]\s*[\\"']*\p{{L}}{{0,8}}|__twin/payments/)$"#))
+        .expect("valid regex")
 });
 
 /// The value of a decimal digit of any script. Unicode assigns decimal digits only in

@@ -144,9 +144,17 @@ impl Pseudonyms {
     }
 
     /// `<cvc#1>`, `<secret#2>`: which code or secret it is, and nothing of it.
+    /// A value that is no security code (not 3 or 4 digits: a validation probe's)
+    /// shows its length, `<cvc:5#2>`, so that a replay tells the probes apart.
     pub(crate) fn other(&mut self, kind: FieldKind, value: &str) -> String {
+        let code = (3..=4).contains(&value.len()) && value.bytes().all(|b| b.is_ascii_digit());
+        let odd;
         let label = match kind {
-            FieldKind::Cvc => "cvc",
+            FieldKind::Cvc if code => "cvc",
+            FieldKind::Cvc => {
+                odd = format!("cvc:{}", value.chars().count());
+                odd.as_str()
+            }
             FieldKind::Secret | FieldKind::Card => "secret",
         };
         let key = (kind, value.to_string());
@@ -191,8 +199,19 @@ fn replace_fields(text: &str, mut stand_in: impl FnMut(FieldKind, &str) -> Strin
             let name = key.trim_matches(|ch: char| !ch.is_ascii_alphanumeric() && ch != '_' && ch != '-');
             let (open, inner, close) = split_quotes(&c["value"]);
             let kind = field_kind(name.trim_end_matches('=')).unwrap_or(FieldKind::Secret);
-            if kind == FieldKind::Card && inner.chars().filter(char::is_ascii_digit).count() < 8 {
+            // Nothing to hide in an empty value (and a probe's empty `cvc` must stay one).
+            if inner.is_empty() || (kind == FieldKind::Card && inner.chars().filter(char::is_ascii_digit).count() < 8) {
                 return c[0].to_string();
+            }
+            if open.is_empty() && !key.ends_with('=') {
+                // A JSON number (a probe's `"cvc": 737`) stays a number of its length.
+                let digits = inner.chars().filter(char::is_ascii_digit).count();
+                if digits == inner.len() && digits > 0 {
+                    // JSON allows no leading zero: a 1, zeros, and a card's last four.
+                    let keep = if kind == FieldKind::Card { 4.min(digits - 1) } else { 0 };
+                    let zeros = "0".repeat(digits - 1 - keep);
+                    return format!("{key}1{zeros}{}", &inner[digits - keep..]);
+                }
             }
             format!("{key}{open}{}{close}", stand_in(kind, inner))
         })
@@ -240,9 +259,16 @@ mod tests {
         let again = p.redact(&r, "card 4111 1111 1111 1111 and 4444333322221111 and cvc=737");
         assert_eq!(again, "card ****1111#1 and ****1111#2 and cvc=<cvc#1>");
         // A card field whose number fails the Luhn check is still a card.
-        assert_eq!(p.redact(&r, r#"{"cardNumber": 4111111111111112}"#), r#"{"cardNumber": ****1112#1}"#);
+        assert_eq!(p.redact(&r, r#"{"cardNumber": "4111111111111112"}"#), r#"{"cardNumber": "****1112#1"}"#);
+        // A number stays a number, and valid JSON.
+        assert_eq!(
+            p.redact(&r, r#"{"cardNumber": 4111111111111112, "cvc": 12345}"#),
+            r#"{"cardNumber": 1000000000001112, "cvc": 10000}"#
+        );
         // A short number field is not a card number.
         assert_eq!(p.redact(&r, r#"{"number": "12"}"#), r#"{"number": "12"}"#);
+        // An empty code stays empty.
+        assert_eq!(p.redact(&r, r#"{"cvc":""}"#), r#"{"cvc":""}"#);
         // JSON-escaped quotes (a body inside a string).
         assert_eq!(p.redact(&r, r#"{\"cvc\":\"123\"}"#), r#"{\"cvc\":\"<cvc#2>\"}"#);
     }

@@ -237,11 +237,7 @@ impl Replayer {
         let raw = String::from_utf8_lossy(body);
         let mapped = Some(normalise(headers, request.as_ref(), &raw, Some(&state.to_recorded)));
         let score = |i: usize| distance(mapped.as_ref(), self.rec.entries[i].norm.as_ref());
-        let chosen = keyed
-            .iter()
-            .copied()
-            .filter(|&i| !state.used[i])
-            .min_by_key(|&i| (score(i), i));
+        let chosen = keyed.iter().copied().filter(|&i| !state.used[i]).min_by_key(|&i| (score(i), i));
         let Some(i) = chosen else {
             let nearest = keyed.iter().chain(&candidates).copied().min_by_key(|&i| (score(i), i)).map(|i| {
                 let e = &self.rec.entries[i];
@@ -274,7 +270,12 @@ impl Replayer {
         let headers = e
             .headers
             .iter()
-            .filter(|(n, _)| !matches!(n.to_ascii_lowercase().as_str(), "content-length" | "date" | "connection" | "transfer-encoding" | "keep-alive"))
+            .filter(|(n, _)| {
+                !matches!(
+                    n.to_ascii_lowercase().as_str(),
+                    "content-length" | "date" | "connection" | "transfer-encoding" | "keep-alive"
+                )
+            })
             .cloned()
             .collect();
         Answer { status: e.status, headers, body: body.into_bytes() }
@@ -298,10 +299,14 @@ impl Replayer {
         drop(state);
         // The API's own 404 (the twin's shape for a path it does not serve).
         let probe = match api {
-            Some(a) => format!("{}/__payconform-replay/miss", if a == Api::WorldpayPayments { "/api/payments/x" } else { a.base_path() }),
+            Some(a) => format!(
+                "{}/__payconform-replay/miss",
+                if a == Api::WorldpayPayments { "/api/payments/x" } else { a.base_path() }
+            ),
             None => "/__payconform-replay/miss".to_string(),
         };
-        let shape = Twin::default().handle(&TwinRequest { method: "DELETE".into(), path: probe, ..TwinRequest::default() });
+        let shape =
+            Twin::default().handle(&TwinRequest { method: "DELETE".into(), path: probe, ..TwinRequest::default() });
         let mut body = shape.body;
         let message = match &nearest {
             Some(n) => format!("payconform replay: no recorded exchange matches ({why}); nearest: {n}"),
@@ -321,7 +326,7 @@ fn json_answer(status: u16, content_type: &str, body: &Value) -> Answer {
 
 /// The headers that decide an answer (credentials by their presence only) and a body's
 /// leaves, as `path → value`: card fields by their last four digits, security codes and
-/// secrets left out, and references as they are (`map` absent: a recorded request) or
+/// secrets by whether they are there, and references as they are (`map` absent: a recorded request) or
 /// through `map` to the recorded run's (a new request's).
 fn normalise(
     headers: &[(String, String)],
@@ -363,7 +368,10 @@ fn normalise(
                                 text.split('#').next().unwrap_or("").chars().filter(char::is_ascii_digit).collect();
                             format!("****{}", &digits[digits.len().saturating_sub(4)..])
                         }
-                        Some(_) => return,
+                        // A code compares by its shape (a recording shows the length of
+                        // what is no code), a secret by whether it is there.
+                        Some(FieldKind::Cvc) => cvc_shape(&text),
+                        Some(_) => (if text.is_empty() { "<empty>" } else { "<present>" }).to_string(),
                         None => text,
                     },
                     None => text,
@@ -387,6 +395,25 @@ fn normalise(
     }
     out.sort();
     out
+}
+
+/// A security code's shape: empty, a code (3 or 4 digits, or a recording's `<cvc#n>`),
+/// or anything else by its length (a recording's `<cvc:5#n>`).
+fn cvc_shape(text: &str) -> String {
+    if text.is_empty() {
+        return "<empty>".into();
+    }
+    if let Some(rest) = text.strip_prefix("<cvc") {
+        return match rest.strip_prefix(':').and_then(|r| r.split('#').next()) {
+            Some(len) => format!("<len {len}>"),
+            None => "<code>".into(),
+        };
+    }
+    if (3..=4).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_digit()) {
+        "<code>".into()
+    } else {
+        format!("<len {}>", text.chars().count())
+    }
 }
 
 /// Headers whose values decide an answer (the twin's and the vendors' header checks).

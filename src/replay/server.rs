@@ -34,7 +34,12 @@ impl ReplayServer {
                 let host = parts.headers.get(hyper::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
                 let origin = format!("http://{host}");
                 let path = parts.uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
-                let body = match tokio::time::timeout(limits.body_timeout, Limited::new(body, crate::sandbox::MAX_BODY).collect()).await {
+                let body = match tokio::time::timeout(
+                    limits.body_timeout,
+                    Limited::new(body, crate::sandbox::MAX_BODY).collect(),
+                )
+                .await
+                {
                     Ok(Ok(b)) => b.to_bytes(),
                     _ => Bytes::new(),
                 };
@@ -47,7 +52,9 @@ impl ReplayServer {
                 let mut r = Response::new(Full::new(Bytes::from(answer.body)));
                 *r.status_mut() = hyper::StatusCode::from_u16(answer.status).unwrap_or(hyper::StatusCode::BAD_GATEWAY);
                 for (n, v) in answer.headers {
-                    if let (Ok(n), Ok(v)) = (hyper::header::HeaderName::from_bytes(n.as_bytes()), hyper::header::HeaderValue::from_str(&v)) {
+                    if let (Ok(n), Ok(v)) =
+                        (hyper::header::HeaderName::from_bytes(n.as_bytes()), hyper::header::HeaderValue::from_str(&v))
+                    {
                         r.headers_mut().append(n, v);
                     }
                 }
