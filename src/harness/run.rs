@@ -15,6 +15,7 @@ use cucumber::gherkin::{self};
 use cucumber::tag::Ext as _;
 use cucumber::{World as _, writer};
 use futures::FutureExt as _;
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -77,7 +78,8 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
     let replay = match &opts.target {
         Target::Replay(path) => {
             let rec = crate::replay::Recording::load(path).map_err(HarnessError::Usage)?;
-            let server = crate::replay::ReplayServer::start(rec, ([127, 0, 0, 1], 0).into())
+            let notify = notifications.as_ref().map(|n| (n.receiver.url(), n.hmac_key.clone()));
+            let server = crate::replay::ReplayServer::start(rec, ([127, 0, 0, 1], 0).into(), notify)
                 .await
                 .map_err(|e| HarnessError::Setup(format!("cannot start the replay: {e}")))?;
             Some(server)
@@ -150,6 +152,9 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
         Some(server) => server.shutdown().await,
         None => Vec::new(),
     };
+    if let (Some(r), Some(n)) = (&ctx.recording, &ctx.notifications) {
+        record_notifications(r, n);
+    }
     if let Some(r) = &ctx.recording {
         r.finish().map_err(|e| HarnessError::Setup(format!("the recording could not be written: {e}")))?;
     }
@@ -163,6 +168,29 @@ pub async fn run(opts: &CheckOptions) -> Result<RunReport, HarnessError> {
         })
         .collect();
     Ok(report)
+}
+
+/// The Adyen notifications the run received, oldest first, into its recording: a
+/// replay sends them again.
+fn record_notifications(r: &crate::record::SharedRecording, n: &super::webhooks::Notifications) {
+    let kept: Vec<Value> = n.receiver.received.lock().unwrap_or_else(|p| p.into_inner()).newest_first().collect();
+    for envelope in kept.into_iter().rev() {
+        let ex = crate::client::Exchange {
+            operation: String::new(),
+            method: "POST".into(),
+            url: n.receiver.url(),
+            request_headers: vec![("content-type".into(), "application/json".into())],
+            request_body: Some(envelope.to_string().into_bytes()),
+            status: Some(200),
+            response_headers: vec![("content-type".into(), "text/plain".into())],
+            response_body: b"[accepted]".to_vec(),
+            error: None,
+            oversized: None,
+            elapsed: std::time::Duration::ZERO,
+        };
+        let cx = crate::record::Context { api: Some(Api::Adyen), notification: true, ..Default::default() };
+        r.write(&ex, cx);
+    }
 }
 
 /// What a recording names as its target: the kind of target and its variance seed (not
@@ -223,7 +251,7 @@ async fn notifications(
 ) -> Result<(Option<super::webhooks::Notifications>, Option<String>), HarnessError> {
     let key = opts.env.get("ADYEN_HMAC_KEY").filter(|k| !k.trim().is_empty());
     match (&opts.target, opts.webhook_listen, key) {
-        (Target::Sandbox, _, _) => {
+        (Target::Sandbox | Target::Replay(_), _, _) => {
             let hmac_key = hex::encode(rand::random::<[u8; 32]>());
             let receiver = super::webhooks::Receiver::start(
                 ([127, 0, 0, 1], 0).into(),

@@ -556,6 +556,7 @@ impl Shared {
                 lifecycle: &lifecycle,
                 operation: None,
                 flow: None,
+                notification: false,
             };
             if let Err(e) = w.write(&ex, cx) {
                 state.record_error.get_or_insert_with(|| format!("the recording could not be written: {e}"));

@@ -209,6 +209,10 @@ pub struct EntryMeta {
     /// The flow it belongs to (a scenario of a `check` run), if known.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flow: Option<usize>,
+    /// An Adyen notification the run received (its request is the vendor's POST to the
+    /// receiver); a replay sends it again.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub notification: bool,
     /// Its findings: spec violations and lifecycle findings (redacted).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<FindingMeta>,
@@ -275,6 +279,8 @@ pub struct Context<'a> {
     pub operation: Option<&'a str>,
     /// The flow it belongs to (a scenario), if known.
     pub flow: Option<usize>,
+    /// It is an Adyen notification the run received (not an exchange it made).
+    pub notification: bool,
 }
 
 impl HarWriter {
@@ -535,6 +541,7 @@ impl HarWriter {
                     .or_else(|| (!ex.operation.is_empty()).then(|| ex.operation.clone())),
                 index: self.entries + self.left_out,
                 flow: cx.flow,
+                notification: cx.notification,
                 findings,
             }),
         }

@@ -60,6 +60,8 @@ struct Recorded {
 #[derive(Debug, Clone)]
 pub struct Recording {
     entries: Vec<Recorded>,
+    /// Recorded Adyen notification items, by the pspReference they are about.
+    notifications: HashMap<String, Vec<Value>>,
     meta: RecordingMeta,
     /// The origins the recorded clients used (`http://127.0.0.1:42873`), to rebase links.
     origins: Vec<String>,
@@ -77,7 +79,17 @@ impl Recording {
     pub fn from_har(har: &Har) -> Recording {
         let mut entries = Vec::new();
         let mut origins: Vec<String> = Vec::new();
+        let mut notifications: HashMap<String, Vec<Value>> = HashMap::new();
         for (index, e) in har.log.entries.iter().enumerate() {
+            if e.payconform.as_ref().is_some_and(|m| m.notification) {
+                let body: Option<Value> = e.request.post_data.as_ref().and_then(|p| serde_json::from_str(&p.text).ok());
+                for item in body.as_ref().and_then(|b| crate::notification::items(b).ok()).unwrap_or_default() {
+                    if let Some(psp) = item.get("pspReference").and_then(Value::as_str) {
+                        notifications.entry(psp.to_string()).or_default().push(item.clone());
+                    }
+                }
+                continue;
+            }
             let Ok(url) = url::Url::parse(&e.request.url) else { continue };
             let origin = url.origin().ascii_serialization();
             if !origins.contains(&origin) {
@@ -110,7 +122,7 @@ impl Recording {
         for e in &mut entries {
             e.norm = Some(normalise(&e.asked, e.request.as_ref(), &e.raw, None));
         }
-        Recording { entries, meta: har.log.payconform.clone().unwrap_or_default(), origins }
+        Recording { entries, notifications, meta: har.log.payconform.clone().unwrap_or_default(), origins }
     }
 
     /// Exchanges a replay can serve.
@@ -144,6 +156,9 @@ pub struct Answer {
     pub headers: Vec<(String, String)>,
     /// Body.
     pub body: Vec<u8>,
+    /// The recorded Adyen notification items that followed this exchange, with the new
+    /// run's references: to be signed and sent again.
+    pub notifications: Vec<Value>,
 }
 
 /// Serves a [`Recording`]; cheap to share behind an `Arc`.
@@ -161,6 +176,8 @@ struct State {
     to_new: HashMap<String, String>,
     misses: Vec<Miss>,
     served: usize,
+    /// pspReferences whose notifications were sent.
+    notified: std::collections::HashSet<String>,
 }
 
 /// References mapped at most (a hostile client cannot grow the maps without bound).
@@ -278,7 +295,25 @@ impl Replayer {
             })
             .cloned()
             .collect();
-        Answer { status: e.status, headers, body: body.into_bytes() }
+        // The notifications about the pspReference this answer hands out, once each.
+        let mut notifications = Vec::new();
+        if e.api == Api::Adyen
+            && let Some(psp) = serde_json::from_str::<Value>(&e.body)
+                .ok()
+                .and_then(|v| v.get("pspReference").and_then(Value::as_str).map(str::to_string))
+            && state.notified.insert(psp.clone())
+        {
+            for item in self.rec.notifications.get(&psp).into_iter().flatten() {
+                let mut text = item.to_string();
+                for (old, new) in &state.to_new {
+                    if old.len() >= 6 {
+                        text = text.replace(&format!("\"{old}\""), &format!("\"{new}\""));
+                    }
+                }
+                notifications.extend(serde_json::from_str::<Value>(&text).ok());
+            }
+        }
+        Answer { status: e.status, headers, body: body.into_bytes(), notifications }
     }
 
     /// A 404 in the API's own error shape, naming the nearest recorded exchange.
@@ -321,7 +356,7 @@ impl Replayer {
 
 fn json_answer(status: u16, content_type: &str, body: &Value) -> Answer {
     let bytes = if body.is_null() { Vec::new() } else { body.to_string().into_bytes() };
-    Answer { status, headers: vec![("content-type".into(), content_type.into())], body: bytes }
+    Answer { status, headers: vec![("content-type".into(), content_type.into())], body: bytes, notifications: Vec::new() }
 }
 
 /// The headers that decide an answer (credentials by their presence only) and a body's

@@ -22,13 +22,24 @@ pub struct ReplayServer {
 
 impl ReplayServer {
     /// Serve `rec` on `addr` (port 0 picks one). Must be called inside a runtime.
-    pub async fn start(rec: Recording, addr: SocketAddr) -> io::Result<ReplayServer> {
+    ///
+    /// With `notify` (a receiver's URL and a hex HMAC key), the recorded Adyen
+    /// notifications that followed a served exchange are signed with that key and sent
+    /// there, as the recorded target sent them.
+    pub async fn start(rec: Recording, addr: SocketAddr, notify: Option<(String, String)>) -> io::Result<ReplayServer> {
         let listener = TcpListener::bind(addr).await?;
+        let notify = notify.map(Arc::new);
+        let sender = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(10))
+            .build()
+            .map_err(io::Error::other)?;
         let limits = Limits::default();
         let replayer = Arc::new(Replayer::new(rec));
         let shared = replayer.clone();
         let listening = Listening::start(listener, limits, move |req: Request<hyper::body::Incoming>| {
             let replayer = shared.clone();
+            let (notify, sender) = (notify.clone(), sender.clone());
             async move {
                 let (parts, body) = req.into_parts();
                 let host = parts.headers.get(hyper::header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("localhost");
@@ -49,6 +60,10 @@ impl ReplayServer {
                     .map(|(n, v)| (n.as_str().to_string(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
                     .collect();
                 let answer = replayer.answer(parts.method.as_str(), &path, &headers, &body, &origin);
+                if let Some(to) = notify.filter(|_| !answer.notifications.is_empty()) {
+                    let items = answer.notifications.clone();
+                    tokio::spawn(send_notifications(sender, to, items));
+                }
                 let mut r = Response::new(Full::new(Bytes::from(answer.body)));
                 *r.status_mut() = hyper::StatusCode::from_u16(answer.status).unwrap_or(hyper::StatusCode::BAD_GATEWAY);
                 for (n, v) in answer.headers {
@@ -83,5 +98,25 @@ impl ReplayServer {
     pub async fn shutdown(self) -> Vec<Miss> {
         self.listening.shutdown().await;
         self.replayer.misses()
+    }
+}
+
+/// Sign recorded notification items with the receiver's key and send them, each in its
+/// own envelope, as the twin sends them.
+async fn send_notifications(client: reqwest::Client, to: Arc<(String, String)>, items: Vec<serde_json::Value>) {
+    let (url, key) = &*to;
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    for mut item in items {
+        if let Some(extra) = item.get_mut("additionalData").and_then(|a| a.as_object_mut()) {
+            extra.remove("hmacSignature");
+        }
+        let Ok(signature) = crate::notification::sign(&item, key) else { continue };
+        if let Some(extra) = item.get_mut("additionalData").and_then(|a| a.as_object_mut()) {
+            extra.insert("hmacSignature".into(), serde_json::Value::String(signature));
+        } else {
+            item["additionalData"] = serde_json::json!({"hmacSignature": signature});
+        }
+        let body = crate::notification::envelope([item]);
+        let _ = client.post(url.as_str()).json(&body).send().await;
     }
 }
