@@ -69,6 +69,16 @@ enum Command {
     /// 0, or 1 with --fail-on-violation when an exchange broke the spec or a lifecycle
     /// rule; 2 on bad usage.
     Proxy(cli::proxy::ProxyArgs),
+    /// Serve a recording (`check --record`, `proxy --record`) as a mock until Ctrl-C or
+    /// SIGTERM, matching requests by operation and flow, not bytes; then print the
+    /// requests it held nothing for (exit 1 if there were any).
+    Replay {
+        /// The HAR file.
+        file: PathBuf,
+        /// Address to listen on; port 0 picks a free port (printed on stdout).
+        #[arg(long, default_value = "127.0.0.1:8082")]
+        addr: std::net::SocketAddr,
+    },
     /// Work with HAR recordings.
     Har {
         #[command(subcommand)]
@@ -128,6 +138,7 @@ fn main() -> ExitCode {
         }
         Command::Sandbox(args) => cli::sandbox::run(args),
         Command::Proxy(args) => cli::proxy::run(args),
+        Command::Replay { file, addr } => cli::proxy::replay(&file, addr),
         Command::Har { command: HarCommand::Lint { files, redact_header } } => cli::proxy::lint(&files, &redact_header),
     }
 }

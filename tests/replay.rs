@@ -15,10 +15,9 @@ fn fixture() -> PathBuf {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_recorded_variance_run_replays_offline_with_its_outcomes() {
-    let recorded: Value = serde_json::from_str(
-        &std::fs::read_to_string(fixture().with_file_name("variance-7.summary.json")).unwrap(),
-    )
-    .unwrap();
+    let recorded: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture().with_file_name("variance-7.summary.json")).unwrap())
+            .unwrap();
     let report = run(&CheckOptions::new(Target::Replay(fixture()))).await.unwrap();
     let summary = serde_json::to_value(report.summary).unwrap();
     assert_eq!(summary, recorded["summary"], "{}", report.summary());
@@ -36,9 +35,8 @@ fn the_committed_recording_holds_no_secret() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_request_nothing_matches_is_a_counted_404_in_the_apis_shape() {
-    let server = ReplayServer::start(Recording::load(&fixture()).unwrap(), "127.0.0.1:0".parse().unwrap(), None)
-        .await
-        .unwrap();
+    let server =
+        ReplayServer::start(Recording::load(&fixture()).unwrap(), "127.0.0.1:0".parse().unwrap(), None).await.unwrap();
     let client = reqwest::Client::new();
     // A link token the recording never handed out.
     let r = client
@@ -61,13 +59,26 @@ async fn a_request_nothing_matches_is_a_counted_404_in_the_apis_shape() {
         .unwrap();
     assert_eq!(r.status().as_u16(), 404);
     let body: Value = r.json().await.unwrap();
-    assert_eq!((body["status"].as_u64(), body["errorType"].as_str()), (Some(404), Some("validation")), "Adyen's shape: {body}");
+    assert_eq!(
+        (body["status"].as_u64(), body["errorType"].as_str()),
+        (Some(404), Some("validation")),
+        "Adyen's shape: {body}"
+    );
     // Hostile bodies: not UTF-8, control characters, nested deep, large.
     for bytes in [vec![0xff, 0xfe, 0x1b, b'{'], "[".repeat(100_000).into_bytes(), vec![b'x'; 900_000]] {
-        let r = client.post(format!("{}/pal/servlet/Payment/v40/authorise", server.url())).body(bytes).send().await.unwrap();
+        let r = client
+            .post(format!("{}/pal/servlet/Payment/v40/authorise", server.url()))
+            .body(bytes)
+            .send()
+            .await
+            .unwrap();
         assert!(r.status().as_u16() < 500, "{}", r.status());
     }
     let misses = server.shutdown().await;
-    assert_eq!(misses.len(), 2, "the matched hostile bodies served recorded answers, the two misses are counted: {misses:?}");
+    assert_eq!(
+        misses.len(),
+        2,
+        "the matched hostile bodies served recorded answers, the two misses are counted: {misses:?}"
+    );
     assert!(misses[0].nearest.is_some() && misses[0].operation.as_deref() == Some("settle"), "{misses:?}");
 }

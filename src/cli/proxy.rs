@@ -226,3 +226,46 @@ fn read_bounded(file: &Path) -> Result<Vec<u8>, String> {
     }
     std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))
 }
+
+/// `payconform replay FILE.har`: serve it until a signal, then the miss report.
+pub(crate) fn replay(file: &Path, addr: std::net::SocketAddr) -> ExitCode {
+    let rec = match payconform::replay::Recording::load(file) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("payconform replay: {}", payconform::inert(&e));
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("payconform replay: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async move {
+        let exchanges = rec.len();
+        let server = match payconform::replay::ReplayServer::start(rec, addr, None).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("payconform replay: cannot listen on {addr}: {e}");
+                return ExitCode::FAILURE;
+            }
+        };
+        {
+            use std::io::Write as _;
+            let mut out = std::io::stdout().lock();
+            let _ = writeln!(out, "replay {} ({exchanges} recorded exchanges)", server.url());
+            let _ = out.flush();
+        }
+        stop_signal().await;
+        let served = server.served();
+        let misses = server.shutdown().await;
+        eprintln!("payconform replay: {served} request(s) answered from the recording, {} miss(es)", misses.len());
+        for m in &misses {
+            let near = m.nearest.as_deref().map(|n| format!("; nearest recorded: {n}")).unwrap_or_default();
+            eprintln!("  miss: {}{near}", payconform::inert(&m.request));
+        }
+        if misses.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    })
+}

@@ -264,6 +264,8 @@ impl Replayer {
             drop(state);
             let why = if candidates.is_empty() {
                 "the recording has no exchange of this operation"
+            } else if keyed.is_empty() {
+                "its link or originalReference was never handed out by the recording"
             } else {
                 "every recorded exchange of this flow was served"
             };
@@ -356,7 +358,12 @@ impl Replayer {
 
 fn json_answer(status: u16, content_type: &str, body: &Value) -> Answer {
     let bytes = if body.is_null() { Vec::new() } else { body.to_string().into_bytes() };
-    Answer { status, headers: vec![("content-type".into(), content_type.into())], body: bytes, notifications: Vec::new() }
+    Answer {
+        status,
+        headers: vec![("content-type".into(), content_type.into())],
+        body: bytes,
+        notifications: Vec::new(),
+    }
 }
 
 /// The headers that decide an answer (credentials by their presence only) and a body's
