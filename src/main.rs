@@ -79,6 +79,28 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:8082")]
         addr: std::net::SocketAddr,
     },
+    /// Re-send each recorded flow, in order, to a target (by default a twin started
+    /// in-process) and list where its answers differ from the recording, each
+    /// classified: twin, spec, or the vendor's undocumented choice.
+    ///
+    /// Exits 0 when nothing new drifted (differences in --baseline are known), 1 on new
+    /// drift, 2 on bad usage or when the target cannot be reached.
+    Drift {
+        /// The HAR file.
+        file: PathBuf,
+        /// `sandbox` (a twin started in-process) or a base URL serving the three APIs.
+        #[arg(long, default_value = "sandbox")]
+        against: String,
+        /// Known differences, each with a reason (written by --write-baseline).
+        #[arg(long, value_name = "FILE")]
+        baseline: Option<PathBuf>,
+        /// Write every difference found as a baseline.
+        #[arg(long, value_name = "FILE")]
+        write_baseline: Option<PathBuf>,
+        /// Write the differences as JSON.
+        #[arg(long, value_name = "FILE")]
+        json: Option<PathBuf>,
+    },
     /// Work with HAR recordings.
     Har {
         #[command(subcommand)]
@@ -139,6 +161,9 @@ fn main() -> ExitCode {
         Command::Sandbox(args) => cli::sandbox::run(args),
         Command::Proxy(args) => cli::proxy::run(args),
         Command::Replay { file, addr } => cli::proxy::replay(&file, addr),
+        Command::Drift { file, against, baseline, write_baseline, json } => {
+            cli::proxy::drift(&file, &against, baseline.as_deref(), write_baseline.as_deref(), json.as_deref())
+        }
         Command::Har { command: HarCommand::Lint { files, redact_header } } => cli::proxy::lint(&files, &redact_header),
     }
 }

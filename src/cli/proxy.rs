@@ -269,3 +269,76 @@ pub(crate) fn replay(file: &Path, addr: std::net::SocketAddr) -> ExitCode {
         if misses.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE }
     })
 }
+
+/// `payconform drift FILE.har`.
+pub(crate) fn drift(
+    file: &Path,
+    against: &str,
+    baseline: Option<&Path>,
+    write_baseline: Option<&Path>,
+    json: Option<&Path>,
+) -> ExitCode {
+    let fail = |e: String| {
+        eprintln!("payconform drift: {}", payconform::inert(&e));
+        ExitCode::from(2)
+    };
+    let rec = match payconform::replay::Recording::load(file) {
+        Ok(r) => r,
+        Err(e) => return fail(e),
+    };
+    let baseline: Option<payconform::replay::Baseline> = match baseline {
+        Some(p) => match std::fs::read_to_string(p)
+            .map_err(|e| e.to_string())
+            .and_then(|t| serde_json::from_str(&t).map_err(|e| e.to_string()))
+        {
+            Ok(b) => Some(b),
+            Err(e) => return fail(format!("--baseline {}: {e}", p.display())),
+        },
+        None => None,
+    };
+    if against != "sandbox" && url::Url::parse(against).map_or(true, |u| !matches!(u.scheme(), "http" | "https")) {
+        return fail(format!("--against must be `sandbox` or an http(s) URL, got {against:?}"));
+    }
+    if let Err(e) = writable(&[&write_baseline.map(Path::to_path_buf), &json.map(Path::to_path_buf)]) {
+        return fail(e);
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => return fail(format!("cannot start the runtime: {e}")),
+    };
+    runtime.block_on(async move {
+        let twin = if against == "sandbox" {
+            match payconform::SandboxServer::start(payconform::Twin::default(), ([127, 0, 0, 1], 0).into()).await {
+                Ok(s) => Some(s),
+                Err(e) => return fail(format!("cannot start the twin: {e}")),
+            }
+        } else {
+            None
+        };
+        let root = twin.as_ref().map(|t| t.url()).unwrap_or_else(|| against.to_string());
+        let result = payconform::replay::drift(&rec, &root, baseline.as_ref()).await;
+        if let Some(t) = twin {
+            t.shutdown().await;
+        }
+        let mut report = match result {
+            Ok(r) => r,
+            Err(e) => return fail(e),
+        };
+        if against == "sandbox" {
+            report.target = "sandbox".into();
+        }
+        print!("{}", report.summary());
+        if let Some(p) = json
+            && let Err(e) = write_atomically(p, &serde_json::to_string_pretty(&report).unwrap_or_default())
+        {
+            return fail(format!("cannot write {}: {e}", p.display()));
+        }
+        if let Some(p) = write_baseline {
+            if let Err(e) = write_atomically(p, &serde_json::to_string_pretty(&report.baseline()).unwrap_or_default()) {
+                return fail(format!("cannot write {}: {e}", p.display()));
+            }
+            println!("wrote {}", p.display());
+        }
+        if report.new_differences().next().is_some() { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+    })
+}

@@ -28,7 +28,10 @@ use crate::redact::{CREDENTIAL_HEADERS, FieldKind, field_kind, is_reference_fiel
 use crate::sandbox::{TWIN_PROBE_PATH, Twin, TwinRequest};
 use crate::spec::spec;
 
+mod drift;
 mod server;
+
+pub use drift::{Baseline, Class, Difference, DriftReport, drift};
 
 pub use server::ReplayServer;
 
@@ -39,6 +42,8 @@ pub const MAX_RECORDING: u64 = 512 * 1024 * 1024;
 #[derive(Debug, Clone)]
 struct Recorded {
     index: usize,
+    /// The flow (a `check` run's scenario) it belongs to.
+    flow: Option<usize>,
     api: Api,
     operation: String,
     method: String,
@@ -106,6 +111,7 @@ impl Recording {
             }
             entries.push(Recorded {
                 index: e.payconform.as_ref().map_or(index, |m| m.index),
+                flow: e.payconform.as_ref().and_then(|m| m.flow),
                 api,
                 operation: op.operation_id.to_string(),
                 method: e.request.method.clone(),

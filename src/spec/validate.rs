@@ -74,6 +74,43 @@ impl fmt::Display for SchemaViolation {
 const MAX_SCHEMA_ERRORS: usize = 200;
 
 impl Body {
+    /// Whether the schema names the field at `path` (object keys; `None` steps into an
+    /// array's items), through `$ref`s and `allOf`/`oneOf`/`anyOf`: the fields a drift
+    /// compares (a field the spec does not name is a vendor's extra, not drift).
+    pub fn describes(&self, path: &[Option<&str>]) -> bool {
+        fn resolve<'a>(doc: &'a Value, mut s: &'a Value) -> &'a Value {
+            for _ in 0..16 {
+                match s.get("$ref").and_then(Value::as_str).and_then(|r| doc.pointer(r.trim_start_matches('#'))) {
+                    Some(t) => s = t,
+                    None => break,
+                }
+            }
+            s
+        }
+        fn walk(doc: &Value, s: &Value, path: &[Option<&str>], depth: usize) -> bool {
+            let s = resolve(doc, s);
+            if path.is_empty() {
+                return true;
+            }
+            if depth > 32 {
+                return false;
+            }
+            for k in ["allOf", "oneOf", "anyOf"] {
+                if let Some(branches) = s.get(k).and_then(Value::as_array)
+                    && branches.iter().any(|b| walk(doc, b, path, depth + 1))
+                {
+                    return true;
+                }
+            }
+            let next = match path[0] {
+                Some(key) => s.get("properties").and_then(|p| p.get(key)),
+                None => s.get("items"),
+            };
+            next.is_some_and(|n| walk(doc, n, &path[1..], depth + 1))
+        }
+        walk(&self.doc, &self.schema, path, 0)
+    }
+
     /// Validate a value against this body's schema; every violation, most specific first.
     pub fn validate(&self, instance: &Value) -> Vec<SchemaViolation> {
         let validator = self.validator.get_or_init(|| {
