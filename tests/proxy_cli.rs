@@ -156,3 +156,31 @@ fn har_lint_names_the_entry_and_path_and_exits_1() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(String::from_utf8_lossy(&out.stderr).trim().lines().count(), 1);
 }
+
+/// `payconform drift` (issue 23): new drift exits 1 and `--write-baseline` records it;
+/// with that baseline the next run exits 0; a bad `--against` is exit 2.
+#[test]
+fn drift_exits_1_on_new_drift_and_0_with_its_baseline() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/recordings/variance-7.har");
+    let baseline = dir.path().join("baseline.json");
+    let json = dir.path().join("drift.json");
+    let bin = env!("CARGO_BIN_EXE_payconform");
+    let first = Command::new(bin)
+        .args(["drift", fixture, "--write-baseline"])
+        .arg(&baseline)
+        .arg("--json")
+        .arg(&json)
+        .output()
+        .unwrap();
+    assert_eq!(first.status.code(), Some(1), "{}", String::from_utf8_lossy(&first.stdout));
+    let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(report["differences"].as_array().is_some_and(|d| !d.is_empty()));
+    let second = Command::new(bin).args(["drift", fixture, "--baseline"]).arg(&baseline).output().unwrap();
+    let out = String::from_utf8_lossy(&second.stdout);
+    assert_eq!(second.status.code(), Some(0), "{out}");
+    assert!(out.contains(" 0 new") && out.contains("(known: "), "{out}");
+    let bad = Command::new(bin).args(["drift", fixture, "--against", "ftp://x"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert_eq!(String::from_utf8_lossy(&bad.stderr).trim().lines().count(), 1);
+}
