@@ -55,7 +55,7 @@ struct Recorded {
     /// The request's body as recorded (redacted).
     raw: String,
     /// The request's headers and body leaves, normalised once.
-    norm: Option<Vec<(String, String)>>,
+    norm: Option<HashMap<String, String>>,
     status: u16,
     headers: Vec<(String, String)>,
     body: String,
@@ -65,6 +65,8 @@ struct Recorded {
 #[derive(Debug, Clone)]
 pub struct Recording {
     entries: Vec<Recorded>,
+    /// Entries by API, operation and method.
+    by_operation: HashMap<(Api, String, String), Vec<usize>>,
     /// Recorded Adyen notification items, by the pspReference they are about.
     notifications: HashMap<String, Vec<Value>>,
     meta: RecordingMeta,
@@ -126,9 +128,19 @@ impl Recording {
             });
         }
         for e in &mut entries {
-            e.norm = Some(normalise(&e.asked, e.request.as_ref(), &e.raw, None));
+            e.norm = Some(normalise(&e.asked, e.request.as_ref(), &e.raw, None).into_iter().collect());
         }
-        Recording { entries, notifications, meta: har.log.payconform.clone().unwrap_or_default(), origins }
+        let mut by_operation: HashMap<(Api, String, String), Vec<usize>> = HashMap::new();
+        for (i, e) in entries.iter().enumerate() {
+            by_operation.entry((e.api, e.operation.clone(), e.method.to_ascii_uppercase())).or_default().push(i);
+        }
+        Recording {
+            entries,
+            by_operation,
+            notifications,
+            meta: har.log.payconform.clone().unwrap_or_default(),
+            origins,
+        }
     }
 
     /// Exchanges a replay can serve.
@@ -235,12 +247,8 @@ impl Replayer {
             return self.miss(Some(api), method, path_and_query, None, "no operation serves this path");
         };
         let mut state = self.lock();
-        let candidates: Vec<usize> = (0..self.rec.entries.len())
-            .filter(|&i| {
-                let e = &self.rec.entries[i];
-                e.api == api && e.operation == op.operation_id && e.method.eq_ignore_ascii_case(method)
-            })
-            .collect();
+        let key = (api, op.operation_id.to_string(), method.to_ascii_uppercase());
+        let candidates: Vec<usize> = self.rec.by_operation.get(&key).cloned().unwrap_or_default();
         let original = request.as_ref().and_then(|r| r.get("originalReference")).and_then(Value::as_str);
         let linked = op.path.contains("{linkData}");
         let keyed: Vec<usize> = candidates
@@ -258,7 +266,8 @@ impl Replayer {
             })
             .collect();
         let raw = String::from_utf8_lossy(body);
-        let mapped = Some(normalise(headers, request.as_ref(), &raw, Some(&state.to_recorded)));
+        let mapped: Option<HashMap<String, String>> =
+            Some(normalise(headers, request.as_ref(), &raw, Some(&state.to_recorded)).into_iter().collect());
         let score = |i: usize| distance(mapped.as_ref(), self.rec.entries[i].norm.as_ref());
         let chosen = keyed.iter().copied().filter(|&i| !state.used[i]).min_by_key(|&i| (score(i), i));
         let Some(i) = chosen else {
@@ -474,24 +483,22 @@ const REFERENCE: &str = "\u{1}ref:";
 /// one only; a reference that differs costs by how unlike the two are (a new run's
 /// references differ from the recorded ones, mostly in a run tag, so the most alike
 /// one is its flow's).
-fn distance(a: Option<&Vec<(String, String)>>, b: Option<&Vec<(String, String)>>) -> usize {
+fn distance(a: Option<&HashMap<String, String>>, b: Option<&HashMap<String, String>>) -> usize {
     match (a, b) {
         (None, None) => 0,
         (Some(x), None) | (None, Some(x)) => 100 * (x.len() + 1),
         (Some(a), Some(b)) => {
-            let bm: HashMap<&str, &str> = b.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-            let am: HashMap<&str, &str> = a.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
             let mut cost = 0;
             for (k, v) in a {
-                match bm.get(k.as_str()) {
-                    Some(w) if *w == v.as_str() => {}
+                match b.get(k) {
+                    Some(w) if w == v => {}
                     Some(w) if v.starts_with(REFERENCE) && w.starts_with(REFERENCE) => {
                         cost += (100.0 * (1.0 - strsim::normalized_levenshtein(v, w))).round() as usize;
                     }
                     _ => cost += 100,
                 }
             }
-            cost + 100 * b.iter().filter(|(k, _)| !am.contains_key(k.as_str())).count()
+            cost + 100 * b.keys().filter(|k| !a.contains_key(k.as_str())).count()
         }
     }
 }
