@@ -100,6 +100,9 @@ enum Command {
         /// Write the differences as JSON.
         #[arg(long, value_name = "FILE")]
         json: Option<PathBuf>,
+        /// Write the differences as one HTML page.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
     },
     /// Work with HAR recordings.
     Har {
@@ -161,9 +164,16 @@ fn main() -> ExitCode {
         Command::Sandbox(args) => cli::sandbox::run(args),
         Command::Proxy(args) => cli::proxy::run(args),
         Command::Replay { file, addr } => cli::proxy::replay(&file, addr),
-        Command::Drift { file, against, baseline, write_baseline, json } => {
-            cli::proxy::drift(&file, &against, baseline.as_deref(), write_baseline.as_deref(), json.as_deref())
-        }
+        Command::Drift { file, against, baseline, write_baseline, json, html } => cli::proxy::drift(
+            &file,
+            &against,
+            baseline.as_deref(),
+            cli::proxy::DriftOutputs {
+                write_baseline: write_baseline.as_deref(),
+                json: json.as_deref(),
+                html: html.as_deref(),
+            },
+        ),
         Command::Har { command: HarCommand::Lint { files, redact_header } } => cli::proxy::lint(&files, &redact_header),
     }
 }

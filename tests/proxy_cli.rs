@@ -176,7 +176,16 @@ fn drift_exits_1_on_new_drift_and_0_with_its_baseline() {
     assert_eq!(first.status.code(), Some(1), "{}", String::from_utf8_lossy(&first.stdout));
     let report: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert!(report["differences"].as_array().is_some_and(|d| !d.is_empty()));
-    let second = Command::new(bin).args(["drift", fixture, "--baseline"]).arg(&baseline).output().unwrap();
+    let html = dir.path().join("drift.html");
+    let second = Command::new(bin)
+        .args(["drift", fixture, "--baseline"])
+        .arg(&baseline)
+        .arg("--html")
+        .arg(&html)
+        .output()
+        .unwrap();
+    let page = std::fs::read_to_string(&html).unwrap();
+    assert!(page.contains("0 new difference(s)") && page.contains("$.lastEvent"), "{page}");
     let out = String::from_utf8_lossy(&second.stdout);
     assert_eq!(second.status.code(), Some(0), "{out}");
     assert!(out.contains(" 0 new") && out.contains("(known: "), "{out}");

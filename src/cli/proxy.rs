@@ -270,14 +270,16 @@ pub(crate) fn replay(file: &Path, addr: std::net::SocketAddr) -> ExitCode {
     })
 }
 
+/// Where `payconform drift` writes.
+pub(crate) struct DriftOutputs<'a> {
+    pub(crate) write_baseline: Option<&'a Path>,
+    pub(crate) json: Option<&'a Path>,
+    pub(crate) html: Option<&'a Path>,
+}
+
 /// `payconform drift FILE.har`.
-pub(crate) fn drift(
-    file: &Path,
-    against: &str,
-    baseline: Option<&Path>,
-    write_baseline: Option<&Path>,
-    json: Option<&Path>,
-) -> ExitCode {
+pub(crate) fn drift(file: &Path, against: &str, baseline: Option<&Path>, outputs: DriftOutputs<'_>) -> ExitCode {
+    let DriftOutputs { write_baseline, json, html } = outputs;
     let fail = |e: String| {
         eprintln!("payconform drift: {}", payconform::inert(&e));
         ExitCode::from(2)
@@ -299,7 +301,9 @@ pub(crate) fn drift(
     if against != "sandbox" && url::Url::parse(against).map_or(true, |u| !matches!(u.scheme(), "http" | "https")) {
         return fail(format!("--against must be `sandbox` or an http(s) URL, got {against:?}"));
     }
-    if let Err(e) = writable(&[&write_baseline.map(Path::to_path_buf), &json.map(Path::to_path_buf)]) {
+    if let Err(e) =
+        writable(&[&write_baseline.map(Path::to_path_buf), &json.map(Path::to_path_buf), &html.map(Path::to_path_buf)])
+    {
         return fail(e);
     }
     let runtime = match tokio::runtime::Runtime::new() {
@@ -330,6 +334,11 @@ pub(crate) fn drift(
         print!("{}", report.summary());
         if let Some(p) = json
             && let Err(e) = write_atomically(p, &serde_json::to_string_pretty(&report).unwrap_or_default())
+        {
+            return fail(format!("cannot write {}: {e}", p.display()));
+        }
+        if let Some(p) = html
+            && let Err(e) = write_atomically(p, &report.to_html())
         {
             return fail(format!("cannot write {}: {e}", p.display()));
         }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use maud::{DOCTYPE, Markup, html};
 
-use super::{RunReport, ScenarioResult, Status};
+use super::{Redactor, RunReport, ScenarioResult, Status};
 use crate::operation::Api;
 
 impl RunReport {
@@ -220,4 +220,49 @@ fn slug(s: &str) -> String {
         }
     }
     out.trim_matches('-').to_string()
+}
+
+impl crate::replay::DriftReport {
+    /// The drift as one self-contained HTML page: every difference with its class,
+    /// exchange, JSON path and both values (text escaped by maud).
+    pub fn to_html(&self) -> String {
+        let r = Redactor::default();
+        let page: Markup = html! {
+            (DOCTYPE)
+            html lang="en" {
+                head {
+                    meta charset="utf-8";
+                    title { "payconform drift report" }
+                    style { (CSS) }
+                }
+                body {
+                    h1 { "payconform drift" }
+                    p { "Against: " code { (r.clean(&self.target)) } }
+                    p.summary {
+                        (self.flows) " flows, " (self.exchanges) " exchanges re-sent; "
+                        span class=(if self.new_differences().next().is_some() { "failed" } else { "neutral" }) {
+                            (self.new_differences().count()) " new difference(s)"
+                        }
+                        ", " (self.differences.len() - self.new_differences().count()) " known"
+                    }
+                    table {
+                        tr { th { "class" } th { "exchange" } th { "API" } th { "operation" } th { "path" } th { "recorded" } th { "target" } th { "known" } }
+                        @for d in &self.differences {
+                            tr {
+                                td { (format!("{:?}", d.class)) }
+                                td { "#" (d.exchange) }
+                                td { (d.api) }
+                                td { (d.operation) }
+                                td { code { (r.clean(&d.json_path)) } }
+                                td { code { (r.clean(&d.recorded)) } }
+                                td { code { (r.clean(&d.target)) } }
+                                td { (d.known.as_deref().map(|k| r.clean(k)).unwrap_or_default()) }
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        page.into_string()
+    }
 }
