@@ -43,6 +43,12 @@ async fn a_variance_recording_drifts_by_the_variance_and_nothing_else() {
         (over_settle.recorded.as_str(), over_settle.target.as_str(), over_settle.class),
         ("202", "400", Class::Twin)
     );
+    let code = report.differences.iter().find(|d| d.json_path == "$.refusalCode").unwrap();
+    assert_eq!(
+        (code.recorded.as_str(), code.class),
+        ("absent", Class::VendorChoice),
+        "an optional field the vendor leaves out"
+    );
     assert_eq!(report.exchanges, 689);
     twin.shutdown().await;
 }

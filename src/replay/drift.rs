@@ -9,9 +9,11 @@
 //! are not drift. The recorded run's link tokens and pspReferences are mapped to the new
 //! run's as the answers hand them out.
 //!
-//! Each difference is classified: the twin is wrong; the spec is wrong (the recorded
-//! answer breaks it there); or an undocumented choice of the vendor's (both conform and
-//! the spec decides nothing between them: an error's name or code).
+//! Each difference is classified: the twin is wrong (a status, a state or money value,
+//! the links offered, or a field the twin's answer breaks the spec at); the spec is
+//! wrong (the recorded answer breaks it there); or an undocumented choice of the
+//! vendor's (both conform and the spec decides nothing between them: an error's name or
+//! code, an optional field one of them leaves out).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -379,7 +381,9 @@ fn compare(
         let (a, b) = (rf.get(path), nf.get(path));
         let shown = |v: Option<&(String, String)>| v.map_or("absent".to_string(), |(t, _)| t.clone());
         if a.map(|x| &x.0) != b.map(|x| &x.0) {
-            push(&path.0, shown(a), shown(b), Class::Twin);
+            // Both conform (else the checker's verdict decides): an optional field one of
+            // them leaves out, or a type the spec allows both ways, is the vendor's choice.
+            push(&path.0, shown(a), shown(b), Class::VendorChoice);
             continue;
         }
         let name = path.1.last().and_then(|s| s.as_deref()).unwrap_or("");
