@@ -21,8 +21,8 @@ fn fixture() -> Recording {
 /// What a variance-mode twin changes, as drift sees it: the status of an over-settle it
 /// accepts (202 where the plain twin refuses with 400), the event it shows (lagging, or
 /// `Settlement failed`/`Refund failed` after an accepted over-settle), and a refusal
-/// code it leaves out.
-const VARIANCE: [&str; 3] = ["status", "$.lastEvent", "$.refusalCode"];
+/// code it leaves out; and the flow's money that follows from the accepted over-settle.
+const VARIANCE: [&str; 4] = ["status", "$.lastEvent", "$.refusalCode", "money"];
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_variance_recording_drifts_by_the_variance_and_nothing_else() {

@@ -513,7 +513,6 @@ impl Shared {
         oversized: Option<usize>,
         sent: Instant,
     ) -> Done {
-        let index = self.count.fetch_add(1, Ordering::Relaxed);
         let upstream = sent.elapsed();
         let ex = Exchange {
             operation: asked.operation.clone().unwrap_or_default(),
@@ -539,6 +538,8 @@ impl Shared {
             (None, None) => Some(format!("no API in the specs serves {}", path_only(&ex.url))),
         };
         let mut state = self.lock();
+        // Numbered under the lock, so that a count read with it matches what it holds.
+        let index = self.count.fetch_add(1, Ordering::Relaxed);
         let lifecycle: Vec<LifecycleFinding> = match asked.api {
             Some(api) if asked.operation.is_some() => state.lifecycle.observe(index, api, &ex),
             _ => Vec::new(),

@@ -163,6 +163,8 @@ pub async fn drift(rec: &Recording, root: &str, baseline: Option<&Baseline>) -> 
         entries.sort_by_key(|e| e.index);
         // The recorded run's tokens and pspReferences → the new run's.
         let mut map: HashMap<String, String> = HashMap::new();
+        let (mut was, mut is) = (Money::default(), Money::default());
+        let last = entries.last().copied();
         for e in entries {
             let (status, content_type, body) = send(&client, root, e, &map).await?;
             report.exchanges += 1;
@@ -171,12 +173,27 @@ pub async fn drift(rec: &Recording, root: &str, baseline: Option<&Baseline>) -> 
             if let (Some(r), Some(n)) = (&recorded, &now) {
                 learn(e.api, r, n, &mut map);
             }
+            was.apply(e, e.status, recorded.as_ref());
+            is.apply(e, status, now.as_ref());
             compare(
                 e,
                 (status, content_type.as_deref(), now.as_ref(), &body),
                 recorded.as_ref(),
                 &mut report.differences,
             );
+        }
+        if let Some(e) = last.filter(|_| was != is) {
+            report.differences.push(Difference {
+                exchange: e.index,
+                flow: e.flow,
+                api: e.api.name().into(),
+                operation: e.operation.clone(),
+                json_path: "money".into(),
+                recorded: was.to_string(),
+                target: is.to_string(),
+                class: Class::Twin,
+                known: None,
+            });
         }
     }
     if let Some(b) = baseline {
@@ -185,6 +202,77 @@ pub async fn drift(rec: &Recording, root: &str, baseline: Option<&Baseline>) -> 
         }
     }
     Ok(report)
+}
+
+/// A flow's money, from its requests and the answers that took them: what was
+/// authorised, and what settles, refunds and cancels the upstream accepted (an Adyen
+/// modification's `received` is no outcome, so Adyen counts only its authorisation).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+struct Money {
+    authorised: i64,
+    settled: i64,
+    refunded: i64,
+    cancelled: i64,
+}
+
+impl std::fmt::Display for Money {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "authorised {}, settled {}, refunded {}, cancelled {}",
+            self.authorised, self.settled, self.refunded, self.cancelled
+        )
+    }
+}
+
+impl Money {
+    fn apply(&mut self, e: &Recorded, status: u16, answer: Option<&Value>) {
+        use crate::operation::Action;
+        if !(200..300).contains(&status) {
+            return;
+        }
+        let Some(op) = spec(e.api).operation(&e.operation) else { return };
+        let amount =
+            |v: Option<&Value>| v.and_then(|v| v.get("amount").or_else(|| v.get("value"))).and_then(Value::as_i64);
+        let part = amount(e.request.as_ref().and_then(|r| r.get("value")));
+        let open = self.authorised - self.settled - self.cancelled;
+        match (op.action, e.api) {
+            (Some(Action::Authorize), Api::Adyen)
+                if answer.and_then(|a| a.get("resultCode")).and_then(Value::as_str) == Some("Authorised") =>
+            {
+                self.authorised += amount(e.request.as_ref().and_then(|r| r.get("amount"))).unwrap_or(0);
+            }
+            (_, Api::Adyen) => {}
+            (Some(Action::Authorize), _) => {
+                let outcome = answer.and_then(|a| a.get("outcome")).and_then(Value::as_str).unwrap_or("");
+                let requested = amount(e.request.as_ref().and_then(|r| r.pointer("/instruction/value")));
+                let total = answer.and_then(|a| a.pointer("/amounts/totalAuthorized")).and_then(Value::as_i64);
+                let authorised = total.or(requested).unwrap_or(0);
+                match outcome.to_ascii_lowercase().replace(' ', "").as_str() {
+                    "authorized" => self.authorised += authorised,
+                    "sentforsettlement" => {
+                        self.authorised += authorised;
+                        self.settled += authorised;
+                    }
+                    _ => {}
+                }
+            }
+            (Some(Action::Settle), _) => self.settled += open.max(0),
+            (Some(Action::PartialSettle), _) => self.settled += part.unwrap_or(0),
+            (Some(Action::Refund), _) => self.refunded = self.settled,
+            (Some(Action::PartialRefund), _) => self.refunded += part.unwrap_or(0),
+            (Some(Action::Cancel), _) => self.cancelled += open.max(0),
+            (Some(Action::PartialCancel), _) => self.cancelled += part.unwrap_or(0),
+            (Some(Action::Reverse), _) => {
+                if self.settled > 0 {
+                    self.refunded = self.settled;
+                } else {
+                    self.cancelled += open.max(0);
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 /// A recorded request made sendable: pseudonyms back to test values, the recorded
