@@ -7,8 +7,9 @@ use std::process::ExitCode;
 /// The arguments of `payconform check`.
 #[derive(clap::Args, Debug)]
 pub(crate) struct CheckArgs {
-    /// `sandbox` (a twin started in-process), `live` (the vendors' test hosts) or a
-    /// base URL serving all three APIs (e.g. `payconform sandbox` elsewhere).
+    /// `sandbox` (a twin started in-process), `live` (the vendors' test hosts), a base
+    /// URL serving all three APIs (e.g. `payconform sandbox` elsewhere), or
+    /// `replay:FILE.har` (a recording served offline in-process).
     #[arg(long, default_value = "sandbox", value_parser = parse_target)]
     target: payconform::harness::Target,
     /// Tag expression selecting scenarios, e.g. `@adyen and not @twin`.

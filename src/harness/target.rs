@@ -63,8 +63,9 @@ impl FromStr for Target {
                 Ok(Target::Replay(path.into()))
             }
             other => {
-                Url::parse(other)
-                    .map_err(|_| format!("target must be `sandbox`, `live` or an http(s) URL, got {other:?}"))?;
+                Url::parse(other).map_err(|_| {
+                    format!("target must be `sandbox`, `live`, `replay:FILE.har` or an http(s) URL, got {other:?}")
+                })?;
                 check_base_url("target URL", other)?;
                 Ok(Target::Url(other.trim_end_matches('/').to_string()))
             }
