@@ -19,8 +19,6 @@ use tokio::net::TcpListener;
 
 const KEY: &str = "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056";
 
-/// A receiver that refuses the first delivery (HTTP 500) and accepts the rest; it
-/// records each accepted body with its Authorization header.
 /// Wait, polling, until the receiver holds `n` notifications or 10 s pass: the twin
 /// delivers them from a background task after its configured delay. The callers assert
 /// what arrived.
@@ -31,6 +29,8 @@ async fn received(got: &Mutex<Vec<(Value, String)>>, n: usize) {
     }
 }
 
+/// A receiver that refuses the first delivery (HTTP 500) and accepts the rest; it
+/// records each accepted body with its Authorization header.
 async fn receiver() -> (String, Arc<Mutex<Vec<(Value, String)>>>, Arc<Mutex<u32>>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hooks", listener.local_addr().unwrap());

@@ -105,7 +105,6 @@ impl ReplayServer {
 /// own envelope, as the twin sends them.
 async fn send_notifications(client: reqwest::Client, to: Arc<(String, String)>, items: Vec<serde_json::Value>) {
     let (url, key) = &*to;
-    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     for mut item in items {
         if let Some(extra) = item.get_mut("additionalData").and_then(|a| a.as_object_mut()) {
             extra.remove("hmacSignature");
