@@ -92,6 +92,8 @@ pub fn api_enum(apis: &[ApiDecl], tables: Vec<TokenStream>) -> TokenStream {
     let stems = apis.iter().map(|a| a.stem);
     let shorts = apis.iter().map(|a| a.short);
     let paths = apis.iter().map(|a| a.base_path);
+    let vendors = apis.iter().map(|a| format_ident!("{}", a.vendor));
+    let offers = apis.iter().map(|a| a.offers);
     let sources = apis.iter().map(|a| format!("/spec/{}.yaml", a.stem));
     let n = proc_macro2::Literal::usize_unsuffixed(apis.len());
     quote! {
@@ -119,6 +121,15 @@ pub fn api_enum(apis: &[ApiDecl], tables: Vec<TokenStream>) -> TokenStream {
             /// Path prefix of the API on a gateway host (what the spec's server URL adds).
             pub fn base_path(self) -> &'static str {
                 match self { #(Api::#variants => #paths,)* }
+            }
+            /// The vendor of the API.
+            pub fn vendor(self) -> crate::operation::Vendor {
+                match self { #(Api::#variants => crate::operation::Vendor::#vendors,)* }
+            }
+            /// The response field where a success offers the payment's next actions
+            /// (`_links`, `_actions`); `None` where the API offers none.
+            pub fn offers_in(self) -> Option<&'static str> {
+                match self { #(Api::#variants => Some(#offers),)* }.filter(|o| !o.is_empty())
             }
             /// The embedded spec text.
             pub fn source(self) -> &'static str {

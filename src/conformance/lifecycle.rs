@@ -30,7 +30,7 @@ use serde_json::Value;
 
 use super::{Side, next_actions};
 use crate::client::Exchange;
-use crate::operation::{Action, Api};
+use crate::operation::{Action, Api, Vendor};
 use crate::spec::spec;
 
 /// Which lifecycle rule a finding breaks.
@@ -187,25 +187,32 @@ impl Lifecycle {
         }
         // Which payment the request names, and whether an earlier answer offered it.
         let path = path_of(&ex.url);
-        let payment = match api {
-            Api::Adyen => {
+        let payment = match api.vendor() {
+            Vendor::Adyen => {
                 if action == Some(Action::TechnicalCancel) {
                     return out;
                 }
-                let Some(psp) = request.as_ref().and_then(|r| r.get("originalReference")).and_then(Value::as_str)
-                else {
-                    return out;
+                // The classic API names the payment in the body, Checkout in the path.
+                let in_body = request.as_ref().and_then(|r| r.get("originalReference")).and_then(Value::as_str);
+                let in_path = Api::route(path)
+                    .and_then(|(_, rel)| op.match_path(rel))
+                    .and_then(|params| params.into_iter().find(|(n, _)| *n == "paymentPspReference"))
+                    .map(|(_, v)| v);
+                let (psp, at, name) = match (in_body, in_path) {
+                    (Some(p), _) => (p, "$.originalReference", "originalReference"),
+                    (None, Some(p)) => (p, "url", "paymentPspReference"),
+                    (None, None) => return out,
                 };
                 match self.psps.get(psp) {
                     Some(id) => *id,
                     None => {
-                        let message = format!("originalReference {psp:?} was not returned by an earlier answer");
-                        out.push(finding(Rule::Offered, Side::Request, "$.originalReference", message, vec![index]));
+                        let message = format!("{name} {psp:?} was not returned by an earlier answer");
+                        out.push(finding(Rule::Offered, Side::Request, at, message, vec![index]));
                         return out;
                     }
                 }
             }
-            _ => {
+            Vendor::Worldpay => {
                 if !op.path.contains("{linkData}") {
                     return out;
                 }
@@ -244,10 +251,11 @@ impl Lifecycle {
             let message = format!("modifies a payment that exchange #{by} answered {why:?}");
             out.push(finding(Rule::State, Side::Request, "$", message, vec![by, index]));
         }
-        if accepted && api != Api::Adyen {
+        let adyen = api.vendor() == Vendor::Adyen;
+        if accepted && !adyen {
             self.money(index, payment, action, request.as_ref(), &mut out, &finding);
         }
-        if let Some(answer) = answer.as_ref().filter(|_| accepted && api != Api::Adyen) {
+        if let Some(answer) = answer.as_ref().filter(|_| accepted && !adyen) {
             self.offered(index, payment, api, answer);
         }
         out
@@ -259,8 +267,8 @@ impl Lifecycle {
         let id = self.next_id;
         self.next_id += 1;
         let mut p = Payment { origin: index, ..Payment::default() };
-        match api {
-            Api::Adyen => {
+        match api.vendor() {
+            Vendor::Adyen => {
                 let amount = request.and_then(|r| r.get("amount"));
                 let result = answer.get("resultCode").and_then(Value::as_str).unwrap_or("");
                 if result == "Authorised" {
@@ -274,7 +282,7 @@ impl Lifecycle {
                     self.psps.insert(psp.to_string(), id);
                 }
             }
-            _ => {
+            Vendor::Worldpay => {
                 let value = request.and_then(|r| r.pointer("/instruction/value"));
                 let outcome = answer.get("outcome").and_then(Value::as_str).unwrap_or("");
                 let requested = money(value);
@@ -295,7 +303,7 @@ impl Lifecycle {
         }
         self.payments.insert(id, p);
         self.order.push_back(id);
-        if api != Api::Adyen {
+        if api.vendor() != Vendor::Adyen {
             self.offered(index, id, api, answer);
         }
         self.forget_old();
@@ -304,11 +312,7 @@ impl Lifecycle {
     /// The links an accepted answer offers for `payment`: remembered, and the offers of
     /// the payment's latest answer.
     fn offered(&mut self, index: usize, payment: u64, api: Api, answer: &Value) {
-        let key = match api {
-            Api::WorldpayV7 => "_links",
-            Api::WorldpayPayments => "_actions",
-            Api::Adyen => return,
-        };
+        let Some(key) = api.offers_in() else { return };
         if answer.get(key).is_none() {
             return;
         }
@@ -457,9 +461,9 @@ impl Lifecycle {
             seen("Idempotency-Key", key.to_string(), h.finish(), "Idempotency-Key");
         }
         if action == Some(Action::Authorize) {
-            let (field, path) = match api {
-                Api::Adyen => ("reference", "$.reference"),
-                _ => ("transactionReference", "$.transactionReference"),
+            let (field, path) = match api.vendor() {
+                Vendor::Adyen => ("reference", "$.reference"),
+                Vendor::Worldpay => ("transactionReference", "$.transactionReference"),
             };
             if let Some(reference) =
                 request.and_then(|r| r.get(field)).and_then(Value::as_str).filter(|r| r.len() <= 256)

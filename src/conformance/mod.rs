@@ -180,11 +180,9 @@ pub fn check_exchange(api: Api, ex: &Exchange) -> Vec<Violation> {
 /// The next actions a response offers, with their JSONPath: v7 `_links` relations
 /// (but `curies`), Payments API `_actions`. Adyen has none.
 pub(crate) fn next_actions(api: Api, body: &Value) -> Vec<(String, &str)> {
-    let (key, skip): (&str, &[&str]) = match api {
-        Api::WorldpayV7 => ("_links", &["curies"]),
-        Api::WorldpayPayments => ("_actions", &[]),
-        Api::Adyen => return Vec::new(),
-    };
+    // `curies` is v7's link metadata, not a relation.
+    let Some(key) = api.offers_in() else { return Vec::new() };
+    let skip = ["curies"];
     body.get(key)
         .and_then(Value::as_object)
         .into_iter()

@@ -7,12 +7,15 @@ use std::str::FromStr;
 use url::Url;
 
 use crate::client::Credentials;
-use crate::operation::Api;
+use crate::operation::{Api, Vendor};
 
 /// Worldpay's test host (both Worldpay APIs).
 pub const WORLDPAY_TEST_URL: &str = "https://try.access.worldpay.com";
 /// Adyen's test base URL for the classic Payment API v40.
 pub const ADYEN_TEST_URL: &str = "https://pal-test.adyen.com/pal/servlet/Payment/v40";
+/// Adyen's Checkout test environment, v71 (override with `ADYEN_CHECKOUT_URL`, e.g.
+/// `https://checkout-test.adyen.com/v72`).
+pub const ADYEN_CHECKOUT_TEST_URL: &str = "https://checkout-test.adyen.com/v71";
 
 /// Basic user the harness presents to a twin when no credentials are configured.
 pub const SANDBOX_USERNAME: &str = "payconform";
@@ -194,9 +197,9 @@ fn secrets_of(c: &Credentials) -> Vec<String> {
 }
 
 fn sandbox_defaults(api: Api) -> (Credentials, String) {
-    match api {
-        Api::Adyen => (Credentials::ApiKey(SANDBOX_API_KEY.into()), SANDBOX_MERCHANT_ACCOUNT.into()),
-        _ => (
+    match api.vendor() {
+        Vendor::Adyen => (Credentials::ApiKey(SANDBOX_API_KEY.into()), SANDBOX_MERCHANT_ACCOUNT.into()),
+        Vendor::Worldpay => (
             Credentials::Basic { username: SANDBOX_USERNAME.into(), password: SANDBOX_PASSWORD.into() },
             SANDBOX_ENTITY.into(),
         ),
@@ -209,9 +212,9 @@ fn sandbox_defaults(api: Api) -> (Credentials, String) {
 pub fn endpoints(target: &Target, root: Option<&str>, env: &Env) -> Result<Vec<Endpoint>, String> {
     let mut out = Vec::new();
     for api in Api::ALL {
-        let from_env = match api {
-            Api::Adyen => adyen_env(env),
-            _ => worldpay_env(env),
+        let from_env = match api.vendor() {
+            Vendor::Adyen => adyen_env(env),
+            Vendor::Worldpay => worldpay_env(env),
         }
         .map(|found| (found, true));
         let (base_url, found) = match target {
@@ -225,6 +228,8 @@ pub fn endpoints(target: &Target, root: Option<&str>, env: &Env) -> Result<Vec<E
             Target::Live => {
                 let base_url = match api {
                     Api::Adyen => base_from(env, "ADYEN_URL", ADYEN_TEST_URL, api.base_path())?,
+                    // Adyen's Checkout host has no /checkout prefix: the version is the path.
+                    Api::AdyenCheckout => base_from(env, "ADYEN_CHECKOUT_URL", ADYEN_CHECKOUT_TEST_URL, "/v71")?,
                     _ => base_from(env, "WORLDPAY_URL", WORLDPAY_TEST_URL, "")?,
                 };
                 (base_url, from_env)

@@ -5,6 +5,16 @@ use std::fmt;
 
 use super::Api;
 
+/// A vendor: what is the same for all of its APIs (credentials, error fields,
+/// notifications) keys on this, so that a new API of a vendor needs no new case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Vendor {
+    /// Worldpay: Basic credentials, `errorName`, action links.
+    Worldpay,
+    /// Adyen: `X-API-Key` or Basic, `errorCode`, `resultCode`, standard notifications.
+    Adyen,
+}
+
 impl Api {
     /// The API for a spec stem.
     pub fn from_name(name: &str) -> Option<Api> {
@@ -26,6 +36,16 @@ impl Api {
                 ((40..=68).contains(&version) && (rest.is_empty() || rest.starts_with('/'))).then_some(rest)
             });
             return Some((Api::Adyen, versioned.unwrap_or(path)));
+        }
+        // Checkout under the twin's /checkout/v71 and /checkout/v72, and under Adyen's own
+        // /v71 and /v72 (checkout-test.adyen.com/v72 is the SDKs' default), all with the
+        // v71 behaviour (the v72 differences are listed in the spec).
+        for prefix in ["/checkout/v71", "/checkout/v72", "/v71", "/v72"] {
+            if let Some(rest) = path.strip_prefix(prefix)
+                && (rest.is_empty() || rest.starts_with('/'))
+            {
+                return Some((Api::AdyenCheckout, rest));
+            }
         }
         if path == "/api/payments" || path.starts_with("/api/payments/") {
             return Some((Api::WorldpayPayments, path));

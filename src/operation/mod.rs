@@ -15,6 +15,7 @@
 mod action;
 mod api;
 pub use action::Action;
+pub use api::Vendor;
 
 // The generated half (build.rs, from `spec/` and build/apis.rs): the `Api` enum, and per
 // API a module (`worldpay_v7`, `worldpay_payments`, `adyen`) with its `Op` enum and

@@ -23,7 +23,7 @@ use serde_json::Value;
 use super::{Recorded, Recording};
 use crate::client::Exchange;
 use crate::conformance::{check_exchange, next_actions};
-use crate::operation::Api;
+use crate::operation::{Api, Vendor};
 use crate::spec::{media_is, spec};
 
 /// Who is wrong, by the spec.
@@ -236,13 +236,13 @@ impl Money {
             |v: Option<&Value>| v.and_then(|v| v.get("amount").or_else(|| v.get("value"))).and_then(Value::as_i64);
         let part = amount(e.request.as_ref().and_then(|r| r.get("value")));
         let open = self.authorised - self.settled - self.cancelled;
-        match (op.action, e.api) {
-            (Some(Action::Authorize), Api::Adyen)
+        match (op.action, e.api.vendor()) {
+            (Some(Action::Authorize), Vendor::Adyen)
                 if answer.and_then(|a| a.get("resultCode")).and_then(Value::as_str) == Some("Authorised") =>
             {
                 self.authorised += amount(e.request.as_ref().and_then(|r| r.get("amount"))).unwrap_or(0);
             }
-            (_, Api::Adyen) => {}
+            (_, Vendor::Adyen) => {}
             (Some(Action::Authorize), _) => {
                 let outcome = answer.and_then(|a| a.get("outcome")).and_then(Value::as_str).unwrap_or("");
                 let requested = amount(e.request.as_ref().and_then(|r| r.pointer("/instruction/value")));
@@ -306,9 +306,9 @@ async fn send(
     let carried =
         e.asked.iter().any(|(n, _)| n.eq_ignore_ascii_case("authorization") || n.eq_ignore_ascii_case("x-api-key"));
     if !carried && e.status != 401 {
-        req = match e.api {
-            Api::Adyen => req.header("x-api-key", "payconform-sandbox-key"),
-            _ => req.header("authorization", "Basic cGF5Y29uZm9ybTpzYW5kYm94"),
+        req = match e.api.vendor() {
+            Vendor::Adyen => req.header("x-api-key", "payconform-sandbox-key"),
+            Vendor::Worldpay => req.header("authorization", "Basic cGF5Y29uZm9ybTpzYW5kYm94"),
         };
     }
     if !e.raw.is_empty() || e.request.is_some() {
@@ -334,9 +334,9 @@ fn unredact(api: Api, text: &str) -> String {
         std::sync::LazyLock::new(|| regex::Regex::new(r"<secret#(?:\d+|\?)>").expect("valid regex"));
     // The cards the built-in scenarios use (the one ending 1112 fails the Luhn check on
     // purpose); any other tail becomes a Luhn-valid test number.
-    let cards = CARD.replace_all(text, |c: &regex::Captures<'_>| match (&c[1], api) {
-        ("1111", Api::Adyen) => "4111111111111111".to_string(),
-        ("1112", Api::Adyen) => "4111111111111112".to_string(),
+    let cards = CARD.replace_all(text, |c: &regex::Captures<'_>| match (&c[1], api.vendor()) {
+        ("1111", Vendor::Adyen) => "4111111111111111".to_string(),
+        ("1112", Vendor::Adyen) => "4111111111111112".to_string(),
         ("1111", _) => "4444333322221111".to_string(),
         ("1112", _) => "4444333322221112".to_string(),
         (tail, _) => card_ending(tail),

@@ -314,7 +314,7 @@ impl Replayer {
             .collect();
         // The notifications about the pspReference this answer hands out, once each.
         let mut notifications = Vec::new();
-        if e.api == Api::Adyen
+        if e.api.vendor() == crate::operation::Vendor::Adyen
             && let Some(psp) = serde_json::from_str::<Value>(&e.body)
                 .ok()
                 .and_then(|v| v.get("pspReference").and_then(Value::as_str).map(str::to_string))

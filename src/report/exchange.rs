@@ -103,7 +103,7 @@ pub(super) fn curl(api: Api, log: &ExchangeLog, r: &Redactor) -> String {
         parts.push(shell_quote(&format!("{n}: {}", r.clean(v))));
     }
     parts.push(match api {
-        Api::Adyen => "-H \"X-API-Key: $ADYEN_API_KEY\"".to_string(),
+        _ if api.vendor() == crate::operation::Vendor::Adyen => "-H \"X-API-Key: $ADYEN_API_KEY\"".to_string(),
         _ => "-u \"$WORLDPAY_USERNAME:$WORLDPAY_PASSWORD\"".to_string(),
     });
     if let Some(b) = &log.request_body {

@@ -67,6 +67,7 @@ fn gateway(api: Api) -> &'static dyn Gateway {
         Api::WorldpayV7 => &worldpay::Worldpay(Api::WorldpayV7),
         Api::WorldpayPayments => &worldpay::Worldpay(Api::WorldpayPayments),
         Api::Adyen => &adyen::Adyen,
+        Api::AdyenCheckout => &adyen::AdyenCheckout,
     }
 }
 
@@ -283,7 +284,8 @@ impl Twin {
             return Err(r);
         };
         let merchant = authenticate(t, gw, req)?;
-        let link = params.into_iter().find(|(n, _)| *n == "linkData").map(|(_, v)| v.to_string());
+        // An operation's one path parameter: Worldpay's linkData, Checkout's paymentPspReference.
+        let link = params.into_iter().next().map(|(_, v)| v.to_string());
         Ok(Admitted { api, op: Some(op), link, merchant })
     }
 
@@ -361,7 +363,7 @@ fn index(t: &TwinInner, req: &TwinRequest) -> Value {
         .collect();
     json!({
         "twin": "payconform",
-        "about": "A stateful sandbox twin of Worldpay Card Payments v7, the Worldpay Payments API and Adyen's classic Payment API. Any well-formed credential is its own merchant unless the twin was started with --credential or --api-key.",
+        "about": "A stateful sandbox twin of Worldpay Card Payments v7, the Worldpay Payments API, Adyen's classic Payment API and Adyen's Checkout API (v71, also served as v72). Any well-formed credential is its own merchant unless the twin was started with --credential or --api-key.",
         "readme": "https://crates.io/crates/payconform (README: The sandbox twin)",
         "apis": apis,
     })

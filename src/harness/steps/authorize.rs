@@ -6,7 +6,6 @@ use serde_json::Value;
 use super::params::Currency;
 use crate::harness::world::requests::{AuthOptions, authorization_with};
 use crate::harness::world::{ConformanceWorld, Tweak};
-use crate::operation::Api;
 
 async fn authorize(w: &mut ConformanceWorld, amount: i64, currency: &str, o: AuthOptions) -> Result<(), String> {
     let (api, op, b) = authorization_with(w, amount, currency, &o)?;
@@ -14,7 +13,7 @@ async fn authorize(w: &mut ConformanceWorld, amount: i64, currency: &str, o: Aut
     w.payment.offered = None;
     w.payment.captured = 0;
     w.call(op, None, Some(b)).await?;
-    if api == Api::Adyen {
+    if api.vendor() == crate::operation::Vendor::Adyen {
         w.payment.psp_reference = w.field("pspReference")?.and_then(Value::as_str).map(str::to_string);
     }
     Ok(())

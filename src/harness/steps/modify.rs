@@ -3,13 +3,32 @@
 //! responses gave; Adyen steps reference the pspReference, as that API is designed.
 
 use cucumber::{given, when};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::params::{Full, Partial};
-use crate::client::adyen::Op as AdyenOp;
-use crate::harness::world::requests::adyen_request;
+use crate::harness::world::requests::{AdyenRequest, adyen_cancel_by_reference, adyen_request};
 use crate::harness::world::{Action, ConformanceWorld, Tweak};
-use crate::operation::Api;
+use crate::operation::Vendor;
+
+/// Send an Adyen modification: through the generated client, or raw with a tweak.
+async fn send_adyen(w: &mut ConformanceWorld, mut r: AdyenRequest, mut tweak: Option<Tweak>) -> Result<(), String> {
+    // Checkout names the payment in the path: "the field paymentPspReference" is that
+    // path segment.
+    if let (Some(t), Some(href), Some(psp)) = (tweak.as_mut(), r.href.as_mut(), w.payment.psp_reference.as_deref())
+        && let Some((_, value)) = t.set_field.take_if(|(f, _)| f == "paymentPspReference")
+    {
+        let value = value.as_str().unwrap_or_default();
+        *href = href.replace(&format!("/{psp}/"), &format!("/{value}/"));
+    }
+    match (tweak, &r.href) {
+        (Some(t), href) => w.call_raw(r.op, href.as_deref(), Some(r.body), t).await,
+        (None, None) => w.call(r.op, None, Some(r.body)).await,
+        (None, Some(href)) => {
+            let link = w.resolve(href).map_err(|e| e.to_string())?.link_data;
+            w.call(r.op, Some(&link), Some(r.body)).await
+        }
+    }
+}
 
 async fn act(
     w: &mut ConformanceWorld,
@@ -28,15 +47,16 @@ async fn act_with(
     stale: bool,
 ) -> Result<(), String> {
     match w.api()? {
-        Api::Adyen => {
-            let (op, b) = adyen_request(w, action, amount)?;
-            let captured = (AdyenOp::of(op) == Some(AdyenOp::PostCapture))
-                .then(|| b["modificationAmount"]["value"].as_i64().unwrap_or(0));
-            match tweak {
-                Some(t) => w.call_raw(op, None, Some(b), t).await?,
-                None => w.call(op, None, Some(b)).await?,
-            }
-            if let (Some(v), Some(200)) = (captured, w.reply()?.status) {
+        api if api.vendor() == Vendor::Adyen => {
+            let r = adyen_request(w, action, amount)?;
+            // What the payment has had captured, for a later full refund: counted when
+            // the capture is received (its outcome is the notification's).
+            let captured = (r.op.action == Some(Action::Settle))
+                .then(|| r.body.pointer("/modificationAmount/value").or(r.body.pointer("/amount/value")))
+                .flatten()
+                .and_then(Value::as_i64);
+            send_adyen(w, r, tweak).await?;
+            if let (Some(v), Some(200 | 201)) = (captured, w.reply()?.status) {
                 w.payment.captured += v;
             }
             Ok(())
@@ -99,32 +119,29 @@ async fn partial_without(w: &mut ConformanceWorld, action: Partial, amount: i64,
     act(w, action.0, Some(amount), Some(t)).await
 }
 
-/// `When I technically cancel the payment` (Adyen, by merchant reference)
+/// `When I technically cancel the payment` (Adyen, by merchant reference: classic
+/// `technicalCancel`, Checkout `/cancels`)
 #[given(expr = "I technically cancel the payment")]
 #[when(expr = "I technically cancel the payment")]
 async fn technical_cancel(w: &mut ConformanceWorld) -> Result<(), String> {
-    if w.api()? != Api::Adyen {
+    if w.api()?.vendor() != Vendor::Adyen {
         return Err("technical cancel is an Adyen operation".into());
     }
-    let merchant = w.conn()?.endpoint.merchant.clone();
-    let b = json!({"merchantAccount": merchant, "originalMerchantReference": w.payment.reference,
-        "reference": w.next_reference()?});
-    w.call(AdyenOp::PostTechnicalCancel.info(), None, Some(b)).await
+    let r = adyen_cancel_by_reference(w)?;
+    send_adyen(w, r, None).await
 }
 
-/// `When I adjust the authorisation to 1500` (Adyen)
+/// `When I adjust the authorisation to 1500` (Adyen: classic `adjustAuthorisation`,
+/// Checkout `amountUpdates`)
 #[given(expr = "I adjust the authorisation to {int}")]
 #[when(expr = "I adjust the authorisation to {int}")]
 async fn adjust(w: &mut ConformanceWorld, amount: i64) -> Result<(), String> {
-    if w.api()? != Api::Adyen {
+    if w.api()?.vendor() != Vendor::Adyen {
         return Err("adjusting an authorisation is an Adyen operation".into());
     }
-    let psp = w.payment.psp_reference.clone().ok_or("no pspReference: authorise a payment first")?;
-    let merchant = w.conn()?.endpoint.merchant.clone();
-    let b = json!({"merchantAccount": merchant, "originalReference": psp,
-        "modificationAmount": {"value": amount, "currency": w.payment.currency}, "reference": w.next_reference()?});
-    w.call(AdyenOp::PostAdjustAuthorisation.info(), None, Some(b)).await?;
-    if w.reply()?.status == Some(200) {
+    let r = adyen_request(w, Action::AdjustAuthorisation, Some(amount))?;
+    send_adyen(w, r, None).await?;
+    if matches!(w.reply()?.status, Some(200 | 201)) {
         w.payment.amount = amount;
     }
     Ok(())

@@ -4,7 +4,7 @@ use cucumber::then;
 use serde_json::Value;
 
 use crate::harness::world::ConformanceWorld;
-use crate::operation::Api;
+use crate::operation::Vendor;
 
 fn text(v: &Value) -> String {
     match v {
@@ -33,14 +33,14 @@ fn expect_string(w: &ConformanceWorld, field: &str, expected: &str) -> Result<()
 /// `Then the outcome is "authorized"` (Worldpay `outcome`, Adyen `resultCode`)
 #[then(expr = "the outcome is {string}")]
 async fn outcome(w: &mut ConformanceWorld, expected: String) -> Result<(), String> {
-    let field = if w.api()? == Api::Adyen { "resultCode" } else { "outcome" };
+    let field = if w.api()?.vendor() == Vendor::Adyen { "resultCode" } else { "outcome" };
     expect_string(w, field, &expected)
 }
 
 /// `Then the error is "bodyDoesNotMatchSchema"` (Worldpay `errorName`, Adyen `errorCode`)
 #[then(expr = "the error is {string}")]
 async fn error(w: &mut ConformanceWorld, expected: String) -> Result<(), String> {
-    let field = if w.api()? == Api::Adyen { "errorCode" } else { "errorName" };
+    let field = if w.api()?.vendor() == Vendor::Adyen { "errorCode" } else { "errorName" };
     expect_string(w, field, &expected)
 }
 

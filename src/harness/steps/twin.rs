@@ -6,14 +6,13 @@ use serde_json::Value;
 
 use super::params::{Modification, Outcome};
 use crate::harness::world::ConformanceWorld;
-use crate::operation::Api;
 
 async fn view(w: &ConformanceWorld) -> Result<Value, String> {
     if !w.ctx()?.twin {
         return Err("this step reads the twin's inspection endpoint; the target is not a twin".into());
     }
     let conn = w.conn()?;
-    if conn.endpoint.api != Api::Adyen {
+    if conn.endpoint.api.vendor() != crate::operation::Vendor::Adyen {
         return Err("the twin's inspection endpoint serves Adyen payments".into());
     }
     let psp = w.payment.psp_reference.as_deref().ok_or("no pspReference: authorise a payment first")?;

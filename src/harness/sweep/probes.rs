@@ -8,7 +8,7 @@ use super::super::world::{ConformanceWorld, Tweak};
 use super::bodies::body_breaks;
 use super::reach::Reached;
 use super::{Book, Check, list};
-use crate::operation::Api;
+use crate::operation::{Api, Vendor};
 use crate::spec::Operation;
 
 /// One operation under the sweep.
@@ -92,9 +92,10 @@ impl Probe<'_> {
     /// 400 / 422: a body that is not JSON, then one broken body per field and constraint,
     /// the error naming the field (Worldpay).
     async fn bodies(&mut self) {
-        let status = if self.documented(400) && self.api != Api::Adyen {
+        let adyen = self.api.vendor() == Vendor::Adyen;
+        let status = if self.documented(400) && !adyen {
             400
-        } else if self.documented(422) && self.api == Api::Adyen {
+        } else if self.documented(422) && adyen {
             422
         } else {
             return;
@@ -106,7 +107,7 @@ impl Probe<'_> {
             self.simple("400 for a body that is not JSON", 400, t).await;
         }
         for (label, t, path, one_of) in body_breaks(self.api, self.op, &body) {
-            let names = (self.api != Api::Adyen).then(|| (format!("$.{path}"), one_of.map(|o| format!("$.{o}"))));
+            let names = (!adyen).then(|| (format!("$.{path}"), one_of.map(|o| format!("$.{o}"))));
             let href = self.r.href.clone();
             self.expect(Check { label: format!("{status} {label}"), expect: vec![status], names }, href.as_deref(), t)
                 .await;
@@ -137,18 +138,26 @@ impl Probe<'_> {
         }
     }
 
-    /// Adyen: 422 for an unknown original reference.
+    /// Adyen: 422 for an unknown original reference, in the body (classic, and
+    /// Checkout's cancel by reference) or in the path (Checkout's paymentPspReference).
     async fn references(&mut self) {
-        if self.api != Api::Adyen || !self.documented(422) {
+        if self.api.vendor() != Vendor::Adyen || !self.documented(422) {
             return;
         }
         let Some(body) = self.r.body.clone() else { return };
-        for field in ["originalReference", "originalMerchantReference"] {
+        let href = self.r.href.clone();
+        for field in ["originalReference", "originalMerchantReference", "paymentReference"] {
             if body.get(field).is_some() {
                 let t = Tweak { set_field: Some((field.into(), json!("8835511210681441"))), ..Default::default() };
                 let check = Check { label: format!("422 for an unknown {field}"), expect: vec![422], names: None };
-                self.expect(check, None, t).await;
+                self.expect(check, href.as_deref(), t).await;
             }
+        }
+        if let (Some(href), Some(psp)) = (&href, &self.r.link_data) {
+            let unknown = href.replace(&format!("/{psp}/"), "/8835511210681441/");
+            let check =
+                Check { label: "422 for an unknown paymentPspReference".into(), expect: vec![422], names: None };
+            self.expect(check, Some(&unknown), Tweak::default()).await;
         }
     }
 

@@ -4,9 +4,9 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::super::world::requests::{adyen_request, authorization};
+use super::super::world::requests::{adyen_cancel_by_reference, adyen_request, authorization};
 use super::super::world::{Action, ConformanceWorld};
-use crate::operation::Api;
+use crate::operation::{Api, Vendor};
 use crate::spec::{Operation, spec};
 
 /// The way to an operation: the href to send to (Worldpay link operations), the body
@@ -22,8 +22,9 @@ pub(super) struct Reached {
 /// operation declares the shortest way on), never through the event query; the
 /// smallest amounts (2, and 1 for a partial step).
 pub(super) async fn reach(w: &mut ConformanceWorld, api: Api, op: &Operation) -> Result<Reached, String> {
-    let (_, auth_op, mut body) = authorization(w, 2, if api == Api::Adyen { "EUR" } else { "GBP" })?;
-    if api != Api::Adyen {
+    let adyen = api.vendor() == Vendor::Adyen;
+    let (_, auth_op, mut body) = authorization(w, 2, if adyen { "EUR" } else { "GBP" })?;
+    if !adyen {
         // Accepting a partial amount makes Worldpay answer with its `amounts`: more of
         // the documented response is checked (the amount, 2, is authorized in full).
         body["instruction"]["value"]["acceptPartialAmount"] = json!(true);
@@ -37,29 +38,25 @@ pub(super) async fn reach(w: &mut ConformanceWorld, api: Api, op: &Operation) ->
     if !(200..300).contains(&status) {
         return Err(format!("the authorization answered {}", w.describe_reply()));
     }
-    if api == Api::Adyen {
+    if adyen {
         w.payment.psp_reference = w.field("pspReference")?.and_then(Value::as_str).map(str::to_string);
-        let body = adyen_body(w, op)?;
-        return Ok(Reached { href: None, link_data: None, body: Some(body), other_link_data: None });
+        return adyen_way(w, op);
     }
     follow_towards(w, api, op).await
 }
 
-/// The body of a valid Adyen modification of the payment just authorised.
-fn adyen_body(w: &mut ConformanceWorld, op: &Operation) -> Result<Value, String> {
-    Ok(match op.action {
-        Some(Action::TechnicalCancel) => {
-            let merchant = w.conn()?.endpoint.merchant.clone();
-            json!({"merchantAccount": merchant, "originalMerchantReference": w.payment.reference, "reference": w.next_reference()?})
-        }
-        Some(Action::AdjustAuthorisation) => {
-            let (_, mut b) = adyen_request(w, Action::Cancel, None)?;
-            b["modificationAmount"] = json!({"value": 3, "currency": w.payment.currency});
-            b
-        }
-        Some(action) => adyen_request(w, action, Some(1))?.1,
+/// The way to a valid Adyen modification of the payment just authorised: its href
+/// (Checkout's paths name the payment) and its body.
+fn adyen_way(w: &mut ConformanceWorld, op: &Operation) -> Result<Reached, String> {
+    let r = match op.action {
+        Some(Action::TechnicalCancel) => adyen_cancel_by_reference(w)?,
+        // 3 on a payment of 2: an increase, which a pre-authorisation may have.
+        Some(Action::AdjustAuthorisation) => adyen_request(w, Action::AdjustAuthorisation, Some(3))?,
+        Some(action) => adyen_request(w, action, Some(1))?,
         None => return Err(format!("{} names no action (x-payconform-action)", op.operation_id)),
-    })
+    };
+    let link_data = r.href.as_ref().and(w.payment.psp_reference.clone());
+    Ok(Reached { href: r.href, link_data, body: Some(r.body), other_link_data: None })
 }
 
 /// From the authorization's answer, follow the offered links towards `op`.

@@ -103,16 +103,9 @@ impl ConformanceWorld {
                 latest.insert(rel, h.to_string());
             }
         }
-        if api != Api::Adyen {
-            self.payment.latest = latest;
-        }
         // Every Worldpay success is a payment resource: what it links is what is legal now.
-        let offered_in = match api {
-            Api::WorldpayV7 => "_links",
-            Api::WorldpayPayments => "_actions",
-            Api::Adyen => "",
-        };
-        if !offered_in.is_empty() {
+        if let Some(offered_in) = api.offers_in() {
+            self.payment.latest = latest;
             let rels = body.get(offered_in).and_then(Value::as_object).map(|o| o.keys().cloned().collect::<Vec<_>>());
             self.payment.offered = Some(
                 rels.unwrap_or_default()

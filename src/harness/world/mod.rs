@@ -23,7 +23,10 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::client::{ActionLink, ClientError, Config, Inner, adyen, worldpay_payments as wpp, worldpay_v7 as v7};
+use crate::client::{
+    ActionLink, ClientError, Config, Inner, adyen, adyen_checkout as checkout, worldpay_payments as wpp,
+    worldpay_v7 as v7,
+};
 use crate::conformance::CheckingRecorder;
 use crate::operation::Api;
 
@@ -33,6 +36,7 @@ enum Typed {
     V7(v7::Client),
     Payments(wpp::Client),
     Adyen(adyen::Client),
+    Checkout(checkout::Client),
 }
 
 pub(crate) struct Conn {
@@ -140,6 +144,9 @@ impl ConformanceWorld {
             Api::WorldpayV7 => Typed::V7(v7::Client::new_with_client(&base, http.clone(), inner.clone())),
             Api::WorldpayPayments => Typed::Payments(wpp::Client::new_with_client(&base, http.clone(), inner.clone())),
             Api::Adyen => Typed::Adyen(adyen::Client::new_with_client(&base, http.clone(), inner.clone())),
+            Api::AdyenCheckout => {
+                Typed::Checkout(checkout::Client::new_with_client(&base, http.clone(), inner.clone()))
+            }
         };
         self.conn = Some(Conn { endpoint, typed, recorder, http, anon, inner });
         self.checked = 0;
@@ -158,6 +165,7 @@ impl ConformanceWorld {
             Typed::V7(c) => c.action_link(href),
             Typed::Payments(c) => c.action_link(href),
             Typed::Adyen(c) => c.action_link(href),
+            Typed::Checkout(c) => c.action_link(href),
         }
     }
 

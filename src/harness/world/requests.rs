@@ -5,10 +5,9 @@
 use serde_json::{Value, json};
 
 use super::{Action, ConformanceWorld};
-use crate::client::adyen::Op as AdyenOp;
-use crate::client::{adyen, worldpay_payments, worldpay_v7};
-use crate::operation::Api;
+use crate::client::{adyen, adyen_checkout, worldpay_payments, worldpay_v7};
 use crate::operation::OperationInfo;
+use crate::operation::{Api, Vendor};
 
 /// Options of one authorization.
 #[derive(Default)]
@@ -62,7 +61,7 @@ pub(crate) fn authorization_with(
     w.payment.amount = amount;
     w.payment.currency = currency.to_string();
     Ok(match api {
-        _ if o.pre_auth && api != Api::Adyen => {
+        _ if o.pre_auth && api.vendor() != Vendor::Adyen => {
             return Err("a pre-authorisation is an Adyen option; Worldpay estimates an authorization instead".into());
         }
         Api::WorldpayV7 => {
@@ -95,38 +94,96 @@ pub(crate) fn authorization_with(
             }
             (api, adyen::Op::PostAuthorise.info(), b)
         }
+        Api::AdyenCheckout => {
+            if o.partial || o.auto {
+                return Err("partial amounts and auto-settlement are Worldpay options; Adyen has neither here".into());
+            }
+            let holder = o.holder.clone().unwrap_or_else(|| "Ada Lovelace".into());
+            let mut b = json!({"merchantAccount": merchant, "reference": reference,
+                "amount": {"value": amount, "currency": currency},
+                "paymentMethod": {"type": "scheme", "number": ADYEN_CARD, "expiryMonth": "03", "expiryYear": "2030",
+                    "cvc": "737", "holderName": holder},
+                "returnUrl": "https://payconform.invalid/return"});
+            if o.pre_auth {
+                b["additionalData"] = json!({"authorisationType": "PreAuth"});
+            }
+            (api, adyen_checkout::Op::PostPayments.info(), b)
+        }
     })
 }
 
-/// The Adyen operation and body for an action.
+/// An Adyen modification of the scenario's payment: the operation, the href to send
+/// it to (Checkout names the payment in the path; `None` for the classic API's fixed
+/// paths) and its body.
+pub(crate) struct AdyenRequest {
+    pub(crate) op: &'static OperationInfo,
+    pub(crate) href: Option<String>,
+    pub(crate) body: Value,
+}
+
+/// The Adyen operation, href and body for an action, on either Adyen API: the classic
+/// one names the payment in `originalReference` and the amount `modificationAmount`,
+/// Checkout names it in the path and the amount `amount`.
 pub(crate) fn adyen_request(
     w: &mut ConformanceWorld,
     action: Action,
     amount: Option<i64>,
-) -> Result<(&'static OperationInfo, Value), String> {
+) -> Result<AdyenRequest, String> {
     let psp = w.payment.psp_reference.clone().ok_or("no pspReference: authorise a payment first")?;
+    let api = w.api()?;
     let merchant = w.conn()?.endpoint.merchant.clone();
     let currency = w.payment.currency.clone();
-    let mut b = json!({"merchantAccount": merchant, "originalReference": psp, "reference": w.next_reference()?});
+    let checkout = api == Api::AdyenCheckout;
+    let mut b = json!({"merchantAccount": merchant, "reference": w.next_reference()?});
+    if !checkout {
+        b["originalReference"] = json!(psp);
+    }
+    let amount_field = if checkout { "amount" } else { "modificationAmount" };
     let money = |v: i64| json!({"value": v, "currency": currency});
-    let op = match action {
+    let action = match action {
         Action::Settle | Action::PartialSettle => {
-            let v = amount.unwrap_or(w.payment.amount);
-            b["modificationAmount"] = money(v);
-            AdyenOp::PostCapture
+            b[amount_field] = money(amount.unwrap_or(w.payment.amount));
+            Action::Settle
         }
         Action::Refund | Action::PartialRefund => {
             let v = amount.unwrap_or(if w.payment.captured > 0 { w.payment.captured } else { w.payment.amount });
-            b["modificationAmount"] = money(v);
-            AdyenOp::PostRefund
+            b[amount_field] = money(v);
+            Action::Refund
         }
-        Action::Cancel => AdyenOp::PostCancel,
-        Action::Reverse | Action::CancelOrRefund => AdyenOp::PostCancelOrRefund,
+        Action::AdjustAuthorisation => {
+            b[amount_field] = money(amount.unwrap_or(w.payment.amount));
+            Action::AdjustAuthorisation
+        }
+        Action::Cancel => Action::Cancel,
+        Action::Reverse | Action::CancelOrRefund => Action::CancelOrRefund,
         Action::PartialCancel => return Err("Adyen has no partial cancel; adjust the authorisation instead".into()),
         Action::Events => return Err("Adyen has no event query; its outcomes arrive as notifications".into()),
-        Action::Authorize | Action::TechnicalCancel | Action::AdjustAuthorisation => {
+        Action::Authorize | Action::TechnicalCancel => {
             return Err(format!("{} is not a modification of a pspReference", action.word()));
         }
     };
-    Ok((op.info(), b))
+    let op = crate::spec::spec(api)
+        .operation_for(action)
+        .ok_or_else(|| format!("{api} has no operation that does {}", action.word()))?
+        .info;
+    let href = checkout.then(|| {
+        let base = w.conn().map(|c| c.endpoint.base_url.trim_end_matches('/').to_string()).unwrap_or_default();
+        format!("{base}{}", op.path.replace("{paymentPspReference}", &psp))
+    });
+    Ok(AdyenRequest { op, href, body: b })
+}
+
+/// Adyen's cancel by the merchant's own reference for the payment: classic
+/// `technicalCancel` (`originalMerchantReference`), Checkout `/cancels`
+/// (`paymentReference`).
+pub(crate) fn adyen_cancel_by_reference(w: &mut ConformanceWorld) -> Result<AdyenRequest, String> {
+    let api = w.api()?;
+    let merchant = w.conn()?.endpoint.merchant.clone();
+    let field = if api == Api::AdyenCheckout { "paymentReference" } else { "originalMerchantReference" };
+    let body = json!({"merchantAccount": merchant, field: w.payment.reference, "reference": w.next_reference()?});
+    let op = crate::spec::spec(api)
+        .operation_for(Action::TechnicalCancel)
+        .ok_or_else(|| format!("{api} has no cancel by reference"))?
+        .info;
+    Ok(AdyenRequest { op, href: None, body })
 }

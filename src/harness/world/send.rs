@@ -3,7 +3,7 @@
 
 use super::vocab::{Tweak, remove_path, set_path};
 use super::{ConformanceWorld, Reply, Typed};
-use crate::client::{adyen, execute, prepare, worldpay_payments as wpp, worldpay_v7 as v7};
+use crate::client::{adyen, adyen_checkout as checkout, execute, prepare, worldpay_payments as wpp, worldpay_v7 as v7};
 use crate::conformance::{CheckKind, Side, Violation};
 use crate::operation::Api;
 use crate::operation::OperationInfo;
@@ -84,6 +84,27 @@ impl ConformanceWorld {
                 adyen::Op::PostAdjustAuthorisation => {
                     decoded(c.post_adjust_authorisation(&typed_body(body, op)?).await)
                 }
+            },
+            // No Idempotency-Key through the typed client: the idempotency steps send
+            // theirs raw.
+            Typed::Checkout(c) => match checkout::Op::of(op).ok_or_else(wrong)? {
+                checkout::Op::PostPayments => decoded(c.post_payments(None, &typed_body(body, op)?).await),
+                checkout::Op::PostPaymentsPaymentPspReferenceCaptures => {
+                    decoded(c.post_payments_payment_psp_reference_captures(ld()?, None, &typed_body(body, op)?).await)
+                }
+                checkout::Op::PostPaymentsPaymentPspReferenceCancels => {
+                    decoded(c.post_payments_payment_psp_reference_cancels(ld()?, None, &typed_body(body, op)?).await)
+                }
+                checkout::Op::PostPaymentsPaymentPspReferenceRefunds => {
+                    decoded(c.post_payments_payment_psp_reference_refunds(ld()?, None, &typed_body(body, op)?).await)
+                }
+                checkout::Op::PostPaymentsPaymentPspReferenceReversals => {
+                    decoded(c.post_payments_payment_psp_reference_reversals(ld()?, None, &typed_body(body, op)?).await)
+                }
+                checkout::Op::PostPaymentsPaymentPspReferenceAmountUpdates => decoded(
+                    c.post_payments_payment_psp_reference_amount_updates(ld()?, None, &typed_body(body, op)?).await,
+                ),
+                checkout::Op::PostCancels => decoded(c.post_cancels(None, &typed_body(body, op)?).await),
             },
         })
     }

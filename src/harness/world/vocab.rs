@@ -47,8 +47,11 @@ impl Tweak {
             headers.insert(name, HeaderValue::from_str(v).map_err(|e| format!("bad header value {v:?}: {e}"))?);
         }
         if self.malformed_credentials {
-            let (name, value) =
-                if api == Api::Adyen { ("x-api-key", "") } else { ("authorization", "Basic not*base64") };
+            let (name, value) = if api.vendor() == crate::operation::Vendor::Adyen {
+                ("x-api-key", "")
+            } else {
+                ("authorization", "Basic not*base64")
+            };
             headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
         }
         Ok(())

@@ -8,7 +8,10 @@
 //! shows every modification with `success` and `reason`, the shape notifications will use.
 
 mod authorise;
+mod checkout;
 mod notify;
+
+pub(crate) use checkout::AdyenCheckout;
 
 use serde_json::{Value, json};
 
@@ -16,6 +19,7 @@ use authorise::authorise;
 use notify::{Notice, notify};
 
 use crate::client::adyen::Op as AdyenOp;
+use crate::operation::Action;
 use crate::sandbox::gate::Gateway;
 use crate::sandbox::ledger::{Merchant, Modification, Op, Payment, RuleError, Status};
 use crate::sandbox::{Ctx, Protective, TwinInner, TwinRequest, TwinResponse, idempotency, int64};
@@ -72,37 +76,49 @@ impl Gateway for Adyen {
     /// answer; another body gets 422 `704`, and the first still in flight 409 `704`
     /// with `Transient-Error: true` (see [`idempotency`]).
     fn handle(&self, ctx: &Ctx<'_>, op: &Operation, _: Option<&str>, body: &Value, req: &TwinRequest) -> TwinResponse {
-        let Some(key) = req.header("idempotency-key").filter(|k| !k.trim().is_empty()) else {
-            return handle(ctx, op, body);
-        };
-        if let Some(why) = idempotency::refuse(key) {
-            // Our choice of code: Adyen documents the limit, not the error (README).
-            return error(400, "702", &why, "validation");
-        }
-        let t = ctx.twin;
-        let print = idempotency::fingerprint(op.operation_id, body);
-        let mut resp = match t.idempotency.begin(ctx.merchant, key, print) {
-            idempotency::Begin::Replay(r) => r,
-            idempotency::Begin::Conflict => {
-                let mut r = error(422, "704", "request already processed or in progress", "validation");
-                r.headers.push(("Transient-Error", "false".into()));
-                r
-            }
-            idempotency::Begin::InProgress => {
-                let mut r = error(409, "704", "request already processed or in progress", "validation");
-                r.headers.push(("Transient-Error", "true".into()));
-                r
-            }
-            idempotency::Begin::Fresh => {
-                let r = handle(ctx, op, body);
-                t.idempotency.finish(ctx.merchant, key, print, &r);
-                r
-            }
-        };
-        // Adyen echoes the key so a client can tell the answer was idempotent.
-        resp.headers.push(("Idempotency-Key", key.to_string()));
-        resp
+        idempotent(ctx, op, body, req, || handle(ctx, op, body))
     }
+}
+
+/// Adyen's `Idempotency-Key`, the same on every Adyen API: `work` runs at most once per
+/// key, body and credential; a retry gets the first answer.
+pub(crate) fn idempotent(
+    ctx: &Ctx<'_>,
+    op: &Operation,
+    body: &Value,
+    req: &TwinRequest,
+    work: impl FnOnce() -> TwinResponse,
+) -> TwinResponse {
+    let Some(key) = req.header("idempotency-key").filter(|k| !k.trim().is_empty()) else {
+        return work();
+    };
+    if let Some(why) = idempotency::refuse(key) {
+        // Our choice of code: Adyen documents the limit, not the error (README).
+        return error(400, "702", &why, "validation");
+    }
+    let t = ctx.twin;
+    let print = idempotency::fingerprint(op.operation_id, body);
+    let mut resp = match t.idempotency.begin(ctx.merchant, key, print) {
+        idempotency::Begin::Replay(r) => r,
+        idempotency::Begin::Conflict => {
+            let mut r = error(422, "704", "request already processed or in progress", "validation");
+            r.headers.push(("Transient-Error", "false".into()));
+            r
+        }
+        idempotency::Begin::InProgress => {
+            let mut r = error(409, "704", "request already processed or in progress", "validation");
+            r.headers.push(("Transient-Error", "true".into()));
+            r
+        }
+        idempotency::Begin::Fresh => {
+            let r = work();
+            t.idempotency.finish(ctx.merchant, key, print, &r);
+            r
+        }
+    };
+    // Adyen echoes the key so a client can tell the answer was idempotent.
+    resp.headers.push(("Idempotency-Key", key.to_string()));
+    resp
 }
 
 /// An error in Adyen's ServiceError shape.
@@ -165,44 +181,58 @@ pub(super) fn ok(body: Value) -> TwinResponse {
 }
 
 /// One kind of modification: its name in the ledger (and the failing holder name),
-/// what it does to the money, its acknowledgement and its notification's eventCode.
-struct Modifying {
-    kind: &'static str,
-    apply: fn(i64) -> Op,
-    ack: &'static str,
-    event: &'static str,
+/// what it does to the money and its notification's eventCode.
+pub(crate) struct Modifying {
+    pub(crate) kind: &'static str,
+    pub(crate) apply: fn(i64) -> Op,
+    pub(crate) event: &'static str,
+}
+
+/// The modifications both Adyen APIs make, by their action: the ledger's name, the
+/// money rule and the notification's eventCode are the same on each.
+pub(crate) fn modifying(action: Action) -> Option<Modifying> {
+    let m = |kind, apply, event| Some(Modifying { kind, apply, event });
+    match action {
+        Action::Settle | Action::PartialSettle => m("capture", Op::SettlePartial, "CAPTURE"),
+        Action::Cancel => m("cancel", |_| Op::CancelFull, "CANCELLATION"),
+        Action::Refund | Action::PartialRefund => m("refund", Op::RefundPartial, "REFUND"),
+        Action::CancelOrRefund | Action::Reverse => m("cancelOrRefund", |_| Op::Reverse, "CANCEL_OR_REFUND"),
+        Action::TechnicalCancel => m("technicalCancel", |_| Op::Reverse, "TECHNICAL_CANCEL"),
+        Action::AdjustAuthorisation => m("adjustAuthorisation", Op::Adjust, "AUTHORISATION_ADJUSTMENT"),
+        Action::Authorize | Action::PartialCancel | Action::Events => None,
+    }
 }
 
 fn handle(ctx: &Ctx<'_>, op: &Operation, body: &Value) -> TwinResponse {
     let Some(which) = AdyenOp::of(op.info) else {
         return error(404, "000", "Requested endpoint was not found", "validation");
     };
-    let m = |kind, apply, ack, event| Modifying { kind, apply, ack, event };
-    let modifying = match which {
+    let ack = match which {
         AdyenOp::PostAuthorise => return authorise(ctx, body),
-        AdyenOp::PostTechnicalCancel => {
-            let reference = body["originalMerchantReference"].as_str().unwrap_or("");
-            return match ctx.twin.ledger.find_reference(ctx.merchant, reference) {
-                Some(p) => {
-                    let how = m("technicalCancel", |_| Op::Reverse, "[technical-cancel-received]", "TECHNICAL_CANCEL");
-                    modify(ctx, body, &p, how, None)
-                }
-                None => error(422, "167", "Original merchant reference not found for this operation", "validation"),
-            };
-        }
-        AdyenOp::PostCapture => m("capture", Op::SettlePartial, "[capture-received]", "CAPTURE"),
-        AdyenOp::PostCancel => m("cancel", |_| Op::CancelFull, "[cancel-received]", "CANCELLATION"),
-        AdyenOp::PostRefund => m("refund", Op::RefundPartial, "[refund-received]", "REFUND"),
-        AdyenOp::PostCancelOrRefund => {
-            m("cancelOrRefund", |_| Op::Reverse, "[cancelOrRefund-received]", "CANCEL_OR_REFUND")
-        }
-        AdyenOp::PostAdjustAuthorisation => {
-            m("adjustAuthorisation", Op::Adjust, "[adjustAuthorisation-received]", "AUTHORISATION_ADJUSTMENT")
-        }
+        AdyenOp::PostCapture => "[capture-received]",
+        AdyenOp::PostCancel => "[cancel-received]",
+        AdyenOp::PostRefund => "[refund-received]",
+        AdyenOp::PostCancelOrRefund => "[cancelOrRefund-received]",
+        AdyenOp::PostAdjustAuthorisation => "[adjustAuthorisation-received]",
+        AdyenOp::PostTechnicalCancel => "[technical-cancel-received]",
     };
-    let original = body["originalReference"].as_str().unwrap_or("");
-    let Some(p) = ctx.twin.ledger.find_external(ctx.merchant, original) else {
-        return error(422, "167", "Original pspReference required for this operation", "validation");
+    let Some(how) = op.action.and_then(modifying) else {
+        return error(404, "000", "Requested endpoint was not found", "validation");
+    };
+    let p = if which == AdyenOp::PostTechnicalCancel {
+        let reference = body["originalMerchantReference"].as_str().unwrap_or("");
+        match ctx.twin.ledger.find_reference(ctx.merchant, reference) {
+            Some(p) => p,
+            None => {
+                return error(422, "167", "Original merchant reference not found for this operation", "validation");
+            }
+        }
+    } else {
+        let original = body["originalReference"].as_str().unwrap_or("");
+        let Some(p) = ctx.twin.ledger.find_external(ctx.merchant, original) else {
+            return error(422, "167", "Original pspReference required for this operation", "validation");
+        };
+        p
     };
     let amount = match body.get("modificationAmount") {
         Some(m) => match int64(&m["value"]) {
@@ -211,13 +241,16 @@ fn handle(ctx: &Ctx<'_>, op: &Operation, body: &Value) -> TwinResponse {
         },
         None => None,
     };
-    modify(ctx, body, &p, modifying, amount)
+    let reference = modify(ctx, body, &p, how, amount);
+    ok(json!({"pspReference": reference, "response": ack}))
 }
 
-/// Acknowledge a modification, then decide it: a broken rule is recorded as a failed
-/// modification and moves no money, as Adyen reports it later in a notification.
-fn modify(ctx: &Ctx<'_>, body: &Value, p: &Payment, how: Modifying, amount: Option<i64>) -> TwinResponse {
-    let Modifying { kind, apply, ack, event } = how;
+/// Decide a modification and return its new pspReference (the caller acknowledges it):
+/// a broken rule is recorded as a failed modification and moves no money, as Adyen
+/// reports it later in a notification. `body` is in the classic shape
+/// (`merchantAccount`, `reference`, `modificationAmount`).
+pub(crate) fn modify(ctx: &Ctx<'_>, body: &Value, p: &Payment, how: Modifying, amount: Option<i64>) -> String {
+    let Modifying { kind, apply, event } = how;
     let op = apply(amount.unwrap_or(0));
     let t = ctx.twin;
     let reference = next_psp(t);
@@ -238,7 +271,7 @@ fn modify(ctx: &Ctx<'_>, body: &Value, p: &Payment, how: Modifying, amount: Opti
         notify(ctx, body, p, n);
         let n = Notice { event: failed, reason: Some(reason), ..n };
         notify(ctx, body, p, n);
-        return ok(json!({"pspReference": reference, "response": ack}));
+        return reference;
     }
     let outcome = match p.status {
         // Adyen's v40 document: the modification's currency must match the authorisation's.
@@ -265,7 +298,7 @@ fn modify(ctx: &Ctx<'_>, body: &Value, p: &Payment, how: Modifying, amount: Opti
     let n = Notice { event, psp_reference: &reference, amount, success, reason: reason.as_deref(), action };
     notify(ctx, body, p, n);
     t.ledger.record(ctx.merchant, p.id, Modification { kind, reference: reference.clone(), amount, success, reason });
-    ok(json!({"pspReference": reference, "response": ack}))
+    reference
 }
 
 /// The twin-only view of one payment and its modifications.
