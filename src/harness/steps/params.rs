@@ -29,7 +29,7 @@ pub(crate) fn parameters() -> &'static [Documented] {
         };
     }
     static ALL: [Documented; 7] = [
-        documented!(ApiName, "worldpay-v7, worldpay-payments or adyen"),
+        documented!(ApiName, "worldpay-v7, worldpay-payments, adyen or adyen-checkout"),
         documented!(Full, "settle, cancel, refund or reverse"),
         documented!(Partial, "settle, cancel or refund"),
         documented!(Currency, "an ISO 4217 code in capitals, such as GBP"),
@@ -41,10 +41,11 @@ pub(crate) fn parameters() -> &'static [Documented] {
 }
 
 /// `{api}`: an API by its short name or spec stem (`worldpay-v7`, `adyen-payment-v40`).
+/// The attribute needs a literal; `api_words_are_the_one_list` holds it to `Api::ALL`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Parameter)]
 #[param(
     name = "api",
-    regex = "worldpay-card-payments-v7|worldpay-payments-2024-06-01|adyen-payment-v40|worldpay-v7|worldpay-payments|adyen"
+    regex = "worldpay-card-payments-v7|worldpay-payments-2024-06-01|adyen-payment-v40|adyen-checkout-v71|worldpay-v7|worldpay-payments|adyen-checkout|adyen"
 )]
 pub(crate) struct ApiName(pub(crate) Api);
 
@@ -161,6 +162,10 @@ mod tests {
         }
         let alternatives = <ApiName as Parameter>::REGEX.split('|').count();
         assert_eq!(alternatives, names, "the {{api}} regex lists a name no API has");
+        let words = parameters().iter().find(|d| d.name == "api").expect("documented").words;
+        for api in Api::ALL {
+            assert!(words.contains(api.short_name()), "the {{api}} words do not name {}", api.short_name());
+        }
     }
 
     #[test]

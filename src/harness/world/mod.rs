@@ -105,9 +105,12 @@ impl ConformanceWorld {
 
     pub(crate) fn conn(&self) -> Result<&Conn, String> {
         self.conn.as_ref().ok_or_else(|| {
-            "no API chosen: start the scenario (or its Background) with `Given the <api> API`, \
-             where <api> is worldpay-v7, worldpay-payments or adyen"
-                .into()
+            let names: Vec<&str> = Api::ALL.iter().map(|a| a.short_name()).collect();
+            format!(
+                "no API chosen: start the scenario (or its Background) with `Given the <api> API`, \
+                 where <api> is one of {}",
+                names.join(", ")
+            )
         })
     }
 
