@@ -72,13 +72,13 @@ fn check_against_the_embedded_twin_passes_and_writes_valid_reports() {
     let [junit, json, page] = reports.read();
     let report: Value = serde_json::from_str(&json).unwrap();
     let scenarios = report["scenarios"].as_array().unwrap();
-    // 125 built-in scenarios (outline rows counted) and one sweep entry per operation (24).
-    assert_eq!(scenarios.len(), 125 + 24);
+    // 169 built-in scenarios (outline rows counted) and one sweep entry per operation (31).
+    assert_eq!(scenarios.len(), 169 + 31);
     assert!(scenarios.iter().all(|s| s["status"] == "passed"));
     let summary = &report["summary"];
     // Scenarios and the sweep have their own totals; the combined one says so.
-    assert_eq!(summary["scenarios"]["passed"].as_u64(), Some(125), "{summary}");
-    assert_eq!(summary["sweep"]["passed"].as_u64(), Some(24), "{summary}");
+    assert_eq!(summary["scenarios"]["passed"].as_u64(), Some(169), "{summary}");
+    assert_eq!(summary["sweep"]["passed"].as_u64(), Some(31), "{summary}");
     assert_eq!(summary["scenarios_and_sweep"]["passed"].as_u64(), Some(scenarios.len() as u64), "{summary}");
     assert!(summary.get("passed").is_none(), "no unnamed total: {summary}");
     assert_eq!(
@@ -149,7 +149,7 @@ fn check_against_the_embedded_twin_passes_and_writes_valid_reports() {
     }
     assert!(doc.select(&select("td.preferred")).count() > 0);
     assert!(
-        out.contains("sweep: 24 operations")
+        out.contains("sweep: 31 operations")
             && out.contains("coverage of documented (operation, status) pairs: worldpay-v7 54/54"),
         "{out}"
     );
@@ -224,6 +224,8 @@ async fn live_path_against_a_twin_with_credentials_from_the_environment_and_noth
         ("WORLDPAY_PASSWORD", "s3cret-Worldpay-pw"),
         ("WORLDPAY_ENTITY", "default"),
         ("ADYEN_URL", url.as_str()),
+        // The twin serves Checkout under Adyen's own /v71 too, as checkout-test.adyen.com does.
+        ("ADYEN_CHECKOUT_URL", url.as_str()),
         ("ADYEN_API_KEY", "AQE-s3cret-adyen-key"),
         ("ADYEN_MERCHANT_ACCOUNT", "AcmeCOM"),
         ("ADYEN_HMAC_KEY", HMAC_KEY),
@@ -281,7 +283,7 @@ fn user_features_run_with_the_built_in_vocabulary_and_card_numbers_are_masked() 
         &[],
     );
     let parsed: Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
-    assert_eq!(parsed["summary"]["sweep"]["passed"], 24, "{}", text(&o));
+    assert_eq!(parsed["summary"]["sweep"]["passed"], 31, "{}", text(&o));
 
     let typo = dir.path().join("typo");
     std::fs::create_dir(&typo).unwrap();

@@ -216,3 +216,33 @@ async fn a_schema_break_is_reported_once_and_the_scenario_goes_on() {
         .sum();
     assert!(captured > 0, "no capture ran after the broken authorisation:\n{}", r.summary());
 }
+
+/// Adyen Checkout: a modification that claims an outcome in its answer (`status`
+/// "captured" where Adyen only ever answers "received"; the outcome is the
+/// notification's) is caught at `$.status`.
+#[tokio::test]
+async fn a_checkout_modification_claiming_its_outcome_is_caught() {
+    fn m(req: &TwinRequest, status: &mut u16, _: &mut String, body: &mut Value) {
+        if req.path.starts_with("/checkout/v71/payments/") && req.path.ends_with("/captures") && *status == 201 {
+            body["status"] = json!("captured");
+        }
+    }
+    let r = run_against(m, "@adyen-checkout").await;
+    assert!(names(&r, "post-payments-paymentPspReference-captures", "$.status", "must be one of"), "{}", r.summary());
+}
+
+/// Adyen Checkout: a refund answer without the payment's pspReference is caught.
+#[tokio::test]
+async fn a_checkout_answer_without_the_payment_reference_is_caught() {
+    fn m(req: &TwinRequest, status: &mut u16, _: &mut String, body: &mut Value) {
+        if req.path.ends_with("/refunds") && *status == 201 {
+            body.as_object_mut().map(|o| o.remove("paymentPspReference"));
+        }
+    }
+    let r = run_against(m, "@adyen-checkout").await;
+    assert!(
+        names(&r, "post-payments-paymentPspReference-refunds", "$.paymentPspReference", "missing"),
+        "{}",
+        r.summary()
+    );
+}
