@@ -89,7 +89,7 @@ fn check_against_the_embedded_twin_passes_and_writes_valid_reports() {
     // Every exchange is in the report, as sent and as answered, redacted: no card
     // number, no security code; nothing failed, so no curl.
     let log: Vec<&Value> = scenarios.iter().flat_map(|s| s["exchange_log"].as_array().unwrap()).collect();
-    assert_eq!(log.len(), 235 + 533);
+    assert_eq!(log.len(), 309 + 673);
     let first = log[0];
     assert!(first["request"]["method"].is_string() && first["request"]["url"].is_string(), "{first}");
     assert!(first["response"]["status"].is_u64() && first["response"]["body"].is_string(), "{first}");
@@ -111,8 +111,8 @@ fn check_against_the_embedded_twin_passes_and_writes_valid_reports() {
         "{}",
         report["started_at"]
     );
-    // 235 exchanges of the scenarios and 533 of the sweep: every run sends the same.
-    assert_eq!(report["exchanges"].as_u64(), Some(235 + 533));
+    // 309 exchanges of the scenarios and 673 of the sweep: every run sends the same.
+    assert_eq!(report["exchanges"].as_u64(), Some(309 + 673));
     // Every API's operations show in the coverage matrix; authorize got its 201.
     let v7 = &report["coverage"][0];
     let authorize = v7["rows"].as_array().unwrap().iter().find(|r| r["operation"] == "authorize").unwrap();
@@ -133,7 +133,7 @@ fn check_against_the_embedded_twin_passes_and_writes_valid_reports() {
     // One summary line for the scenarios, one for the sweep.
     assert_eq!(doc.select(&select("p.summary span.neutral")).count(), 2);
     let percents: Vec<String> = doc.select(&select("p.percent")).map(text_of).collect();
-    assert_eq!(percents.len(), 3, "{percents:?}");
+    assert_eq!(percents.len(), 4, "{percents:?}");
     assert!(
         percents.iter().all(|p| p.contains("documented (operation, status) pairs exercised (")
             && p.contains("by a request a vendor's sandbox would answer alike")

@@ -49,7 +49,7 @@ async fn a_variance_recording_drifts_by_the_variance_and_nothing_else() {
         ("absent", Class::VendorChoice),
         "an optional field the vendor leaves out"
     );
-    assert_eq!(report.exchanges, 689);
+    assert_eq!(report.exchanges, 879);
     twin.shutdown().await;
 }
 

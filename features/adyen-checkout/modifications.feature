@@ -57,7 +57,7 @@ Feature: Adyen Checkout API modifications
   # twin answers as the classic API answers an unknown originalReference (422 167).
   @twin
   Scenario: A cancel of an unknown payment is rejected at once
-    When I cancel the payment with the field "paymentPspReference" set to "8835511210681441"
+    When I cancel the payment with the field "paymentPspReference" set to "PCUNKNOWNPAYMENT"
     Then the status is 422
     And the error is "167"
 

@@ -5,8 +5,9 @@
 //! - a request that follows a link is matched by the link's path: the replay serves the
 //!   recorded answers, so the client follows the recorded tokens, and the first unused
 //!   recorded exchange on that path is the next one of its flow;
-//! - an Adyen modification is matched by its `originalReference` (the recorded
-//!   pspReference the replay handed out) the same way;
+//! - an Adyen modification is matched by the pspReference it names (the recorded one
+//!   the replay handed out) the same way: the classic API's `originalReference`,
+//!   Checkout's path;
 //! - a request that starts a flow is matched to the unused recorded exchange of the
 //!   same operation whose body is nearest: references the client chose are mapped
 //!   from the new run to the recorded one (and back in the answer), card fields compare
@@ -250,7 +251,9 @@ impl Replayer {
         let key = (api, op.operation_id.to_string(), method.to_ascii_uppercase());
         let candidates: Vec<usize> = self.rec.by_operation.get(&key).cloned().unwrap_or_default();
         let original = request.as_ref().and_then(|r| r.get("originalReference")).and_then(Value::as_str);
-        let linked = op.path.contains("{linkData}");
+        // A path that names the payment (a Worldpay link, a Checkout paymentPspReference)
+        // is matched by the path.
+        let linked = op.path.contains('{');
         let keyed: Vec<usize> = candidates
             .iter()
             .copied()

@@ -122,9 +122,13 @@ pub(crate) struct Store {
 
 /// What identifies "the same request": the operation and the body as JSON (so that
 /// whitespace and key order do not matter).
-pub(crate) fn fingerprint(operation: &str, body: &Value) -> [u8; 32] {
+pub(crate) fn fingerprint(operation: &str, path: Option<&str>, body: &Value) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(operation.as_bytes());
+    h.update([0]);
+    // The payment a Checkout modification names in its path is part of the request: the
+    // same key and body on another payment is another request, never a replay.
+    h.update(path.unwrap_or_default().as_bytes());
     h.update([0]);
     h.update(serde_json::to_vec(body).unwrap_or_default());
     h.finalize().into()

@@ -154,7 +154,9 @@ impl Probe<'_> {
             }
         }
         if let (Some(href), Some(psp)) = (&href, &self.r.link_data) {
-            let unknown = href.replace(&format!("/{psp}/"), "/8835511210681441/");
+            // Letters, not digits: a 16-digit Luhn-valid path segment would be redacted
+            // from reports and recordings as a card number.
+            let unknown = href.replace(&format!("/{psp}/"), "/PCUNKNOWNPAYMENT/");
             let check =
                 Check { label: "422 for an unknown paymentPspReference".into(), expect: vec![422], names: None };
             self.expect(check, Some(&unknown), Tweak::default()).await;

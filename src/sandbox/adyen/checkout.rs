@@ -94,7 +94,7 @@ impl Gateway for AdyenCheckout {
         body: &Value,
         req: &TwinRequest,
     ) -> TwinResponse {
-        idempotent(ctx, op, body, req, || handle(ctx, op, link, body))
+        idempotent(ctx, op, link, body, req, || handle(ctx, op, link, body))
     }
 }
 

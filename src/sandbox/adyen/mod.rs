@@ -76,15 +76,17 @@ impl Gateway for Adyen {
     /// answer; another body gets 422 `704`, and the first still in flight 409 `704`
     /// with `Transient-Error: true` (see [`idempotency`]).
     fn handle(&self, ctx: &Ctx<'_>, op: &Operation, _: Option<&str>, body: &Value, req: &TwinRequest) -> TwinResponse {
-        idempotent(ctx, op, body, req, || handle(ctx, op, body))
+        idempotent(ctx, op, None, body, req, || handle(ctx, op, body))
     }
 }
 
 /// Adyen's `Idempotency-Key`, the same on every Adyen API: `work` runs at most once per
-/// key, body and credential; a retry gets the first answer.
+/// key, operation, path parameter (Checkout's `paymentPspReference`), body and
+/// credential; a retry gets the first answer.
 pub(crate) fn idempotent(
     ctx: &Ctx<'_>,
     op: &Operation,
+    link: Option<&str>,
     body: &Value,
     req: &TwinRequest,
     work: impl FnOnce() -> TwinResponse,
@@ -97,7 +99,7 @@ pub(crate) fn idempotent(
         return error(400, "702", &why, "validation");
     }
     let t = ctx.twin;
-    let print = idempotency::fingerprint(op.operation_id, body);
+    let print = idempotency::fingerprint(op.operation_id, link, body);
     let mut resp = match t.idempotency.begin(ctx.merchant, key, print) {
         idempotency::Begin::Replay(r) => r,
         idempotency::Begin::Conflict => {
