@@ -645,6 +645,33 @@ mod tests {
     }
 
     #[test]
+    fn checkout_names_the_payment_in_its_path() {
+        let mut l = Lifecycle::new();
+        let pay = ex(
+            "post-payments",
+            "http://p/checkout/v72/payments",
+            Some(serde_json::json!({"reference": "a", "amount": {"value": 1000, "currency": "EUR"}})),
+            200,
+            serde_json::json!({"pspReference": "8815000000000001", "resultCode": "Authorised"}),
+        );
+        l.observe(0, Api::AdyenCheckout, &pay);
+        let capture = |psp: &str| {
+            ex(
+                "post-payments-paymentPspReference-captures",
+                &format!("http://p/checkout/v72/payments/{psp}/captures"),
+                Some(serde_json::json!({"amount": {"value": 5000, "currency": "EUR"}})),
+                201,
+                serde_json::json!({"pspReference": "8815000000000002", "status": "received"}),
+            )
+        };
+        // Beyond the amount but only received; a pspReference no answer gave is flagged.
+        assert!(l.observe(1, Api::AdyenCheckout, &capture("8815000000000001")).is_empty());
+        let found = l.observe(2, Api::AdyenCheckout, &capture("PCUNKNOWNPAYMENT"));
+        assert_eq!((found[0].rule, found[0].json_path.as_str()), (Rule::Offered, "url"), "{found:?}");
+        assert!(found[0].message.contains("paymentPspReference"), "{found:?}");
+    }
+
+    #[test]
     fn memory_is_bounded_by_count() {
         let mut l = Lifecycle::new();
         for i in 0..(Lifecycle::MAX_PAYMENTS + 10) {
