@@ -110,7 +110,7 @@ pub(crate) fn run(args: ProxyArgs) -> ExitCode {
         eprintln!("payconform proxy: {e}");
         return ExitCode::from(2);
     }
-    init_log(args.log_format, args.quiet);
+    let _log = init_log(args.log_format, args.quiet);
     let mut config = payconform::proxy::ProxyConfig::new(args.upstream);
     config.annotate = args.annotate;
     config.record = args.record.clone();

@@ -109,20 +109,70 @@ pub(crate) enum LogFormat {
     Json,
 }
 
+/// Lines the log's queue holds at most before it drops new ones. With each line at most
+/// about 1.5 KiB (a request line's path is cut at [`crate::redact::LOG_PATH_MAX`]),
+/// that bounds the queue to about 24 MiB.
+const LOG_QUEUE_LINES: usize = 16_384;
+
+/// Keeps the log's writer thread alive; dropping it flushes what is queued and says how
+/// many lines were dropped, if any.
+pub(crate) struct LogGuard {
+    _worker: tracing_appender::non_blocking::WorkerGuard,
+    dropped: tracing_appender::non_blocking::ErrorCounter,
+}
+
+impl Drop for LogGuard {
+    fn drop(&mut self) {
+        let n = self.dropped.dropped_lines();
+        if n > 0 {
+            tracing::warn!(target: "payconform::log", dropped_lines = n, "the log dropped lines under load");
+        }
+    }
+}
+
 /// The sandbox's log on stderr. `RUST_LOG` wins where it is set; `--quiet` keeps only
 /// warnings and errors.
-pub(crate) fn init_log(format: LogFormat, quiet: bool) {
+///
+/// Lines go through a bounded queue to a writer thread (tracing-appender's non-blocking
+/// writer, lossy), so that a request never waits for stderr: under overload the newest
+/// lines are dropped, never the request slowed. The drops are counted and reported in a
+/// log line (target `payconform::log`) within a few seconds, and at exit.
+pub(crate) fn init_log(format: LogFormat, quiet: bool) -> LogGuard {
     use tracing_subscriber::EnvFilter;
     let default = if quiet { "warn" } else { "info" };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let (writer, worker) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .buffered_lines_limit(LOG_QUEUE_LINES)
+        .lossy(true)
+        .thread_name("payconform-log")
+        .finish(std::io::stderr());
+    let dropped = writer.error_counter();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none());
     let _ = match format {
         LogFormat::Text => builder.compact().try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
+    let counter = dropped.clone();
+    let _ = std::thread::Builder::new().name("payconform-log-drops".into()).spawn(move || {
+        let mut reported = 0;
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(5));
+            let n = counter.dropped_lines();
+            if n > reported {
+                tracing::warn!(
+                    target: "payconform::log",
+                    dropped_lines = n - reported,
+                    dropped_total = n,
+                    "the log dropped lines under load"
+                );
+                reported = n;
+            }
+        }
+    });
+    LogGuard { _worker: worker, dropped }
 }
 
 fn parse_credential(s: &str) -> Result<String, String> {
@@ -155,7 +205,7 @@ pub(crate) fn run(args: SandboxArgs) -> ExitCode {
         );
         return ExitCode::from(2);
     }
-    init_log(args.log_format, args.quiet);
+    let _log = init_log(args.log_format, args.quiet);
     let addr = args.addr;
     let (config, limits, threads) = args.config();
 

@@ -150,8 +150,22 @@ impl std::fmt::Debug for Redactor {
 pub(crate) fn for_log(text: &str) -> std::borrow::Cow<'_, str> {
     let plain =
         text.bytes().all(|b| b.is_ascii_graphic() || b == b' ') && text.bytes().filter(u8::is_ascii_digit).count() < 12;
-    if plain { std::borrow::Cow::Borrowed(text) } else { std::borrow::Cow::Owned(inert(&mask_card_numbers(text))) }
+    let out =
+        if plain { std::borrow::Cow::Borrowed(text) } else { std::borrow::Cow::Owned(inert(&mask_card_numbers(text))) };
+    if out.len() <= LOG_PATH_MAX {
+        return out;
+    }
+    // Masked first, then cut: a card number is never cut into a shape the mask misses.
+    let mut end = LOG_PATH_MAX;
+    while !out.is_char_boundary(end) {
+        end -= 1;
+    }
+    std::borrow::Cow::Owned(format!("{}…({} bytes)", &out[..end], out.len()))
 }
+
+/// The longest path a log line carries, in bytes; a longer one is cut and its length
+/// given, so that every log line, and so the log's queue, is bounded in bytes.
+pub(crate) const LOG_PATH_MAX: usize = 1024;
 
 #[cfg(test)]
 mod tests {
@@ -245,6 +259,11 @@ mod tests {
         assert_eq!(for_log("/v40/4111111111111111/x"), "/v40/****1111/x");
         assert_eq!(for_log("/v40/\u{9b}\u{202e}"), "/v40/\\u{9b}\\u{202e}");
         assert_eq!(for_log("/v40/111122223333"), "/v40/111122223333", "12 digits that fail Luhn stay");
+        // A long path is cut after masking, on a character boundary, with its length.
+        let long = format!("/{}4111111111111111{}", "é".repeat(511), "a".repeat(5000));
+        let cut = for_log(&long);
+        assert!(cut.len() <= LOG_PATH_MAX + 24 && cut.ends_with(&format!("…({} bytes)", long.len() - 8)), "{cut}");
+        assert!(!cut.contains("4111111111111111"), "{cut}");
     }
 
     /// Issue 19, item 4: any separator a person might type between digit groups.
