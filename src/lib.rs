@@ -1,9 +1,9 @@
 //! # payconform
 //!
-//! Typed clients, a stateful sandbox twin and a conformance checker for three card
-//! payment APIs (Worldpay Access Card Payments v7, Worldpay Payments API 2024-06-01 and
-//! Adyen classic Payment API v40), all built from one source of truth: the hand-written
-//! OpenAPI documents in `spec/`.
+//! Typed clients, a stateful sandbox twin and a conformance checker for four card
+//! payment APIs (Worldpay Access Card Payments v7, Worldpay Payments API 2024-06-01,
+//! Adyen's Checkout API v71 and Adyen classic Payment API v40), all built from one
+//! source of truth: the hand-written OpenAPI documents in `spec/`.
 //!
 //! The names most users need are re-exported here; the modules hold the rest.
 //!
@@ -120,7 +120,8 @@ pub struct DocsDoctests;
 
 // The front door: the names a user needs, from the modules above.
 pub use client::{
-    ActionLink, ClientError, Config, Credentials, Exchange, Recorder, adyen, worldpay_payments, worldpay_v7,
+    ActionLink, ClientError, Config, Credentials, Exchange, Recorder, adyen, adyen_checkout, worldpay_payments,
+    worldpay_v7,
 };
 pub use conformance::{
     CheckKind, CheckingRecorder, Lifecycle, LifecycleFinding, MAX_VIOLATIONS_PER_EXCHANGE, Rule, Side, Violation,
@@ -128,6 +129,6 @@ pub use conformance::{
 };
 #[cfg(feature = "harness")]
 pub use harness::{CheckOptions, HarnessError, RunReport, Target, run};
-pub use operation::{Action, Api};
+pub use operation::{Action, Api, Vendor};
 pub use redact::{Redactor, inert};
 pub use sandbox::{SandboxServer, Twin, TwinConfig};
