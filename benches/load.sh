@@ -14,10 +14,11 @@
 #   REPEAT=5 DURATION=20s bash benches/load.sh
 #   THREADS=1 bash benches/load.sh       # the twin's worker threads (default: one per core)
 #   SOAK=1 bash benches/load.sh          # then about 2,000,000 more requests, RSS after each step
+#   BUILD=0 bash benches/load.sh         # use target/release/payconform as it is
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null || { echo "install wrk: apt-get install -y wrk" >&2; exit 1; }
-cargo build --release -q
+[ "${BUILD:-1}" = 0 ] || cargo build --release -q
 DURATION=${DURATION:-10s}
 REPEAT=${REPEAT:-3}
 WARMUP=${WARMUP:-5s}

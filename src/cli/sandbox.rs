@@ -145,7 +145,9 @@ pub(crate) fn init_log(format: LogFormat, quiet: bool) -> LogGuard {
         .buffered_lines_limit(LOG_QUEUE_LINES)
         .lossy(true)
         .thread_name("payconform-log")
-        .finish(std::io::stderr());
+        // Buffered: the writer thread drains the queue into one write per batch (it
+        // flushes each time the queue is empty), not one write per line.
+        .finish(std::io::BufWriter::with_capacity(64 * 1024, std::io::stderr()));
     let dropped = writer.error_counter();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
