@@ -273,6 +273,17 @@ mod tests {
         assert!(e.unwrap_err().contains("ADYEN_URL: refusing"));
         let e = endpoints(&Target::Live, None, &env(&[("WORLDPAY_URL", "https://access.worldpay.com/")]));
         assert!(e.unwrap_err().contains("production host"));
+        // Adyen's Checkout live hosts (`<prefix>-checkout-live.adyenpayments.com/checkout`).
+        let live = "https://1797a841fbb37ca7-AdyenDemo-checkout-live.adyenpayments.com/checkout/v71";
+        let e = endpoints(&Target::Live, None, &env(&[("ADYEN_CHECKOUT_URL", live)]));
+        assert!(e.unwrap_err().contains("ADYEN_CHECKOUT_URL: refusing"));
+        // A bare test host gets Checkout's version path; the default is Adyen's v71.
+        let e = endpoints(&Target::Live, None, &env(&[("ADYEN_CHECKOUT_URL", "http://127.0.0.1:9")])).unwrap();
+        let checkout = e.iter().find(|e| e.api == Api::AdyenCheckout).unwrap();
+        assert_eq!(checkout.base_url, "http://127.0.0.1:9/v71");
+        let e = endpoints(&Target::Live, None, &env(&[])).unwrap();
+        let checkout = e.iter().find(|e| e.api == Api::AdyenCheckout).unwrap();
+        assert_eq!(checkout.base_url, ADYEN_CHECKOUT_TEST_URL);
     }
 
     #[test]
