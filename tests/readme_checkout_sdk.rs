@@ -177,3 +177,55 @@ fn run_python(python: &str, script: &str, stdin: &[u8]) -> Vec<bool> {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap()
 }
+
+/// The same example, unmodified but for its base URL, through `payconform proxy` in
+/// front of a twin: the 7 exchanges are checked against the spec and the lifecycle
+/// (each modification names a pspReference an earlier answer gave), none has a finding,
+/// and the recording holds no key or card.
+#[cfg(feature = "proxy")]
+#[tokio::test(flavor = "multi_thread")]
+async fn the_checkout_example_through_the_proxy_has_no_finding() {
+    use payconform::proxy::{Proxy, ProxyConfig};
+    let python = std::env::var("PAYCONFORM_PYTHON").unwrap_or_else(|_| "python3".into());
+    let has_sdk = Command::new(&python).args(["-c", "import Adyen"]).output().is_ok_and(|o| o.status.success());
+    if !has_sdk {
+        assert!(std::env::var_os("CI").is_none(), "CI must run the Checkout example through the proxy");
+        use std::io::Write as _;
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIPPED the_checkout_example_through_the_proxy_has_no_finding: no Adyen package"
+        );
+        return;
+    }
+    let twin = SandboxServer::start(Twin::default(), "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let har = dir.path().join("checkout.har");
+    let mut config = ProxyConfig::new(twin.url().parse().unwrap());
+    config.record = Some(har.clone());
+    let proxy = Proxy::start(config, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let addr = proxy.url().trim_start_matches("http://").to_string();
+    let script = example().replace("127.0.0.1:8080", &addr);
+    let out =
+        tokio::task::block_in_place(|| Command::new(&python).args(["-c", &script]).output()).expect("python runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let finished = proxy.shutdown().await.unwrap();
+    let report = finished.report;
+    let ops: Vec<(String, usize)> =
+        report.scenarios.iter().map(|s| (s.exchange_log[0].operation.clone(), s.violations.len())).collect();
+    let expected: Vec<(String, usize)> = [
+        "post-payments",
+        "post-payments-paymentPspReference-captures",
+        "post-payments-paymentPspReference-refunds",
+        "post-payments",
+        "post-payments-paymentPspReference-cancels",
+        "post-payments",
+        "post-payments-paymentPspReference-reversals",
+    ]
+    .map(|o| (o.to_string(), 0))
+    .to_vec();
+    assert_eq!((report.exchanges, ops), (7, expected));
+    assert_eq!((finished.exchanges, finished.failing), (7, 0), "no spec violation and no lifecycle finding");
+    let text = std::fs::read_to_string(&har).unwrap();
+    assert!(!text.contains("any-key") && !text.contains("4111111111111111") && text.contains("<secret#1>"), "{text}");
+    twin.shutdown().await;
+}
