@@ -18,6 +18,8 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 
+mod sdk;
+
 const KEY: &str = "44782DEF547AAA06C910C43932B1EB0C71FC68D9D0C057550C48EC2ACF6BA056";
 
 fn example() -> String {
@@ -71,21 +73,11 @@ async fn receiver() -> (String, Arc<Mutex<Vec<Value>>>) {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_readme_checkout_example_runs_with_the_python_library_and_its_hmac_validator() {
-    let python = std::env::var("PAYCONFORM_PYTHON").unwrap_or_else(|_| "python3".into());
-    let has_sdk = Command::new(&python).args(["-c", "import Adyen"]).output().is_ok_and(|o| o.status.success());
-    if !has_sdk {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "CI must run the README's Checkout example: set PAYCONFORM_PYTHON to a Python with the Adyen package"
-        );
-        use std::io::Write as _;
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED the_readme_checkout_example_runs_with_the_python_library_and_its_hmac_validator: \
-             {python} has no Adyen package (pip install Adyen)"
-        );
+    let Some(python) =
+        sdk::python_with_adyen("the_readme_checkout_example_runs_with_the_python_library_and_its_hmac_validator")
+    else {
         return;
-    }
+    };
     let (url, got) = receiver().await;
     let webhook = WebhookConfig::prompt(url, KEY);
     let srv = SandboxServer::start(
@@ -186,17 +178,9 @@ fn run_python(python: &str, script: &str, stdin: &[u8]) -> Vec<bool> {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_checkout_example_through_the_proxy_has_no_finding() {
     use payconform::proxy::{Proxy, ProxyConfig};
-    let python = std::env::var("PAYCONFORM_PYTHON").unwrap_or_else(|_| "python3".into());
-    let has_sdk = Command::new(&python).args(["-c", "import Adyen"]).output().is_ok_and(|o| o.status.success());
-    if !has_sdk {
-        assert!(std::env::var_os("CI").is_none(), "CI must run the Checkout example through the proxy");
-        use std::io::Write as _;
-        let _ = writeln!(
-            std::io::stderr(),
-            "SKIPPED the_checkout_example_through_the_proxy_has_no_finding: no Adyen package"
-        );
+    let Some(python) = sdk::python_with_adyen("the_checkout_example_through_the_proxy_has_no_finding") else {
         return;
-    }
+    };
     let twin = SandboxServer::start(Twin::default(), "127.0.0.1:0".parse().unwrap()).await.unwrap();
     let dir = tempfile::tempdir().unwrap();
     let har = dir.path().join("checkout.har");
