@@ -434,12 +434,21 @@ impl Shared {
         // when its last byte has been passed on (or the body broke off).
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, io::Error>>(8);
         let status = head.status.as_u16();
+        // What the head promised: once that many bytes are passed on the answer is
+        // whole, and a client that then closes (hyper drops the body at its length)
+        // has had all of it.
+        let declared: Option<u64> = head
+            .headers
+            .get(hyper::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok());
         let shared = self.clone();
         self.tasks.spawn(async move {
             let mut body = body;
             let mut kept: Vec<u8> = Vec::new();
             let mut oversized = None;
             let mut error = None;
+            let mut forwarded: u64 = 0;
             let deadline = tokio::time::Instant::now() + shared.config.upstream_timeout.saturating_sub(sent.elapsed());
             loop {
                 let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
@@ -464,10 +473,14 @@ impl Shared {
                         kept = Vec::new();
                     }
                 }
+                let len = frame.data_ref().map_or(0, |d| d.len() as u64);
                 if tx.send(Ok(frame)).await.is_err() {
-                    error = Some("the client went away before the whole answer was passed on".to_string());
+                    if len > 0 || declared.is_none_or(|n| forwarded < n) {
+                        error = Some("the client went away before the whole answer was passed on".to_string());
+                    }
                     break;
                 }
+                forwarded += len;
             }
             drop(tx);
             shared.finish(asked, Some(status), head_pairs, kept, error, oversized, sent);
