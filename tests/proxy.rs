@@ -277,6 +277,48 @@ async fn a_dropped_upstream_is_a_clear_502_and_stays_in_the_recording() {
     }
 }
 
+/// A client that reads the status and drops the answer (as many do) does not undo what
+/// the upstream did: the proxy reads the answer to its end and records and judges it
+/// whole. The upstream sends its body only after the client has gone.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_client_that_leaves_after_the_head_still_gets_the_answer_recorded_whole() {
+    let upstream = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let up_url = format!("http://{}", upstream.local_addr().unwrap());
+    let answer = r#"{"pspReference":"8815000000000001","resultCode":"Authorised","authCode":"123"}"#;
+    tokio::spawn(async move {
+        while let Ok((mut c, _)) = upstream.accept().await {
+            let mut buf = [0u8; 8192];
+            let _ = c.read(&mut buf).await;
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+                answer.len()
+            );
+            let _ = c.write_all(head.as_bytes()).await;
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            let _ = c.write_all(answer.as_bytes()).await;
+        }
+    });
+    let s = proxy_to(&up_url, |_| {}).await;
+    let url = format!("{}/pal/servlet/Payment/v40/authorise", s.proxy.url());
+    let r = reqwest::Client::new()
+        .post(&url)
+        .header("x-api-key", "k-123456")
+        .header("content-type", "application/json")
+        .body(r#"{"merchantAccount":"M","reference":"r1","amount":{"value":1000,"currency":"EUR"}}"#)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    drop(r);
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    let report = s.proxy.shutdown().await.unwrap().report;
+    assert_eq!(report.summary.transport_errors, 0, "the upstream answered in full");
+    let log = strict_har(&s.har);
+    assert_eq!(log.entries.len(), 1);
+    let text = log.entries[0].response.content.text.clone().unwrap_or_default();
+    assert!(text.contains("\"resultCode\":\"Authorised\""), "the whole answer is recorded: {text}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn slow_and_huge_requests_get_the_proxys_own_answer() {
     let twin = SandboxServer::start(Twin::default(), "127.0.0.1:0".parse().unwrap()).await.unwrap();

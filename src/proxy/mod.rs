@@ -449,6 +449,7 @@ impl Shared {
             let mut oversized = None;
             let mut error = None;
             let mut forwarded: u64 = 0;
+            let mut client_gone = false;
             let deadline = tokio::time::Instant::now() + shared.config.upstream_timeout.saturating_sub(sent.elapsed());
             loop {
                 let frame = match tokio::time::timeout_at(deadline, body.frame()).await {
@@ -474,15 +475,21 @@ impl Shared {
                     }
                 }
                 let len = frame.data_ref().map_or(0, |d| d.len() as u64);
-                if tx.send(Ok(frame)).await.is_err() {
-                    if len > 0 || declared.is_none_or(|n| forwarded < n) {
-                        error = Some("the client went away before the whole answer was passed on".to_string());
+                // A client that leaves early (many read the status and drop the rest)
+                // does not undo what the upstream did: the answer is still read to its
+                // end, within the same deadline and cap, and judged whole.
+                if !client_gone && tx.send(Ok(frame)).await.is_err() {
+                    client_gone = len > 0 || declared.is_none_or(|n| forwarded < n);
+                    if !client_gone {
+                        break;
                     }
-                    break;
                 }
                 forwarded += len;
             }
             drop(tx);
+            if client_gone {
+                tracing::debug!(target: "payconform::proxy", forwarded, "the client left before the whole answer was passed on");
+            }
             shared.finish(asked, Some(status), head_pairs, kept, error, oversized, sent);
         });
         let stream = futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|f| (f, rx)) });
