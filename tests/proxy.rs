@@ -310,7 +310,7 @@ async fn a_client_that_leaves_after_the_head_still_gets_the_answer_recorded_whol
         .unwrap();
     assert_eq!(r.status().as_u16(), 200);
     drop(r);
-    tokio::time::sleep(Duration::from_millis(800)).await;
+    // The shutdown waits for the answer still being read.
     let report = s.proxy.shutdown().await.unwrap().report;
     assert_eq!(report.summary.transport_errors, 0, "the upstream answered in full");
     let log = strict_har(&s.har);

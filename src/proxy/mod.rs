@@ -434,14 +434,6 @@ impl Shared {
         // when its last byte has been passed on (or the body broke off).
         let (tx, rx) = tokio::sync::mpsc::channel::<Result<Frame<Bytes>, io::Error>>(8);
         let status = head.status.as_u16();
-        // What the head promised: once that many bytes are passed on the answer is
-        // whole, and a client that then closes (hyper drops the body at its length)
-        // has had all of it.
-        let declared: Option<u64> = head
-            .headers
-            .get(hyper::header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse().ok());
         let shared = self.clone();
         self.tasks.spawn(async move {
             let mut body = body;
@@ -474,21 +466,23 @@ impl Shared {
                         kept = Vec::new();
                     }
                 }
-                let len = frame.data_ref().map_or(0, |d| d.len() as u64);
                 // A client that leaves early (many read the status and drop the rest)
                 // does not undo what the upstream did: the answer is still read to its
-                // end, within the same deadline and cap, and judged whole.
-                if !client_gone && tx.send(Ok(frame)).await.is_err() {
-                    client_gone = len > 0 || declared.is_none_or(|n| forwarded < n);
-                    if !client_gone {
-                        break;
+                // end, within the same deadline and cap, and judged whole. Past the cap
+                // nothing more is kept or passed on, so reading stops there.
+                if !client_gone {
+                    let len = frame.data_ref().map_or(0, |d| d.len() as u64);
+                    match tx.send(Ok(frame)).await {
+                        Ok(()) => forwarded += len,
+                        Err(_) => client_gone = true,
                     }
+                } else if oversized.is_some() {
+                    break;
                 }
-                forwarded += len;
             }
             drop(tx);
             if client_gone {
-                tracing::debug!(target: "payconform::proxy", forwarded, "the client left before the whole answer was passed on");
+                tracing::debug!(target: "payconform::proxy", forwarded, "the client left before the answer's end");
             }
             shared.finish(asked, Some(status), head_pairs, kept, error, oversized, sent);
         });
